@@ -1,0 +1,49 @@
+"""The conversation context: system prompt plus history, as the LLM will see it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from providers.llm import ChatMessage, Role, ToolCall
+
+
+class ChatContext:
+    def __init__(self, system_prompt: str = "", messages: Iterable[ChatMessage] = ()) -> None:
+        self.system_prompt = system_prompt
+        self._messages: list[ChatMessage] = list(messages)
+
+    @property
+    def messages(self) -> tuple[ChatMessage, ...]:
+        """The history (without the system prompt)."""
+        return tuple(self._messages)
+
+    def for_llm(self) -> tuple[ChatMessage, ...]:
+        head = (ChatMessage(Role.SYSTEM, self.system_prompt),) if self.system_prompt else ()
+        return head + tuple(self._messages)
+
+    def add(self, message: ChatMessage) -> None:
+        self._messages.append(message)
+
+    def add_user(self, text: str) -> None:
+        self.add(ChatMessage(Role.USER, text))
+
+    def add_assistant(
+        self, text: str, *, tool_calls: tuple[ToolCall, ...] = (), interrupted: bool = False
+    ) -> None:
+        self.add(ChatMessage(Role.ASSISTANT, text, tool_calls=tool_calls, interrupted=interrupted))
+
+    def add_tool_result(self, call_id: str, content: str) -> None:
+        self.add(ChatMessage(Role.TOOL, content, tool_call_id=call_id))
+
+    def add_note(self, text: str) -> None:
+        """Extra information for the model (``session.inject``), as a system message in the history."""
+        self.add(ChatMessage(Role.SYSTEM, text))
+
+    def copy(self) -> ChatContext:
+        return ChatContext(self.system_prompt, self._messages)
+
+    def last_assistant_text(self) -> str | None:
+        for message in reversed(self._messages):
+            if message.role is Role.ASSISTANT and message.content:
+                return message.content
+        return None

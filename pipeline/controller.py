@@ -1,0 +1,267 @@
+"""The interruption controller: the single owner of who holds the floor.
+
+It hears the caller (VAD speech start/progress/stop, transcripts, end-of-turn decisions) and the agent's playback,
+and it alone decides: end of user turn -> start a reply; caller speech over an interruptible speech long enough
+(barge-in policy) -> cancel that speech, drop its queued audio, and keep in the context only what was heard.
+All methods are synchronous and run on the session's event loop, so decisions are atomic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from anyio.abc import TaskGroup
+
+from pipeline.audio import AudioFrame
+from pipeline.channel import Channel
+from pipeline.context import ChatContext
+from pipeline.event_bus import EventBus
+from pipeline.events import (
+    AgentStartedSpeaking,
+    AgentState,
+    AgentStateChanged,
+    AgentStoppedSpeaking,
+    EndOfUserTurn,
+    ErrorEvent,
+    Interruption,
+    SpeechSource,
+    UserStartedSpeaking,
+    UserState,
+    UserStateChanged,
+    UserStoppedSpeaking,
+)
+from pipeline.metrics import TurnTimer
+from pipeline.playout import Playout
+from pipeline.speech import Speech, SpeechState
+from pipeline.turn_commit import commit_speech
+from providers.errors import ProviderError
+from providers.stt import Transcript
+from turn.barge_in import BargeInPolicy
+from turn.decision import TurnDecision
+
+SpeechWork = Callable[[Speech], Awaitable[None]]
+
+
+class InterruptionController:
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        context: ChatContext,
+        out: Channel[AudioFrame],
+        task_group: TaskGroup,
+        barge_in: BargeInPolicy,
+        reply_work: Callable[[Speech, TurnTimer | None], Awaitable[None]],
+        on_turn_metrics: Callable[[Speech, TurnTimer], None],
+        on_fatal_error: Callable[[ProviderError], None],
+        on_end_call: Callable[[str | None], None],
+    ) -> None:
+        self._bus = bus
+        self._context = context
+        self.playout = Playout(out, self, bus.now)
+        self._playout = self.playout
+        self._task_group = task_group
+        self.barge_in = barge_in
+        self._reply_work = reply_work
+        self._on_turn_metrics = on_turn_metrics
+        self._on_fatal_error = on_fatal_error
+        self._on_end_call = on_end_call
+        self.agent_state = AgentState.LISTENING
+        self.user_state = UserState.LISTENING
+        self.turn_id = 0
+        self._turn_open = False  # the caller has started the turn ``turn_id`` and it has not been decided
+        self._speeches: list[Speech] = []  # not yet finished, in playout order
+        self._timers: dict[str, TurnTimer] = {}
+        self._user_words = 0  # words heard during the caller's current speech
+        self._user_speech_duration = 0.0
+
+    @property
+    def active_speech(self) -> Speech | None:
+        return self._speeches[0] if self._speeches else None
+
+    # --- the caller -----------------------------------------------------------------------------------------
+
+    def on_user_speech_started(self, media_time: float) -> None:
+        if not self._turn_open:
+            self.turn_id += 1
+            self._turn_open = True
+        self._user_words = 0
+        self._user_speech_duration = 0.0
+        self._set_user_state(UserState.SPEAKING)
+        self._bus.emit(UserStartedSpeaking, turn_id=self.turn_id, media_time=media_time)
+
+    def on_user_speech_progress(self, speech_duration: float) -> None:
+        self._user_speech_duration = speech_duration
+        self._consider_barge_in()
+
+    def on_user_speech_stopped(self, media_time: float, speech_duration: float) -> None:
+        self._set_user_state(UserState.LISTENING)
+        self._bus.emit(
+            UserStoppedSpeaking, turn_id=self.turn_id, media_time=media_time, speech_duration=speech_duration
+        )
+
+    def on_transcript(self, transcript: Transcript) -> None:
+        if self.user_state is UserState.SPEAKING:
+            self._user_words = max(self._user_words, len(transcript.text.split()))
+            self._consider_barge_in()
+
+    def on_end_of_turn(self, decision: TurnDecision) -> None:
+        self._turn_open = False
+        self._bus.emit(
+            EndOfUserTurn,
+            turn_id=self.turn_id,
+            transcript=decision.transcript,
+            reason=decision.reason,
+            probability=decision.probability,
+            delay=decision.delay,
+        )
+        for speech in list(self._speeches):
+            if speech.allow_interruption and speech.source is SpeechSource.REPLY:
+                self.interrupt(speech)  # the caller finished a whole new turn: a pending reply is stale
+        self._context.add_user(decision.transcript)
+        timer = TurnTimer(
+            user_stopped=decision.user_stopped, silence_met=decision.silence_met, decided=decision.decided
+        )
+        self.start_reply(timer)
+
+    # --- the agent ------------------------------------------------------------------------------------------
+
+    def start_reply(self, timer: TurnTimer | None = None) -> Speech:
+        speech = Speech(SpeechSource.REPLY, turn_id=self.turn_id)
+        if timer is not None:
+            self._timers[speech.id] = timer
+        return self.launch(speech, lambda s: self._reply_work(s, timer))
+
+    def launch(self, speech: Speech, work: SpeechWork) -> Speech:
+        """Queue ``speech`` for playout and start producing its audio now."""
+        if not self._playout.try_enqueue(speech):
+            speech.error = "too many queued speeches"
+            speech.transition(SpeechState.FAILED)
+            self._bus.emit(
+                ErrorEvent, source="playout", code="queue_full", message=speech.error, recoverable=True
+            )
+            return speech
+        self._speeches.append(speech)
+        self._task_group.start_soon(self._produce, speech, work)
+        self._update_agent_state()
+        return speech
+
+    def interrupt(self, speech: Speech | None = None) -> bool:
+        """Stop ``speech`` (default: the one holding the floor) now, keeping only what was heard."""
+        target = speech or self.active_speech
+        if target is None or not target.stop(SpeechState.INTERRUPTED):
+            return False
+        self._bus.emit(
+            Interruption,
+            turn_id=target.turn_id,
+            speech_id=target.id,
+            speech_duration=self._user_speech_duration,
+        )
+        if self._playout.current is target:
+            self._playout.resume()  # a paused playout must notice at once; it then calls on_speech_finished
+        else:
+            self._finish(target)
+        return True
+
+    async def _produce(self, speech: Speech, work: SpeechWork) -> None:
+        with speech.cancel_scope:
+            try:
+                if speech.state is SpeechState.PENDING:
+                    speech.transition(SpeechState.GENERATING)
+                await work(speech)
+            except ProviderError as exc:
+                self._fail(speech, exc.provider, exc.code.value, exc.message, exc.recoverable)
+                if not exc.recoverable:
+                    self._on_fatal_error(exc)
+            except Exception as exc:
+                self._fail(speech, "pipeline", "internal_error", f"{type(exc).__name__}: {exc}", True)
+        if not speech.audio.closed:
+            speech.audio.close()
+
+    def _fail(self, speech: Speech, source: str, code: str, message: str, recoverable: bool) -> None:
+        speech.error = message
+        self._bus.emit(
+            ErrorEvent,
+            turn_id=speech.turn_id,
+            source=source,
+            code=code,
+            message=message,
+            recoverable=recoverable,
+        )
+        if speech.stop(SpeechState.FAILED) and self._playout.current is not speech:
+            self._finish(speech)
+
+    # --- playout callbacks ----------------------------------------------------------------------------------
+
+    def on_speech_playing(self, speech: Speech) -> None:
+        self._bus.emit(
+            AgentStartedSpeaking, turn_id=speech.turn_id, speech_id=speech.id, source=speech.source
+        )
+        timer = self._timers.get(speech.id)
+        if timer is not None:
+            timer.first_audio_out = self._playout.first_frame_time
+            self._on_turn_metrics(speech, timer)
+        self._update_agent_state()
+
+    def on_speech_finished(self, speech: Speech) -> None:
+        if speech.state in (SpeechState.GENERATING, SpeechState.PLAYING):
+            speech.transition(SpeechState.DONE)
+        self._finish(speech)
+
+    def _finish(self, speech: Speech) -> None:
+        if speech not in self._speeches:
+            return
+        self._speeches.remove(speech)
+        self._timers.pop(speech.id, None)
+        interrupted = speech.state is SpeechState.INTERRUPTED
+        heard = speech.heard_text() if interrupted else speech.text
+        commit_speech(self._context, speech, heard)
+        if speech.played_seconds > 0:
+            self._bus.emit(
+                AgentStoppedSpeaking,
+                turn_id=speech.turn_id,
+                speech_id=speech.id,
+                source=speech.source,
+                interrupted=interrupted,
+                heard_text=heard,
+                text=speech.text,
+                played_seconds=round(speech.played_seconds, 6),
+            )
+        self._update_agent_state()
+        if speech.end_call_requested and speech.state is SpeechState.DONE:
+            self._on_end_call(speech.end_call_goodbye)
+
+    # --- state ----------------------------------------------------------------------------------------------
+
+    def _consider_barge_in(self) -> None:
+        speech = self.active_speech
+        if (
+            speech is not None
+            and speech.allow_interruption
+            and self.user_state is UserState.SPEAKING
+            and self.barge_in.should_interrupt(self._user_speech_duration, self._user_words)
+        ):
+            self.interrupt(speech)
+
+    def _update_agent_state(self) -> None:
+        speech = self.active_speech
+        if speech is None:
+            new = AgentState.LISTENING
+        elif speech.state is SpeechState.PLAYING:
+            new = AgentState.SPEAKING
+        else:
+            new = AgentState.THINKING
+        if new is not self.agent_state:
+            old, self.agent_state = self.agent_state, new
+            self._bus.emit(AgentStateChanged, turn_id=self.turn_id or None, old=old, new=new)
+
+    def _set_user_state(self, new: UserState) -> None:
+        if new is not self.user_state:
+            old, self.user_state = self.user_state, new
+            self._bus.emit(UserStateChanged, turn_id=self.turn_id or None, old=old, new=new)
+
+    def end(self) -> None:
+        """The session is ending: the agent state becomes ENDED."""
+        if self.agent_state is not AgentState.ENDED:
+            old, self.agent_state = self.agent_state, AgentState.ENDED
+            self._bus.emit(AgentStateChanged, old=old, new=AgentState.ENDED)

@@ -1,0 +1,303 @@
+"""Typed session events. Every event is a frozen pydantic model with ``type``, ``event_id``, ``timestamp``
+(seconds since the session started, on the session's clock), ``session_id`` and ``turn_id`` where it belongs
+to a turn. ``model_dump_json()`` gives one JSONL line; ``parse_event`` reads it back."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Literal
+from uuid import uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def _new_id() -> str:
+    return uuid4().hex[:16]
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: str
+    event_id: str = Field(default_factory=_new_id)
+    timestamp: float
+    session_id: str
+    turn_id: int | None = None
+
+
+class AgentState(StrEnum):
+    INITIALIZING = "initializing"
+    LISTENING = "listening"
+    THINKING = "thinking"
+    SPEAKING = "speaking"
+    ENDED = "ended"
+
+
+class UserState(StrEnum):
+    LISTENING = "listening"
+    SPEAKING = "speaking"
+    AWAY = "away"
+
+
+class SpeechSource(StrEnum):
+    REPLY = "reply"  # written by the LLM
+    SAY = "say"  # text given by the application
+    PLAY = "play"  # audio given by the application
+
+
+# --- session lifecycle -------------------------------------------------------------------------------------
+
+
+class SessionStarted(Event):
+    type: Literal["session_started"] = "session_started"
+    started_at: str  # wall-clock ISO time, a label only (all timing uses the session clock)
+    providers: dict[str, str]
+    sample_rate: int
+
+
+class SessionEnded(Event):
+    type: Literal["session_ended"] = "session_ended"
+    reason: str
+    error: str | None = None
+
+
+class ErrorEvent(Event):
+    type: Literal["error"] = "error"
+    source: str
+    code: str
+    message: str
+    recoverable: bool
+
+
+# --- the user --------------------------------------------------------------------------------------------
+
+
+class UserStartedSpeaking(Event):
+    type: Literal["user_started_speaking"] = "user_started_speaking"
+    media_time: float
+
+
+class UserStoppedSpeaking(Event):
+    type: Literal["user_stopped_speaking"] = "user_stopped_speaking"
+    media_time: float
+    speech_duration: float
+
+
+class WordTiming(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    word: str
+    start: float
+    end: float
+    confidence: float | None = None
+
+
+class UserTranscript(Event):
+    type: Literal["user_transcript"] = "user_transcript"
+    text: str
+    is_final: bool
+    words: tuple[WordTiming, ...] = ()
+    confidence: float | None = None
+
+
+class EndOfUserTurn(Event):
+    type: Literal["end_of_user_turn"] = "end_of_user_turn"
+    transcript: str
+    reason: str  # what decided it: "silence", "semantic", "stt", "forced", ...
+    probability: float | None = None  # turn-completion probability when a model was used
+    delay: float  # silence waited after the user stopped speaking
+
+
+class UserStateChanged(Event):
+    type: Literal["user_state_changed"] = "user_state_changed"
+    old: UserState
+    new: UserState
+
+
+# --- the agent -------------------------------------------------------------------------------------------
+
+
+class AgentStateChanged(Event):
+    type: Literal["agent_state_changed"] = "agent_state_changed"
+    old: AgentState
+    new: AgentState
+
+
+class AgentStartedSpeaking(Event):
+    type: Literal["agent_started_speaking"] = "agent_started_speaking"
+    speech_id: str
+    source: SpeechSource
+
+
+class AgentStoppedSpeaking(Event):
+    type: Literal["agent_stopped_speaking"] = "agent_stopped_speaking"
+    speech_id: str
+    source: SpeechSource
+    interrupted: bool
+    heard_text: str  # what the caller actually heard
+    text: str  # everything the agent meant to say
+    played_seconds: float
+
+
+class AgentTranscriptDelta(Event):
+    type: Literal["agent_transcript_delta"] = "agent_transcript_delta"
+    speech_id: str
+    text: str
+
+
+class Interruption(Event):
+    type: Literal["interruption"] = "interruption"
+    speech_id: str
+    speech_duration: float  # how long the caller had been talking when the agent yielded
+
+
+class ToolStarted(Event):
+    type: Literal["tool_started"] = "tool_started"
+    call_id: str
+    name: str
+    arguments: str
+
+
+class ToolStatus(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+
+
+class ToolFinished(Event):
+    type: Literal["tool_finished"] = "tool_finished"
+    call_id: str
+    name: str
+    status: ToolStatus
+    result: str
+    duration: float
+
+
+# --- metrics ---------------------------------------------------------------------------------------------
+
+
+class SttMetrics(Event):
+    type: Literal["stt_metrics"] = "stt_metrics"
+    provider: str
+    model: str
+    final_delay: float  # user stopped speaking (finalize sent) -> final transcript
+
+
+class LlmMetrics(Event):
+    type: Literal["llm_metrics"] = "llm_metrics"
+    provider: str
+    model: str
+    ttft: float  # request sent -> first token
+    duration: float
+    tokens_per_second: float | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+
+class TtsMetrics(Event):
+    type: Literal["tts_metrics"] = "tts_metrics"
+    provider: str
+    model: str
+    ttfb: float  # text sent -> first audio
+    characters: int
+    audio_seconds: float
+    real_time_factor: float | None  # synthesis time / audio duration
+
+
+class VadMetrics(Event):
+    type: Literal["vad_metrics"] = "vad_metrics"
+    windows: int
+    inference_mean_ms: float
+    inference_max_ms: float
+
+
+class EndpointingMetrics(Event):
+    type: Literal["endpointing_metrics"] = "endpointing_metrics"
+    silence_delay: float  # end of speech -> silence criterion met
+    stt_wait: float  # extra wait for the final transcript after that
+
+
+class FramesDropped(Event):
+    type: Literal["frames_dropped"] = "frames_dropped"
+    channel: str
+    total: int
+
+
+class TurnMetrics(Event):
+    """Voice-to-voice latency of one turn and its critical-path parts, which add up to the total."""
+
+    type: Literal["turn_metrics"] = "turn_metrics"
+    voice_to_voice: float  # user stopped speaking -> first agent audio out
+    endpointing: float  # user stopped speaking -> silence criterion met
+    stt_wait: float  # -> final transcript in hand (0 when it came earlier)
+    llm_ttft: float  # turn decision -> first LLM token
+    llm_first_sentence: float  # first token -> first sentence complete
+    tts_ttfb: float  # first sentence sent -> first audio
+    overhead: float  # the residual: the pipeline's own time
+    tool_time: float = 0.0  # tool calls on the critical path (when the reply starts with one)
+
+
+class UsageEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["stt", "llm", "tts"]
+    provider: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    characters: int = 0
+    audio_seconds: float = 0.0
+    requests: int = 0
+
+
+class UsageSummary(Event):
+    type: Literal["usage_summary"] = "usage_summary"
+    usage: tuple[UsageEntry, ...]
+
+
+_EVENT_CLASSES: dict[str, type[Event]] = {}
+
+
+def register_event_type(cls: type[Event]) -> type[Event]:
+    """Make an event class parseable by ``parse_event`` (the built-in ones are registered below)."""
+    _EVENT_CLASSES[cls.model_fields["type"].default] = cls
+    return cls
+
+
+for _cls in (
+    SessionStarted,
+    SessionEnded,
+    ErrorEvent,
+    UserStartedSpeaking,
+    UserStoppedSpeaking,
+    UserTranscript,
+    EndOfUserTurn,
+    UserStateChanged,
+    AgentStateChanged,
+    AgentStartedSpeaking,
+    AgentStoppedSpeaking,
+    AgentTranscriptDelta,
+    Interruption,
+    ToolStarted,
+    ToolFinished,
+    SttMetrics,
+    LlmMetrics,
+    TtsMetrics,
+    VadMetrics,
+    EndpointingMetrics,
+    FramesDropped,
+    TurnMetrics,
+    UsageSummary,
+):
+    register_event_type(_cls)
+
+
+def parse_event(data: str | bytes) -> Event:
+    """Read back one JSONL line written by ``model_dump_json()``."""
+    fields = json.loads(data)
+    cls = _EVENT_CLASSES.get(fields.get("type"))
+    if cls is None:
+        raise ValueError(f"unknown event type {fields.get('type')!r}")
+    return cls.model_validate(fields)

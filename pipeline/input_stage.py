@@ -1,0 +1,95 @@
+"""Caller audio in: normalise to the pipeline format, run VAD, feed speech-to-text, and tell the controller and the
+turn detector about speech starting and stopping. One task per session; per frame it does only what it must."""
+
+from __future__ import annotations
+
+import anyio
+
+from pipeline.audio import AudioFrame, Rechunker, StreamResampler
+from pipeline.channel import Channel
+from pipeline.controller import InterruptionController
+from pipeline.event_bus import EventBus
+from pipeline.events import VadMetrics
+from pipeline.stt_stage import SttStage
+from turn.detector import TurnDetector
+from vad import VadEventKind, VadResult, VadState, VadStream
+
+VAD_METRICS_EVERY = 5.0  # seconds of audio between VAD metrics events
+
+
+class InputStage:
+    def __init__(
+        self,
+        audio_in: Channel[AudioFrame],
+        *,
+        sample_rate: int,
+        frame_ms: int,
+        vad: VadStream,
+        stt: SttStage,
+        controller: InterruptionController,
+        detector: TurnDetector,
+        bus: EventBus,
+    ) -> None:
+        self._audio_in = audio_in
+        self._sample_rate = sample_rate
+        self._vad = vad
+        self._stt = stt
+        self._controller = controller
+        self._detector = detector
+        self._bus = bus
+        self._rechunker = Rechunker.for_duration(sample_rate, frame_ms)
+        self._resampler: StreamResampler | None = None
+        self._vad_windows = 0
+        self._vad_total = 0.0
+        self._vad_max = 0.0
+        self._vad_reported_at = 0.0
+
+    async def run(self) -> None:
+        async for frame in self._audio_in:
+            for chunk in self._rechunker.push(self._to_pipeline_rate(frame).pcm):
+                await self._process(chunk)
+        for chunk in self._rechunker.flush():
+            await self._process(chunk)
+        self._vad.close()
+
+    def _to_pipeline_rate(self, frame: AudioFrame) -> AudioFrame:
+        if frame.sample_rate == self._sample_rate:
+            return frame
+        if self._resampler is None or self._resampler.from_rate != frame.sample_rate:
+            self._resampler = StreamResampler(frame.sample_rate, self._sample_rate)
+        return self._resampler.process(frame)
+
+    async def _process(self, frame: AudioFrame) -> None:
+        results = await self._vad.process(frame.to_int16(), frame.timestamp)
+        await self._stt.push_audio(frame)
+        for result in results:
+            await self._on_vad(result, frame.end_time)
+
+    async def _on_vad(self, result: VadResult, media_now: float) -> None:
+        self._account(result)
+        event = result.event
+        if event is not None and event.kind is VadEventKind.SPEECH_STARTED:
+            self._controller.on_user_speech_started(event.time)
+            self._detector.on_speech_started()
+        elif event is not None and event.kind is VadEventKind.SPEECH_STOPPED:
+            user_stopped = anyio.current_time() - max(0.0, media_now - event.time)
+            self._controller.on_user_speech_stopped(event.time, result.speech_duration)
+            self._detector.on_speech_stopped(user_stopped)
+            await self._stt.finalize()
+            self._detector.on_finalize_sent(anyio.current_time())
+        elif result.state in (VadState.SPEAKING, VadState.STOPPING):
+            self._controller.on_user_speech_progress(result.speech_duration)
+
+    def _account(self, result: VadResult) -> None:
+        self._vad_windows += 1
+        self._vad_total += result.inference_s
+        self._vad_max = max(self._vad_max, result.inference_s)
+        if result.window_end - self._vad_reported_at >= VAD_METRICS_EVERY:
+            self._bus.emit(
+                VadMetrics,
+                windows=self._vad_windows,
+                inference_mean_ms=1000 * self._vad_total / self._vad_windows,
+                inference_max_ms=1000 * self._vad_max,
+            )
+            self._vad_reported_at = result.window_end
+            self._vad_windows, self._vad_total, self._vad_max = 0, 0.0, 0.0

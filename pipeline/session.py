@@ -1,0 +1,333 @@
+"""One conversation: the stages of a session as tasks in one task group, with a small public API.
+
+async with pipeline.session() as session:
+    session.push_audio(frame)            # caller audio in (any rate; never blocks)
+    async for frame in session.audio_out(): ...   # agent audio out, paced in real time
+    async for event in session.events(): ...
+    await session.say("Hello!")
+    await session.end()
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from enum import Enum
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from pipeline.audio import AudioFrame, read_wav, resample_int16
+from pipeline.channel import Channel, ChannelClosed, Overflow
+from pipeline.context import ChatContext
+from pipeline.controller import InterruptionController
+from pipeline.event_bus import EventBus, EventSubscription, Handler
+from pipeline.events import (
+    EndpointingMetrics,
+    ErrorEvent,
+    Event,
+    FramesDropped,
+    SessionEnded,
+    SessionStarted,
+    SpeechSource,
+    TurnMetrics,
+    UsageSummary,
+)
+from pipeline.input_stage import InputStage
+from pipeline.metrics import TurnTimer, UsageTracker
+from pipeline.reply import ReplyEngine, ReplySettings
+from pipeline.session_tools import SessionToolContext
+from pipeline.speech import Speech
+from pipeline.stt_stage import SttStage
+from pipeline.tool_runner import ToolRunner
+from providers.errors import ProviderError
+from providers.stt import Transcript
+from turn.barge_in import BargeInPolicy
+from turn.delay_policy import SilencePolicy
+from turn.detector import TurnDetector
+
+if TYPE_CHECKING:
+    from pipeline.agent import Pipeline
+
+
+class SessionState(Enum):
+    CREATED = "created"
+    RUNNING = "running"
+    ENDING = "ending"
+    ENDED = "ended"
+
+
+class SessionClosedError(RuntimeError):
+    pass
+
+
+class Session:
+    def __init__(self, pipeline: Pipeline, session_id: str | None = None) -> None:
+        settings = pipeline.settings
+        self.id = session_id or f"sess_{uuid.uuid4().hex[:12]}"
+        self.pipeline = pipeline
+        self.settings = settings
+        self.state = SessionState.CREATED
+        self.bus = EventBus(self.id, muted=settings.events.mute, queue_size=settings.events.queue_size)
+        self.context = ChatContext(settings.agent.instructions)
+        self.tools = pipeline.tools.copy()
+        self.usage = UsageTracker()
+        audio = settings.audio
+        input_frames = max(1, audio.input_buffer_ms // audio.frame_ms)
+        self._audio_in: Channel[AudioFrame] = Channel(
+            "caller-audio", input_frames, Overflow.DROP_OLDEST, on_drop=self._on_frames_dropped
+        )
+        self._audio_out: Channel[AudioFrame] = Channel("agent-audio", audio.output_buffer_frames)
+        self._end_requested = anyio.Event()
+        self._ended = anyio.Event()
+        self._end_reason = "ended"
+        self._end_error: str | None = None
+        self._stack = AsyncExitStack()
+        self._controller: InterruptionController | None = None
+        self._detector: TurnDetector | None = None
+        self._stt_stage: SttStage | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Session:
+        if self.state is not SessionState.CREATED:
+            raise RuntimeError("a session can only be started once")
+        listeners = await self._stack.enter_async_context(anyio.create_task_group())
+        self.bus.start(listeners)
+        stages = await self._stack.enter_async_context(anyio.create_task_group())
+        try:
+            self._build(stages)
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        self.state = SessionState.RUNNING
+        self.bus.emit(
+            SessionStarted,
+            started_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
+            providers=self.pipeline.describe_providers(),
+            sample_rate=self.settings.audio.sample_rate,
+        )
+        stages.start_soon(self._lifecycle, stages)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.state is SessionState.RUNNING:
+            self._request_end("error" if exc is not None else "ended", repr(exc) if exc else None)
+        await self._stack.aclose()
+
+    def _build(self, stages: anyio.abc.TaskGroup) -> None:
+        settings = self.settings
+        pipeline = self.pipeline
+        reply_settings = ReplySettings(
+            sample_rate=settings.audio.sample_rate,
+            frame_ms=settings.audio.frame_ms,
+            max_tool_steps=settings.agent.max_tool_steps,
+            temperature=settings.agent.temperature,
+            max_tokens=settings.agent.max_tokens,
+        )
+        runner = ToolRunner(self.tools, self.bus, lambda speech: SessionToolContext(self, speech))
+        self.engine = ReplyEngine(
+            pipeline.llm, pipeline.tts, self.tools, runner, self.bus, self.usage, reply_settings
+        )
+        controller = InterruptionController(
+            bus=self.bus,
+            context=self.context,
+            out=self._audio_out,
+            task_group=stages,
+            barge_in=BargeInPolicy(
+                settings.turn.min_interruption_duration, settings.turn.min_interruption_words
+            ),
+            reply_work=lambda speech, timer: self.engine.generate(speech, self.context.for_llm(), timer),
+            on_turn_metrics=self._emit_turn_metrics,
+            on_fatal_error=self._on_fatal_error,
+            on_end_call=lambda goodbye: self._end_soon("end_call", goodbye),
+        )
+        detector = TurnDetector(
+            SilencePolicy(settings.turn.endpointing_delay),
+            controller.on_end_of_turn,
+            stt_timeout=settings.turn.stt_timeout,
+            agent_last_utterance=self.context.last_assistant_text,
+        )
+        stt = SttStage(
+            pipeline.stt,
+            sample_rate=settings.audio.sample_rate,
+            bus=self.bus,
+            usage=self.usage,
+            on_transcript=self._on_transcript,
+            turn_id=lambda: controller.turn_id,
+        )
+        vad_stream = pipeline.vad.create_stream(settings.audio.sample_rate)
+        inputs = InputStage(
+            self._audio_in,
+            sample_rate=settings.audio.sample_rate,
+            frame_ms=settings.audio.frame_ms,
+            vad=vad_stream,
+            stt=stt,
+            controller=controller,
+            detector=detector,
+            bus=self.bus,
+        )
+        self._controller, self._detector, self._stt_stage = controller, detector, stt
+        stages.start_soon(self._guard, "stt", stt.run)
+        stages.start_soon(self._guard, "input", inputs.run)
+        stages.start_soon(detector.run)
+        stages.start_soon(controller.playout.run)
+
+    async def _guard(self, name: str, stage: Any) -> None:
+        """A stage that fails ends the session cleanly (after reporting why) instead of tearing it down."""
+        try:
+            await stage()
+        except ProviderError as exc:
+            self._on_fatal_error(exc)
+        except Exception as exc:
+            self.bus.emit(
+                ErrorEvent,
+                source=name,
+                code="internal_error",
+                message=f"{type(exc).__name__}: {exc}",
+                recoverable=False,
+            )
+            self._request_end("error", f"{name}: {type(exc).__name__}: {exc}")
+
+    def _on_transcript(self, transcript: Transcript) -> None:
+        self.turn_detector.on_transcript(transcript)
+        self.controller.on_transcript(transcript)
+
+    def _on_fatal_error(self, exc: ProviderError) -> None:
+        self._request_end("error", str(exc))
+
+    def _request_end(self, reason: str, error: str | None = None) -> None:
+        if not self._end_requested.is_set():
+            self._end_reason, self._end_error = reason, error
+            self._end_requested.set()
+
+    async def _lifecycle(self, stages: anyio.abc.TaskGroup) -> None:
+        await self._end_requested.wait()
+        self.state = SessionState.ENDING
+        self._audio_in.close()
+        controller = self.controller
+        with anyio.move_on_after(self.settings.drain_timeout if self._end_reason != "error" else 0):
+            while controller.active_speech is not None:
+                await controller.active_speech.wait()
+        if controller.active_speech is not None:
+            controller.interrupt()
+        controller.playout.close()
+        controller.end()
+        if self._stt_stage is not None:
+            self._stt_stage.report_usage()
+        self.bus.emit(UsageSummary, usage=self.usage.entries())
+        self.bus.emit(SessionEnded, reason=self._end_reason, error=self._end_error)
+        self.state = SessionState.ENDED
+        self._audio_out.close()
+        self.bus.close()
+        self._ended.set()
+        stages.cancel_scope.cancel()
+
+    async def end(self, reason: str = "ended", goodbye: str | None = None) -> None:
+        """End the session: an optional goodbye is spoken (not interruptible), speech in progress is allowed to
+        finish (up to ``drain_timeout``), then everything is closed. Safe to call more than once."""
+        self._end_soon(reason, goodbye)
+        if self.state is not SessionState.CREATED:
+            await self._ended.wait()
+
+    def _end_soon(self, reason: str, goodbye: str | None) -> None:
+        if self.state is SessionState.RUNNING and goodbye and not self._end_requested.is_set():
+            self.say(goodbye, allow_interruption=False)
+        self._request_end(reason)
+
+    @property
+    def controller(self) -> InterruptionController:
+        if self._controller is None:
+            raise RuntimeError("the session has not started (use `async with pipeline.session() as session`)")
+        return self._controller
+
+    @property
+    def turn_detector(self) -> TurnDetector:
+        if self._detector is None:
+            raise RuntimeError("the session has not started (use `async with pipeline.session() as session`)")
+        return self._detector
+
+    # --- audio ----------------------------------------------------------------------------------------------
+
+    def push_audio(self, frame: AudioFrame) -> None:
+        """Caller audio (PCM16 mono, any rate). Never blocks: when the pipeline falls behind, the oldest
+        buffered frame is dropped and a ``frames_dropped`` event reports it."""
+        try:
+            self._audio_in.send_nowait(frame)
+        except ChannelClosed:
+            raise SessionClosedError(
+                f"session {self.id} is {self.state.value}; it takes no more audio"
+            ) from None
+
+    def end_of_input(self) -> None:
+        """The caller's audio has ended (e.g. the end of a file)."""
+        self._audio_in.close()
+
+    def audio_out(self) -> AsyncIterator[AudioFrame]:
+        """Agent audio frames at the pipeline rate, paced in real time. One consumer."""
+        return self._audio_out.__aiter__()
+
+    def _on_frames_dropped(self, channel: str, total: int) -> None:
+        self.bus.emit(FramesDropped, channel=channel, total=total)
+
+    # --- events ---------------------------------------------------------------------------------------------
+
+    def on(self, handler: Handler) -> Handler:
+        """Decorator: ``@session.on`` on ``async def handler(event: UserTranscript | ToolStarted)``."""
+        return self.bus.on(handler)
+
+    def events(self, *types: type[Event]) -> EventSubscription:
+        """Async iterator over events (all, or the given types) from now until the session ends."""
+        return self.bus.subscribe(types or (Event,))
+
+    def _emit_turn_metrics(self, speech: Speech, timer: TurnTimer) -> None:
+        parts = timer.breakdown()
+        if parts is None:
+            return
+        self.bus.emit(
+            EndpointingMetrics,
+            turn_id=speech.turn_id,
+            silence_delay=parts["endpointing"],
+            stt_wait=parts["stt_wait"],
+        )
+        self.bus.emit(TurnMetrics, turn_id=speech.turn_id, **parts)
+
+    # --- speaking -------------------------------------------------------------------------------------------
+
+    def say(self, text: str, *, allow_interruption: bool = True) -> Speech:
+        """Speak fixed text (after anything already queued). ``await`` the result to wait until it is done."""
+        speech = Speech(
+            SpeechSource.SAY, turn_id=self.controller.turn_id, allow_interruption=allow_interruption
+        )
+        return self.controller.launch(speech, lambda s: self.engine.speak(s, text))
+
+    def play(
+        self, audio: AudioFrame | str | Path, *, text: str = "", allow_interruption: bool = True
+    ) -> Speech:
+        """Play prerecorded audio (a frame or a WAV path); ``text`` is what it says, for the context."""
+        rate = self.settings.audio.sample_rate
+        frame = audio if isinstance(audio, AudioFrame) else read_wav(audio, rate)[0]
+        if frame.sample_rate != rate:
+            frame = AudioFrame.from_int16(resample_int16(frame.to_int16(), frame.sample_rate, rate), rate)
+        speech = Speech(
+            SpeechSource.PLAY, turn_id=self.controller.turn_id, allow_interruption=allow_interruption
+        )
+        return self.controller.launch(speech, lambda s: self.engine.play(s, frame, text))
+
+    def interrupt(self) -> bool:
+        """Stop the agent now (as if the caller barged in)."""
+        return self.controller.interrupt()
+
+    def inject(self, text: str) -> None:
+        """Add information for the model to the context (seen from the next reply on)."""
+        self.context.add_note(text)
+
+    def generate_reply(self) -> Speech:
+        """Ask the LLM for a reply now, from the current context."""
+        return self.controller.start_reply()

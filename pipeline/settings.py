@@ -1,0 +1,55 @@
+"""Runtime settings of a pipeline (the non-provider sections of the YAML config)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AudioSettings(_Section):
+    sample_rate: Literal[8000, 16000] = Field(16000, description="the pipeline's internal rate (VAD runs at it)")
+    frame_ms: Literal[10, 20, 30, 40] = 20
+    input_buffer_ms: int = Field(
+        1000, ge=40, description="caller audio buffered before the oldest is dropped"
+    )
+    output_buffer_frames: int = Field(
+        5, ge=1, description="agent frames handed to the transport ahead of time"
+    )
+
+
+class AgentSettings(_Section):
+    instructions: str = Field(
+        "You are a helpful voice assistant. Keep answers short.", description="system prompt"
+    )
+    max_tool_steps: int = Field(5, ge=0, le=20, description="LLM rounds with tool calls per reply")
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(None, ge=1)
+
+
+class TurnSettings(_Section):
+    endpointing_delay: float = Field(
+        0.5, ge=0.0, le=5.0, description="silence after speech that ends the turn"
+    )
+    stt_timeout: float = Field(2.0, gt=0.0, description="longest wait for the final transcript after that")
+    min_interruption_duration: float = Field(0.5, ge=0.0, description="caller speech that barges in")
+    min_interruption_words: int = Field(0, ge=0)
+
+
+class EventSettings(_Section):
+    mute: list[str] = Field(default_factory=list, description="event types not to emit, e.g. vad_metrics")
+    queue_size: int = Field(1024, ge=16)
+
+
+class SessionSettings(_Section):
+    audio: AudioSettings = Field(default_factory=AudioSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    turn: TurnSettings = Field(default_factory=TurnSettings)
+    events: EventSettings = Field(default_factory=EventSettings)
+    drain_timeout: float = Field(
+        30.0, ge=0.0, description="longest an ending session waits for speech to finish"
+    )

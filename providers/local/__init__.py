@@ -1,0 +1,1 @@
+"""Offline speech engines: espeak-ng text-to-speech and pocketsphinx speech-to-text."""

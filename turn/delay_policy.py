@@ -1,0 +1,28 @@
+"""How long to wait in silence before the user's turn counts as over. The silence-only policy waits a fixed time;
+semantic policies (see ``turn.semantic``) make the wait depend on how complete the utterance sounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class DelayChoice:
+    delay: float
+    probability: float | None
+    reason: str
+
+
+class DelayPolicy(Protocol):
+    def choose(self, transcript: str, agent_last_utterance: str | None) -> DelayChoice:
+        """The silence to require after the end of speech, given what the user has said so far."""
+        ...
+
+
+@dataclass
+class SilencePolicy:
+    delay: float = 0.5
+
+    def choose(self, transcript: str, agent_last_utterance: str | None) -> DelayChoice:
+        return DelayChoice(self.delay, None, "silence")

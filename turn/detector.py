@@ -1,0 +1,159 @@
+"""Decides when the user's turn has ended: after the speech stops, wait the policy's silence delay and for the
+final transcript (bounded by ``stt_timeout``), unless the speech-to-text provider itself signals end of turn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+
+import anyio
+
+from providers.stt import Transcript, TurnSignal
+from turn.decision import TurnDecision
+from turn.delay_policy import DelayChoice, DelayPolicy
+
+
+class TurnState(Enum):
+    IDLE = "idle"  # nothing pending
+    SPEAKING = "speaking"  # the user is talking
+    WAITING = "waiting"  # speech stopped; waiting for the silence delay and the final transcript
+
+
+class TurnDetector:
+    def __init__(
+        self,
+        policy: DelayPolicy,
+        on_end_of_turn: Callable[[TurnDecision], None],
+        *,
+        stt_timeout: float = 2.0,
+        agent_last_utterance: Callable[[], str | None] = lambda: None,
+    ) -> None:
+        self.policy = policy
+        self.stt_timeout = stt_timeout
+        self._on_end_of_turn = on_end_of_turn
+        self._agent_last_utterance = agent_last_utterance
+        self.state = TurnState.IDLE
+        self._finals: list[str] = []
+        self._interim = ""
+        self._user_stopped = 0.0
+        self._choice: DelayChoice | None = None
+        self._silence_met: float | None = None
+        self._finalize_sent: float | None = None
+        self._final_after_finalize = False
+        self._wakeup: anyio.Event | None = None
+
+    @property
+    def transcript(self) -> str:
+        """What the user has said in this turn so far (finals, then the newest interim)."""
+        return " ".join(part for part in [*self._finals, self._interim] if part)
+
+    # --- inputs ---------------------------------------------------------------------------------------------
+
+    def on_speech_started(self) -> None:
+        self.state = TurnState.SPEAKING
+        self._choice = None
+        self._silence_met = None
+        self._finalize_sent = None
+        self._final_after_finalize = False
+        self._wake()
+
+    def on_speech_stopped(self, user_stopped: float) -> None:
+        if self.state is not TurnState.SPEAKING:
+            return
+        self.state = TurnState.WAITING
+        self._user_stopped = user_stopped
+        self._choose_delay()
+        self._check()
+
+    def on_finalize_sent(self, now: float) -> None:
+        self._finalize_sent = now
+        self._final_after_finalize = False
+        self._wake()
+
+    def on_transcript(self, transcript: Transcript) -> None:
+        if transcript.is_final:
+            if transcript.text:
+                self._finals.append(transcript.text)
+            self._interim = ""
+            if transcript.from_finalize and self._finalize_sent is not None:
+                self._final_after_finalize = True
+        else:
+            self._interim = transcript.text
+        if transcript.turn_signal is TurnSignal.END_OF_TURN and self.state is not TurnState.IDLE:
+            self._decide("stt", transcript.end_of_turn_probability, anyio.current_time())
+            return
+        if self.state is TurnState.WAITING:
+            self._choose_delay()
+            self._check()
+
+    def force_end_of_turn(self) -> None:
+        """End the turn now with what has been heard (e.g. the application knows the caller is done)."""
+        if self.state is not TurnState.IDLE or self.transcript:
+            now = anyio.current_time()
+            self._user_stopped = self._user_stopped or now
+            self._decide("forced", None, now)
+
+    def reset(self) -> None:
+        """Forget the current turn (e.g. its words were a backchannel the agent talked over)."""
+        self.state = TurnState.IDLE
+        self._finals.clear()
+        self._interim = ""
+        self._choice = None
+        self._wake()
+
+    # --- timing ---------------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Fires the deadlines (silence delay, transcript timeout). Runs for the life of the session."""
+        while True:
+            self._wakeup = anyio.Event()
+            deadline = self._next_deadline()
+            if deadline is None:
+                await self._wakeup.wait()
+            else:
+                with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
+                    await self._wakeup.wait()
+            self._check()
+
+    def _next_deadline(self) -> float | None:
+        if self.state is not TurnState.WAITING or self._choice is None:
+            return None
+        if self._silence_met is None:
+            return self._user_stopped + self._choice.delay
+        return self._silence_met + self.stt_timeout
+
+    def _wake(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    def _choose_delay(self) -> None:
+        choice = self.policy.choose(self.transcript, self._agent_last_utterance())
+        if choice != self._choice:
+            self._choice = choice
+            self._wake()
+
+    def _check(self) -> None:
+        if self.state is not TurnState.WAITING or self._choice is None:
+            return
+        now = anyio.current_time()
+        if self._silence_met is None:
+            if now < self._user_stopped + self._choice.delay:
+                return
+            self._silence_met = now
+            self._wake()
+        if self._final_after_finalize:
+            self._decide(self._choice.reason, self._choice.probability, now)
+        elif now >= self._silence_met + self.stt_timeout:
+            self._decide("stt_timeout", self._choice.probability, now)
+
+    def _decide(self, reason: str, probability: float | None, now: float) -> None:
+        transcript = self.transcript
+        delay = self._choice.delay if self._choice else 0.0
+        silence_met = self._silence_met if self._silence_met is not None else now
+        user_stopped = self._user_stopped
+        self.reset()
+        if not transcript:
+            return  # noise, a cough: no words, no turn
+        self._on_end_of_turn(
+            TurnDecision(transcript, reason, probability, delay, user_stopped, silence_met, now)
+        )
