@@ -219,7 +219,7 @@ class ReplyEngine:
         return calls
 
     def _report_llm(
-        self, sent: float, first_token: float | None, chunks: int, usage: LlmUsage | None
+        self, speech: Speech, sent: float, first_token: float | None, chunks: int, usage: LlmUsage | None
     ) -> None:
         done = anyio.current_time()
         completion = usage.completion_tokens if usage else None

@@ -12,7 +12,9 @@ class _Section(BaseModel):
 
 
 class AudioSettings(_Section):
-    sample_rate: Literal[8000, 16000] = Field(16000, description="the pipeline's internal rate (VAD runs at it)")
+    sample_rate: Literal[8000, 16000] = Field(
+        16000, description="the pipeline's internal rate (VAD runs at it)"
+    )
     frame_ms: Literal[10, 20, 30, 40] = 20
     input_buffer_ms: int = Field(
         1000, ge=40, description="caller audio buffered before the oldest is dropped"
