@@ -44,9 +44,9 @@ class Pipeline:
         cls, source: str | Path | Any, *, tools: Iterable[Tool | Callable[..., Any]] = ()
     ) -> Pipeline:
         """Build from a YAML path or a loaded ``ParleyConfig``; ``tools`` add to those the config names."""
-        from pipeline.config import ParleyConfig, build_pipeline, load_config
+        from pipeline.config import LoadedConfig, build_pipeline, load_config
 
-        config = source if isinstance(source, ParleyConfig) else load_config(source)
+        config = source if isinstance(source, LoadedConfig) else load_config(source)
         return build_pipeline(config, extra_tools=tools)
 
     def tool(self, function: Callable[..., Any] | Tool) -> Tool:

@@ -160,10 +160,12 @@ class InterruptionController:
         if self._playout.current is target:
             self._playout.resume()  # a paused playout must notice at once; it then calls on_speech_finished
         else:
-            self._finish(target)
+            self._release(target)
         return True
 
     async def _produce(self, speech: Speech, work: SpeechWork) -> None:
+        """The speech's own task: produce its audio, then — once it has also left the output buffer, and any
+        tool call it started has finished — record in the context what the caller heard."""
         with speech.cancel_scope:
             try:
                 if speech.state is SpeechState.PENDING:
@@ -177,6 +179,9 @@ class InterruptionController:
                 self._fail(speech, "pipeline", "internal_error", f"{type(exc).__name__}: {exc}", True)
         if not speech.audio.closed:
             speech.audio.close()
+        await speech.wait_released()
+        interrupted = speech.state is SpeechState.INTERRUPTED
+        commit_speech(self._context, speech, speech.heard_text() if interrupted else speech.text)
 
     def _fail(self, speech: Speech, source: str, code: str, message: str, recoverable: bool) -> None:
         speech.error = message
@@ -189,7 +194,7 @@ class InterruptionController:
             recoverable=recoverable,
         )
         if speech.stop(SpeechState.FAILED) and self._playout.current is not speech:
-            self._finish(speech)
+            self._release(speech)
 
     # --- playout callbacks ----------------------------------------------------------------------------------
 
@@ -206,16 +211,17 @@ class InterruptionController:
     def on_speech_finished(self, speech: Speech) -> None:
         if speech.state in (SpeechState.GENERATING, SpeechState.PLAYING):
             speech.transition(SpeechState.DONE)
-        self._finish(speech)
+        self._release(speech)
 
-    def _finish(self, speech: Speech) -> None:
+    def _release(self, speech: Speech) -> None:
+        """The speech no longer holds the floor: report what was heard and let the next one play."""
         if speech not in self._speeches:
             return
         self._speeches.remove(speech)
         self._timers.pop(speech.id, None)
+        speech.release()
         interrupted = speech.state is SpeechState.INTERRUPTED
         heard = speech.heard_text() if interrupted else speech.text
-        commit_speech(self._context, speech, heard)
         if speech.played_seconds > 0:
             self._bus.emit(
                 AgentStoppedSpeaking,

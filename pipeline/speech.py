@@ -84,6 +84,7 @@ class Speech:
         self.end_call_goodbye: str | None = None  # set by the end_call tool
         self.end_call_requested = False
         self._finished = anyio.Event()
+        self._released = anyio.Event()  # the output buffer is done with it (played out, or dropped)
 
     def __repr__(self) -> str:
         return f"<Speech {self.id} {self.source.value} {self.state.value}>"
@@ -111,6 +112,16 @@ class Speech:
         self.audio.clear()
         self.audio.close()
         return True
+
+    def release(self) -> None:
+        self._released.set()
+
+    @property
+    def released(self) -> bool:
+        return self._released.is_set()
+
+    async def wait_released(self) -> None:
+        await self._released.wait()
 
     def __await__(self) -> Generator[Any, None, SpeechState]:
         return self.wait().__await__()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import anyio
@@ -17,35 +18,37 @@ FRAME = 0.02
 
 @dataclass
 class Recording:
-    frames: list[tuple[float, AudioFrame]] = field(default_factory=list)  # (clock time sent, frame)
+    """Agent audio as it left the pipeline; frame timestamps are session times."""
+
+    frames: list[AudioFrame] = field(default_factory=list)
 
     @property
     def seconds(self) -> float:
-        return sum(frame.duration for _, frame in self.frames)
-
-    def times(self) -> list[float]:
-        return [at for at, _ in self.frames]
+        return sum(frame.duration for frame in self.frames)
 
     def last_time(self) -> float:
-        return self.frames[-1][0] if self.frames else float("nan")
+        return self.frames[-1].timestamp if self.frames else float("nan")
+
+    def between(self, start: float, end: float) -> list[AudioFrame]:
+        return [frame for frame in self.frames if start <= frame.timestamp < end]
 
 
 class Caller:
+    """Pushes caller audio frame by frame, sleeping each frame's duration (virtual time in tests)."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
         self.media_time = 0.0
-        self.origin = anyio.current_time()
-
-    def now(self) -> float:
-        return anyio.current_time() - self.origin
 
     async def send(self, samples: np.ndarray) -> None:
         step = round(FRAME * RATE)
         for start in range(0, len(samples), step):
-            chunk = samples[start : start + step]
-            self.session.push_audio(AudioFrame.from_int16(chunk, RATE, self.media_time))
-            self.media_time += len(chunk) / RATE
-            await anyio.sleep(len(chunk) / RATE)
+            await self._push(samples[start : start + step])
+
+    async def _push(self, chunk: np.ndarray) -> None:
+        self.session.push_audio(AudioFrame.from_int16(chunk, RATE, self.media_time))
+        self.media_time += len(chunk) / RATE
+        await anyio.sleep(len(chunk) / RATE)
 
     async def speak(self, seconds: float) -> None:
         await self.send(tone(seconds))
@@ -53,12 +56,43 @@ class Caller:
     async def pause(self, seconds: float) -> None:
         await self.send(silence(seconds))
 
+    async def pause_until(self, condition: Callable[[], bool], limit: float = 30.0) -> None:
+        """Silence until ``condition()`` holds (checked every frame)."""
+        waited = 0.0
+        while not condition():
+            if waited >= limit:
+                raise AssertionError(f"condition not met within {limit} s of silence")
+            await self._push(silence(FRAME))
+            waited += FRAME
+
 
 async def record_output(session: Session, recording: Recording) -> None:
     async for frame in session.audio_out():
-        recording.frames.append((anyio.current_time(), frame))
+        recording.frames.append(frame)
 
 
-async def collect_events(session: Session, into: list[Event]) -> None:
-    async for event in session.events():
+async def collect_events(events: AsyncIterator[Event], into: list[Event]) -> None:
+    async for event in events:
         into.append(event)
+
+
+def of_type(events: list[Event], cls: type[Event]) -> list:  # type: ignore[type-arg]
+    return [event for event in events if isinstance(event, cls)]
+
+
+def lifecycle(events: list[Event]) -> list[str]:
+    """Event types without metrics, transcripts deltas and state changes: the story of the call."""
+    noise = {
+        "vad_metrics",
+        "stt_metrics",
+        "llm_metrics",
+        "tts_metrics",
+        "endpointing_metrics",
+        "turn_metrics",
+        "usage_summary",
+        "agent_transcript_delta",
+        "user_state_changed",
+        "agent_state_changed",
+        "user_transcript",
+    }
+    return [event.type for event in events if event.type not in noise]

@@ -1,0 +1,296 @@
+"""Whole conversations on virtual time with scripted providers: what the caller hears, when, and what the agent
+remembers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import anyio
+import pytest
+
+from pipeline.agent import Pipeline
+from pipeline.events import (
+    AgentStartedSpeaking,
+    AgentStoppedSpeaking,
+    ErrorEvent,
+    Event,
+    Interruption,
+    SessionEnded,
+    ToolFinished,
+    ToolStarted,
+    ToolStatus,
+    TurnMetrics,
+)
+from pipeline.session import Session
+from pipeline.settings import SessionSettings, TurnSettings
+from pipeline.tools import tool
+from providers.llm import Role
+from tests.conversation import Caller, Recording, collect_events, lifecycle, of_type, record_output
+from tests.doubles import FakeTts, ScriptedLlm, ScriptedStt, call
+from vad import EnergyVad
+
+pytestmark = pytest.mark.anyio
+
+WINDOW = 512 / 16000
+VAD_STOP_DELAY = math.ceil(0.25 / WINDOW) * WINDOW  # energy VAD confirms silence after whole windows
+FRAME = 0.02
+
+
+@dataclass
+class Call:
+    session: Session
+    caller: Caller
+    events: list[Event] = field(default_factory=list)
+    recording: Recording = field(default_factory=Recording)
+
+    def has(self, cls: type[Event]) -> Callable[[], bool]:
+        return lambda: any(isinstance(event, cls) for event in self.events)
+
+
+async def converse(pipeline: Pipeline, script: Callable[[Call], Awaitable[None]]) -> Call:
+    session = pipeline.session()
+    subscription = session.events()  # subscribed before the start, so session_started is seen too
+    async with session, anyio.create_task_group() as group:
+        call_ = Call(session, Caller(session))
+        group.start_soon(collect_events, subscription, call_.events)
+        group.start_soon(record_output, session, call_.recording)
+        await script(call_)
+        await session.end()
+    return call_
+
+
+def make_pipeline(
+    stt: ScriptedStt, llm: ScriptedLlm, tts: FakeTts, *, tools: list = (), **turn: float  # type: ignore[assignment]
+) -> Pipeline:
+    settings = SessionSettings(turn=TurnSettings(**turn))
+    return Pipeline(stt=stt, llm=llm, tts=tts, vad=EnergyVad(), tools=tools, settings=settings)
+
+
+async def one_turn(call_: Call) -> None:
+    await call_.caller.pause(0.5)
+    await call_.caller.speak(1.0)
+    await call_.caller.pause_until(call_.has(AgentStoppedSpeaking))
+    await call_.caller.pause(0.5)
+
+
+async def test_one_turn_story_and_exact_latency() -> None:
+    llm = ScriptedLlm(["Hi! How can I help?"], ttft=0.2, token_interval=0.02)
+    tts = FakeTts(ttfb=0.1)
+    pipeline = make_pipeline(ScriptedStt(["hello there"], final_delay=0.1), llm, tts, endpointing_delay=0.5)
+
+    done = await converse(pipeline, one_turn)
+
+    assert lifecycle(done.events) == [
+        "session_started",
+        "user_started_speaking",
+        "user_stopped_speaking",
+        "end_of_user_turn",
+        "agent_started_speaking",
+        "agent_stopped_speaking",
+        "session_ended",
+    ]
+    (metrics,) = of_type(done.events, TurnMetrics)
+    # silence 0.5 s; LLM first token 0.2 s; "Hi!" is complete when the next token arrives (0.02 s); TTS 0.1 s.
+    assert metrics.endpointing == pytest.approx(0.5)
+    assert metrics.stt_wait == pytest.approx(0.0)
+    assert metrics.llm_ttft == pytest.approx(0.2)
+    assert metrics.llm_first_sentence == pytest.approx(0.02)
+    assert metrics.tts_ttfb == pytest.approx(0.1)
+    assert metrics.overhead == pytest.approx(0.0, abs=1e-9)
+    assert metrics.voice_to_voice == pytest.approx(0.82)
+    assert tts.texts == ["Hi!", "How can I help?"]  # TTS started on the first sentence
+    (stopped,) = of_type(done.events, AgentStoppedSpeaking)
+    assert not stopped.interrupted and stopped.heard_text == "Hi! How can I help?"
+    assert done.recording.seconds == pytest.approx(len("Hi!How can I help?") * 0.05)
+    assert [(m.role, m.content) for m in done.session.context.messages] == [
+        (Role.USER, "hello there"),
+        (Role.ASSISTANT, "Hi! How can I help?"),
+    ]
+
+
+async def test_slow_final_transcript_is_waited_for_and_measured() -> None:
+    pipeline = make_pipeline(
+        ScriptedStt(["hello"], final_delay=0.7), ScriptedLlm(["Hi."]), FakeTts(), endpointing_delay=0.5
+    )
+    done = await converse(pipeline, one_turn)
+    (metrics,) = of_type(done.events, TurnMetrics)
+    # Finalize goes out when the VAD confirms silence; the final comes 0.7 s later, after the 0.5 s silence.
+    assert metrics.stt_wait == pytest.approx(VAD_STOP_DELAY + 0.7 - 0.5)
+    parts = metrics.endpointing + metrics.stt_wait + metrics.llm_ttft + metrics.llm_first_sentence
+    parts += metrics.tts_ttfb + metrics.overhead + metrics.tool_time
+    assert parts == pytest.approx(metrics.voice_to_voice)
+
+
+LONG_REPLY = "This is a long answer. It goes on for a while. Nobody wants to hear all of it. The end."
+
+
+async def barge_in_after(call_: Call, seconds_of_agent_speech: float) -> None:
+    await call_.caller.pause(0.3)
+    await call_.caller.speak(1.0)
+    await call_.caller.pause_until(call_.has(AgentStartedSpeaking))
+    await call_.caller.pause(seconds_of_agent_speech)
+    await call_.caller.speak(1.2)
+    await call_.caller.pause_until(lambda: len(of_type(call_.events, AgentStoppedSpeaking)) >= 2)
+    await call_.caller.pause(0.5)
+
+
+def expected_heard(sentences: list[str], played: float, seconds_per_char: float) -> str:
+    """Words whose last character was played, with FakeTts's exact per-character timing."""
+    heard, offset = [], 0.0
+    for sentence in sentences:
+        position = 0
+        for word in sentence.split():
+            start = sentence.index(word, position)
+            position = start + len(word)
+            if offset + position * seconds_per_char <= played + 1e-9:
+                heard.append(word)
+        offset += len(sentence) * seconds_per_char
+    return " ".join(heard)
+
+
+async def test_barge_in_stops_audio_within_a_frame_and_keeps_only_heard_words() -> None:
+    llm = ScriptedLlm([LONG_REPLY, "Sure, go ahead."], token_interval=0.3)  # still streaming at barge-in
+    tts = FakeTts(seconds_per_char=0.05)
+    pipeline = make_pipeline(
+        ScriptedStt(["tell me something", "stop please"]), llm, tts, min_interruption_duration=0.5
+    )
+
+    done = await converse(pipeline, lambda c: barge_in_after(c, 1.5))
+
+    (interruption,) = of_type(done.events, Interruption)
+    first_reply = of_type(done.events, AgentStoppedSpeaking)[0]
+    assert first_reply.interrupted
+    # No agent audio left the pipeline after the decision, beyond the frame already on its way.
+    frames_after = done.recording.between(interruption.timestamp + 1e-9, interruption.timestamp + 3.0)
+    second_start = of_type(done.events, AgentStartedSpeaking)[1].timestamp
+    assert all(frame.timestamp >= second_start for frame in frames_after)
+    assert done.recording.between(interruption.timestamp - FRAME, interruption.timestamp + 1e-9)
+    # What the caller heard is exactly what the context keeps, marked interrupted.
+    heard = expected_heard(tts.texts[:2], first_reply.played_seconds, 0.05)
+    assert heard and first_reply.heard_text == heard
+    assert LONG_REPLY.startswith(heard) and heard != LONG_REPLY
+    assistant = [m for m in done.session.context.messages if m.role is Role.ASSISTANT]
+    assert assistant[0].content == heard and assistant[0].interrupted
+    assert llm.closed_early == 1  # the in-flight LLM stream was closed
+    assert [m.content for m in done.session.context.messages if m.role is Role.USER] == [
+        "tell me something",
+        "stop please",
+    ]
+
+
+async def test_tool_calls_of_a_cancelled_reply_never_start() -> None:
+    ran: list[str] = []
+
+    @tool
+    def lookup_order(order_id: str) -> str:
+        """Look up an order."""
+        ran.append(order_id)
+        return "shipped"
+
+    # The LLM announces, then streams a tool call, then keeps streaming slowly: the caller barges in first.
+    slow_step = ["Let me check.", call("lookup_order", '{"order_id": "42"}'), *[" ..."] * 40]
+    llm = ScriptedLlm([slow_step, "Okay."], token_interval=0.2)
+    pipeline = make_pipeline(ScriptedStt(["where is my order", "never mind"]), llm, FakeTts(), tools=[lookup_order])
+
+    done = await converse(pipeline, lambda c: barge_in_after(c, 0.3))
+
+    assert of_type(done.events, Interruption)
+    assert ran == []
+    assert not of_type(done.events, ToolStarted)
+    assert llm.closed_early == 1
+    assert not any(m.tool_calls for m in done.session.context.messages)
+
+
+async def test_in_flight_tools_finish_or_cancel_and_are_recorded() -> None:
+    finished: list[str] = []
+
+    @tool
+    async def book_table(time: str) -> str:
+        """Book a table (must not be abandoned half-way)."""
+        await anyio.sleep(2.0)
+        finished.append(time)
+        return "booked"
+
+    @tool(cancellable=True)
+    async def search_menu(query: str) -> str:
+        """Search the menu (safe to abandon)."""
+        await anyio.sleep(2.0)
+        finished.append(query)
+        return "pasta"
+
+    step = ["One moment.", call("book_table", '{"time": "7pm"}', "c1"), call("search_menu", '{"query": "x"}', "c2")]
+    llm = ScriptedLlm([step, "Done.", "Okay."])
+    pipeline = make_pipeline(
+        ScriptedStt(["book it", "wait"]), llm, FakeTts(), tools=[book_table, search_menu]
+    )
+
+    done = await converse(pipeline, lambda c: barge_in_after(c, 0.2))
+
+    statuses = {event.name: event.status for event in of_type(done.events, ToolFinished)}
+    assert statuses == {"book_table": ToolStatus.OK, "search_menu": ToolStatus.CANCELLED}
+    assert finished == ["7pm"]
+    messages = done.session.context.messages
+    calls = next(m for m in messages if m.tool_calls)
+    assert {c.name for c in calls.tool_calls} == {"book_table", "search_menu"}
+    results = {m.tool_call_id: m.content for m in messages if m.role is Role.TOOL}
+    assert results["c1"] == "booked" and results["c2"].startswith("cancelled")
+
+
+async def test_tool_results_feed_the_next_llm_step() -> None:
+    @tool
+    def get_weather(city: str) -> dict[str, object]:
+        """Current weather for a city."""
+        return {"city": city, "celsius": 21}
+
+    llm = ScriptedLlm([[call("get_weather", '{"city": "Paris"}')], "It is 21 degrees in Paris."])
+    pipeline = make_pipeline(ScriptedStt(["weather in paris"]), llm, FakeTts(), tools=[get_weather])
+
+    done = await converse(pipeline, one_turn)
+
+    second_request = llm.requests[1]
+    tool_message = second_request.messages[-1]
+    assert tool_message.role is Role.TOOL and tool_message.content == '{"city":"Paris","celsius":21}'
+    assert of_type(done.events, AgentStoppedSpeaking)[0].text == "It is 21 degrees in Paris."
+    (metrics,) = of_type(done.events, TurnMetrics)
+    assert metrics.llm_ttft == pytest.approx(0.4)  # two LLM rounds of 0.2 s; the tool itself took no time
+
+
+async def test_failing_event_handler_is_isolated() -> None:
+    pipeline = make_pipeline(ScriptedStt(["hi"]), ScriptedLlm(["Hello."]), FakeTts())
+    seen: list[str] = []
+
+    async def script(call_: Call) -> None:
+        @call_.session.on
+        async def broken(event: AgentStartedSpeaking) -> None:
+            raise RuntimeError("handler bug")
+
+        @call_.session.on
+        async def fine(event: AgentStartedSpeaking | AgentStoppedSpeaking) -> None:
+            seen.append(event.type)
+
+        await one_turn(call_)
+
+    done = await converse(pipeline, script)
+    errors = of_type(done.events, ErrorEvent)
+    assert [(e.code, e.recoverable) for e in errors] == [("handler_failed", True)]
+    assert "handler bug" in errors[0].message
+    assert seen == ["agent_started_speaking", "agent_stopped_speaking"]
+    assert of_type(done.events, SessionEnded)[0].reason == "ended"
+
+
+async def test_say_speaks_fixed_text_and_end_drains_it() -> None:
+    tts = FakeTts()
+    pipeline = make_pipeline(ScriptedStt([]), ScriptedLlm([]), tts)
+
+    async def script(call_: Call) -> None:
+        call_.session.say("Welcome to Parley. How can I help?")
+
+    done = await converse(pipeline, script)
+    assert tts.texts == ["Welcome to Parley.", "How can I help?"]
+    (stopped,) = of_type(done.events, AgentStoppedSpeaking)
+    assert stopped.source.value == "say" and not stopped.interrupted
+    # All of it, in whole 20 ms frames (the last one padded with silence).
+    spoken = len("Welcome to Parley.How can I help?") * 0.05
+    assert done.recording.seconds == pytest.approx(math.ceil(spoken / FRAME - 1e-9) * FRAME)
