@@ -15,6 +15,7 @@ from anyio.abc import TaskGroup
 from pipeline.audio import AudioFrame
 from pipeline.channel import Channel
 from pipeline.context import ChatContext
+from pipeline.errors import root_cause
 from pipeline.event_bus import EventBus
 from pipeline.events import (
     AgentStartedSpeaking,
@@ -171,12 +172,14 @@ class InterruptionController:
                 if speech.state is SpeechState.PENDING:
                     speech.transition(SpeechState.GENERATING)
                 await work(speech)
-            except ProviderError as exc:
-                self._fail(speech, exc.provider, exc.code.value, exc.message, exc.recoverable)
-                if not exc.recoverable:
-                    self._on_fatal_error(exc)
-            except Exception as exc:
-                self._fail(speech, "pipeline", "internal_error", f"{type(exc).__name__}: {exc}", True)
+            except Exception as group:
+                exc = root_cause(group)
+                if isinstance(exc, ProviderError):
+                    self._fail(speech, exc.provider, exc.code.value, exc.message, exc.recoverable)
+                    if not exc.recoverable:
+                        self._on_fatal_error(exc)
+                else:
+                    self._fail(speech, "pipeline", "internal_error", f"{type(exc).__name__}: {exc}", True)
         if not speech.audio.closed:
             speech.audio.close()
         await speech.wait_released()

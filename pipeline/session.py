@@ -25,6 +25,7 @@ from pipeline.audio import AudioFrame, read_wav, resample_int16
 from pipeline.channel import Channel, ChannelClosed, Overflow
 from pipeline.context import ChatContext
 from pipeline.controller import InterruptionController
+from pipeline.errors import root_cause
 from pipeline.event_bus import EventBus, EventSubscription, Handler
 from pipeline.events import (
     EndpointingMetrics,
@@ -96,23 +97,30 @@ class Session:
     async def __aenter__(self) -> Session:
         if self.state is not SessionState.CREATED:
             raise RuntimeError("a session can only be started once")
-        listeners = await self._stack.enter_async_context(anyio.create_task_group())
-        self.bus.start(listeners)
-        stages = await self._stack.enter_async_context(anyio.create_task_group())
         try:
-            self._build(stages)
+            listeners = await self._stack.enter_async_context(anyio.create_task_group())
+            self.bus.start(listeners)
+            host = await self._stack.enter_async_context(anyio.create_task_group())
+            await host.start(self._run_stages)
         except BaseException:
             await self._stack.aclose()
             raise
-        self.state = SessionState.RUNNING
-        self.bus.emit(
-            SessionStarted,
-            started_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
-            providers=self.pipeline.describe_providers(),
-            sample_rate=self.settings.audio.sample_rate,
-        )
-        stages.start_soon(self._lifecycle, stages)
         return self
+
+    async def _run_stages(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """The stages live in their own task group, so ending the session cancels them and never the
+        application code running inside ``async with session``."""
+        async with anyio.create_task_group() as stages:
+            self._build(stages)
+            self.state = SessionState.RUNNING
+            self.bus.emit(
+                SessionStarted,
+                started_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
+                providers=self.pipeline.describe_providers(),
+                sample_rate=self.settings.audio.sample_rate,
+            )
+            stages.start_soon(self._lifecycle, stages)
+            task_status.started()
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -183,9 +191,11 @@ class Session:
         """A stage that fails ends the session cleanly (after reporting why) instead of tearing it down."""
         try:
             await stage()
-        except ProviderError as exc:
-            self._on_fatal_error(exc)
-        except Exception as exc:
+        except Exception as group:
+            exc = root_cause(group)
+            if isinstance(exc, ProviderError):
+                self._on_fatal_error(exc)
+                return
             self.bus.emit(
                 ErrorEvent,
                 source=name,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import anyio
 
 from pipeline.audio import AudioFrame
+from pipeline.errors import root_cause
 from pipeline.event_bus import EventBus
 from pipeline.events import ErrorEvent, SttMetrics, UserTranscript
 from pipeline.metrics import UsageTracker
@@ -65,7 +66,10 @@ class SttStage:
                         async for transcript in stream.transcripts():
                             self._handle(transcript)
                     return  # the stream ended normally (session ending)
-                except ProviderError as exc:
+                except Exception as group:
+                    exc = root_cause(group)
+                    if not isinstance(exc, ProviderError):
+                        raise
                     self._stream = None
                     failures += 1
                     self._bus.emit(
@@ -76,7 +80,7 @@ class SttStage:
                         recoverable=exc.recoverable and failures <= self._max_reopen_attempts,
                     )
                     if not exc.recoverable or failures > self._max_reopen_attempts:
-                        raise
+                        raise exc from None
                     await anyio.sleep(self._reopen_backoff * 2 ** (failures - 1))
         finally:
             self._stream = None

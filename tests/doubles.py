@@ -37,6 +37,22 @@ def silence(seconds: float, rate: int = RATE) -> np.ndarray:
 
 
 @dataclass
+class FailingStt:
+    """A speech-to-text provider whose stream cannot be opened."""
+
+    error: Exception
+    provider: str = "failing-stt"
+    model: str = "test"
+    attempts: int = 0
+
+    @asynccontextmanager
+    async def stream(self, *, sample_rate: int) -> AsyncIterator[ScriptedSttStream]:
+        self.attempts += 1
+        raise self.error
+        yield  # pragma: no cover
+
+
+@dataclass
 class ScriptedStt:
     """Each stretch of loud audio becomes the next utterance; finals answer ``finalize`` after ``final_delay``."""
 
@@ -110,7 +126,7 @@ class ScriptedLlm:
     """Replies in order: each reply is text (streamed word by word) or a list of text/ToolCall chunks.
     When the script runs out it answers "OK."."""
 
-    replies: list[str | Sequence[str | ToolCall]]
+    replies: list[str | Sequence[str | ToolCall] | Exception]  # an exception is raised after ``ttft``
     ttft: float = 0.2
     token_interval: float = 0.02
     provider: str = "scripted-llm"
@@ -122,10 +138,14 @@ class ScriptedLlm:
     async def stream(self, request: LlmRequest) -> AsyncIterator[LlmChunk]:
         self.requests.append(request)
         reply = self.replies.pop(0) if self.replies else "OK."
-        chunks: Sequence[str | ToolCall] = _words(reply) if isinstance(reply, str) else reply
+        chunks: Sequence[str | ToolCall] = (
+            _words(reply) if isinstance(reply, str) else () if isinstance(reply, Exception) else reply
+        )
         finished = False
         try:
             await anyio.sleep(self.ttft)
+            if isinstance(reply, Exception):
+                raise reply
             for index, chunk in enumerate(chunks):
                 if index:
                     await anyio.sleep(self.token_interval)

@@ -62,7 +62,12 @@ async def converse(pipeline: Pipeline, script: Callable[[Call], Awaitable[None]]
 
 
 def make_pipeline(
-    stt: ScriptedStt, llm: ScriptedLlm, tts: FakeTts, *, tools: list = (), **turn: float  # type: ignore[assignment]
+    stt: ScriptedStt,
+    llm: ScriptedLlm,
+    tts: FakeTts,
+    *,
+    tools: list = (),
+    **turn: float,  # type: ignore[assignment]
 ) -> Pipeline:
     settings = SessionSettings(turn=TurnSettings(**turn))
     return Pipeline(stt=stt, llm=llm, tts=tts, vad=EnergyVad(), tools=tools, settings=settings)
@@ -192,7 +197,9 @@ async def test_tool_calls_of_a_cancelled_reply_never_start() -> None:
     # The LLM announces, then streams a tool call, then keeps streaming slowly: the caller barges in first.
     slow_step = ["Let me check.", call("lookup_order", '{"order_id": "42"}'), *[" ..."] * 40]
     llm = ScriptedLlm([slow_step, "Okay."], token_interval=0.2)
-    pipeline = make_pipeline(ScriptedStt(["where is my order", "never mind"]), llm, FakeTts(), tools=[lookup_order])
+    pipeline = make_pipeline(
+        ScriptedStt(["where is my order", "never mind"]), llm, FakeTts(), tools=[lookup_order]
+    )
 
     done = await converse(pipeline, lambda c: barge_in_after(c, 0.3))
 
@@ -220,7 +227,11 @@ async def test_in_flight_tools_finish_or_cancel_and_are_recorded() -> None:
         finished.append(query)
         return "pasta"
 
-    step = ["One moment.", call("book_table", '{"time": "7pm"}', "c1"), call("search_menu", '{"query": "x"}', "c2")]
+    step = [
+        "One moment.",
+        call("book_table", '{"time": "7pm"}', "c1"),
+        call("search_menu", '{"query": "x"}', "c2"),
+    ]
     llm = ScriptedLlm([step, "Done.", "Okay."])
     pipeline = make_pipeline(
         ScriptedStt(["book it", "wait"]), llm, FakeTts(), tools=[book_table, search_menu]
@@ -294,3 +305,82 @@ async def test_say_speaks_fixed_text_and_end_drains_it() -> None:
     # All of it, in whole 20 ms frames (the last one padded with silence).
     spoken = len("Welcome to Parley.How can I help?") * 0.05
     assert done.recording.seconds == pytest.approx(math.ceil(spoken / FRAME - 1e-9) * FRAME)
+
+
+async def test_llm_failure_is_reported_and_the_next_turn_works() -> None:
+    from providers.errors import ErrorCode, ProviderError
+
+    failure = ProviderError("scripted-llm", "server error 500", code=ErrorCode.SERVER_ERROR, recoverable=True)
+    llm = ScriptedLlm([failure, "Second try works."])
+    pipeline = make_pipeline(ScriptedStt(["first", "second"]), llm, FakeTts())
+
+    async def script(call_: Call) -> None:
+        await call_.caller.pause(0.3)
+        await call_.caller.speak(0.8)
+        await call_.caller.pause_until(call_.has(ErrorEvent))
+        await call_.caller.pause(0.5)
+        await one_turn(call_)
+
+    done = await converse(pipeline, script)
+    (error,) = of_type(done.events, ErrorEvent)
+    assert (error.source, error.code, error.recoverable) == ("scripted-llm", "server_error", True)
+    assert [e.text for e in of_type(done.events, AgentStoppedSpeaking)] == ["Second try works."]
+    assert of_type(done.events, SessionEnded)[0].reason == "ended"
+
+
+async def test_unrecoverable_llm_failure_ends_the_session_cleanly() -> None:
+    from providers.errors import ErrorCode, ProviderError
+
+    failure = ProviderError("scripted-llm", "invalid API key", code=ErrorCode.AUTH_FAILED, recoverable=False)
+    pipeline = make_pipeline(ScriptedStt(["hi"]), ScriptedLlm([failure]), FakeTts())
+
+    async def script(call_: Call) -> None:
+        await call_.caller.pause(0.3)
+        await call_.caller.speak(0.8)
+        await call_.caller.pause_until(call_.has(SessionEnded))
+
+    done = await converse(pipeline, script)
+    ended = of_type(done.events, SessionEnded)[0]
+    assert ended.reason == "error" and "invalid API key" in (ended.error or "")
+    assert lifecycle(done.events)[-2:] == ["error", "session_ended"]
+
+
+async def test_stt_that_cannot_connect_ends_the_session_with_the_reason() -> None:
+    from providers.errors import ErrorCode, ProviderError
+    from tests.doubles import FailingStt
+
+    stt = FailingStt(
+        ProviderError(
+            "failing-stt",
+            "401 Unauthorized: set DEEPGRAM_API_KEY",
+            code=ErrorCode.AUTH_FAILED,
+            recoverable=False,
+        )
+    )
+    pipeline = make_pipeline(stt, ScriptedLlm([]), FakeTts())  # type: ignore[arg-type]
+
+    async def script(call_: Call) -> None:
+        await call_.caller.pause_until(call_.has(SessionEnded), limit=5)
+
+    done = await converse(pipeline, script)
+    assert stt.attempts == 1
+    errors = of_type(done.events, ErrorEvent)
+    assert [(e.code, e.recoverable) for e in errors] == [("auth_failed", False)]
+    assert of_type(done.events, SessionEnded)[0].reason == "error"
+
+
+async def test_stt_drop_is_retried_then_reported() -> None:
+    from providers.errors import ErrorCode, ProviderError
+    from tests.doubles import FailingStt
+
+    stt = FailingStt(ProviderError("failing-stt", "connection lost", code=ErrorCode.CONNECTION_LOST))
+    pipeline = make_pipeline(stt, ScriptedLlm([]), FakeTts())  # type: ignore[arg-type]
+
+    async def script(call_: Call) -> None:
+        await call_.caller.pause_until(call_.has(SessionEnded), limit=10)
+
+    done = await converse(pipeline, script)
+    errors = of_type(done.events, ErrorEvent)
+    assert stt.attempts == 4  # the first try and three reopenings with backoff
+    assert [e.recoverable for e in errors] == [True, True, True, False]
+    assert of_type(done.events, SessionEnded)[0].reason == "error"
