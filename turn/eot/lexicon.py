@@ -1,0 +1,161 @@
+"""Word classes used by the text end-of-turn features (English).
+
+Only closed-class words live here: the model learns everything else from the data. Changing these sets changes
+the features, so bump ``FEATURE_VERSION`` in ``text_features`` and retrain when you edit them.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+CONJUNCTIONS = frozenset(
+    {
+        "and", "but", "so", "because", "cause", "cuz", "or", "nor", "plus", "then", "although", "though",
+        "since", "unless", "until", "while", "whereas", "if", "when", "whether", "that", "which", "who",
+        "also", "than", "as", "where", "before", "after", "once",
+    }
+)  # fmt: skip
+
+FILLERS = frozenset({"um", "uh", "er", "erm", "hmm", "mm", "ah", "eh", "like", "well", "uhm", "umm", "uhh"})
+
+MULTIWORD_FILLERS = frozenset(
+    {("you", "know"), ("i", "mean"), ("kind", "of"), ("sort", "of"), ("let's", "see")}
+)
+
+PREPOSITIONS = frozenset(
+    {
+        "to", "for", "at", "on", "in", "of", "with", "from", "about", "by", "into", "onto", "through", "over",
+        "under", "between", "around", "near", "like", "via", "per", "towards", "toward", "without", "within",
+        "across", "against", "during",
+    }
+)  # fmt: skip
+
+DETERMINERS = frozenset(
+    {"the", "a", "an", "my", "your", "our", "their", "his", "her", "its", "this", "these", "those", "some",
+     "any",
+     "every", "each", "no", "another", "what", "which"}
+)  # fmt: skip
+
+AUXILIARIES = frozenset(
+    {
+        "is", "are", "was", "were", "am", "be", "been", "being", "do", "does", "did", "have", "has", "had",
+        "can", "could", "will", "would", "shall", "should", "may", "might", "must", "i'm", "it's", "that's",
+        "i'd", "i'll", "i've", "we're", "you're", "there's", "he's", "she's", "they're", "we'll", "gonna",
+        "wanna", "gotta",
+    }
+)  # fmt: skip
+
+SUBJECT_PRONOUNS = frozenset({"i", "we", "you", "he", "she", "they", "it"})
+
+# Answer words that are complete on their own after a yes/no question.
+YES_NO_WORDS = frozenset(
+    {"yes", "yeah", "yep", "yup", "no", "nope", "nah", "sure", "okay", "ok", "correct", "right", "absolutely",
+     "definitely", "exactly", "please", "thanks", "fine", "alright"}
+)  # fmt: skip
+
+UNIT_WORDS = {
+    "zero": 0, "oh": 0, "o": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9,
+}  # fmt: skip
+TEEN_WORDS = frozenset(
+    {
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    }
+)
+TENS_WORDS = frozenset({"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"})
+REPEAT_WORDS = {"double": 2, "triple": 3}
+SCALE_DIGITS = {"hundred": 2, "thousand": 3}
+
+
+class NumberContext(Enum):
+    """What a run of digits at the end of the transcript is most likely to be."""
+
+    NONE = "none"
+    PHONE = "phone"
+    CARD = "card"
+    LAST_FOUR = "last4"
+    ZIP = "zip"
+    PIN = "pin"
+    SSN = "ssn"
+    CODE = "code"
+    ADDRESS = "address"
+    TIME = "time"
+
+
+# Expected total digit counts for contexts where the length tells whether the number is finished.
+EXPECTED_DIGITS: dict[NumberContext, frozenset[int]] = {
+    NumberContext.PHONE: frozenset({10, 11}),
+    NumberContext.CARD: frozenset({15, 16}),
+    NumberContext.LAST_FOUR: frozenset({4}),
+    NumberContext.ZIP: frozenset({5}),
+    NumberContext.PIN: frozenset({4}),
+    NumberContext.SSN: frozenset({9}),
+}
+
+# Single cue words -> context; checked most-recent-first over the transcript, then over the agent question.
+NUMBER_CUES: dict[str, NumberContext] = {
+    "phone": NumberContext.PHONE, "cell": NumberContext.PHONE, "mobile": NumberContext.PHONE,
+    "call": NumberContext.PHONE, "reach": NumberContext.PHONE, "text": NumberContext.PHONE,
+    "callback": NumberContext.PHONE, "telephone": NumberContext.PHONE, "landline": NumberContext.PHONE,
+    "card": NumberContext.CARD, "visa": NumberContext.CARD, "mastercard": NumberContext.CARD,
+    "credit": NumberContext.CARD, "debit": NumberContext.CARD, "amex": NumberContext.CARD,
+    "zip": NumberContext.ZIP, "zipcode": NumberContext.ZIP, "postal": NumberContext.ZIP,
+    "pin": NumberContext.PIN, "passcode": NumberContext.PIN,
+    "ssn": NumberContext.SSN, "social": NumberContext.SSN,
+    "code": NumberContext.CODE, "confirmation": NumberContext.CODE, "order": NumberContext.CODE,
+    "account": NumberContext.CODE, "reference": NumberContext.CODE, "booking": NumberContext.CODE,
+    "ticket": NumberContext.CODE, "member": NumberContext.CODE, "policy": NumberContext.CODE,
+    "address": NumberContext.ADDRESS, "live": NumberContext.ADDRESS, "street": NumberContext.ADDRESS,
+    "apartment": NumberContext.ADDRESS, "suite": NumberContext.ADDRESS, "deliver": NumberContext.ADDRESS,
+    "ship": NumberContext.ADDRESS, "send": NumberContext.ADDRESS, "home": NumberContext.ADDRESS,
+    "office": NumberContext.ADDRESS, "mail": NumberContext.ADDRESS, "located": NumberContext.ADDRESS,
+    "time": NumberContext.TIME, "o'clock": NumberContext.TIME, "pm": NumberContext.TIME,
+    "noon": NumberContext.TIME, "clock": NumberContext.TIME,
+}  # fmt: skip
+
+NUMBER_BIGRAM_CUES: dict[tuple[str, str], NumberContext] = {
+    ("last", "four"): NumberContext.LAST_FOUR,
+    ("last", "4"): NumberContext.LAST_FOUR,
+    ("last", "digits"): NumberContext.LAST_FOUR,
+    ("ending", "in"): NumberContext.LAST_FOUR,
+    ("security", "number"): NumberContext.SSN,
+}
+
+
+class QuestionType(Enum):
+    """What kind of answer the agent's last utterance invites."""
+
+    NONE = "none"  # no agent utterance known
+    STATEMENT = "statement"  # the agent did not ask anything
+    YES_NO = "yesno"
+    CHOICE = "choice"  # "pickup or delivery?"
+    NUMBER = "number"
+    TIME = "time"
+    NAME = "name"
+    OPEN = "open"
+
+
+QUESTION_AUX_STARTS = frozenset(
+    {"do", "does", "did", "is", "are", "was", "were", "can", "could", "would", "will", "shall", "should",
+     "have",
+     "has", "may", "am", "want", "need", "anything", "any"}
+)  # fmt: skip
+WH_WORDS = frozenset({"what", "what's", "why", "how", "where", "who", "which", "whom", "whose"})
+TIME_QUESTION_CUES = frozenset({"when", "time", "day", "date", "today", "tomorrow", "schedule", "available"})
+NAME_QUESTION_CUES = frozenset({"name", "spell", "surname"})
+NUMBER_QUESTION_CUES = frozenset(
+    {"number", "digits", "code", "zip", "pin", "many", "much", "phone", "card", "account", "confirmation"}
+)
+OPEN_PROMPTS = frozenset({"tell", "describe", "explain", "please", "go", "let"})
+# "Can I get your ...", "could you tell me ...": an auxiliary start that is a request, not a yes/no question.
+REQUEST_VERBS = frozenset({"get", "have", "give", "tell", "provide", "spell", "read", "confirm", "repeat"})
+TAG_QUESTIONS = frozenset({"right", "correct", "ok", "okay"})

@@ -1,0 +1,63 @@
+"""Inference for the text end-of-turn classifier (weights trained by ``turn.eot.train``)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from turn.eot.text_features import FEATURE_VERSION, N_BUCKETS, extract_features, hash_feature
+
+DEFAULT_WEIGHTS_PATH = Path(__file__).resolve().parent / "data" / "text_eot_weights.npz"
+NEUTRAL_PROBABILITY = 0.5  # returned for an empty transcript: the words give no evidence either way
+
+
+class TextModelLoadError(ValueError):
+    """The weights file is missing, unreadable, or was trained for a different feature set."""
+
+
+class TextTurnModel:
+    """Logistic regression over hashed text features; immutable after loading, so safe to share across tasks.
+
+    >>> model = TextTurnModel.load()
+    >>> model.predict("my number is five five five", "What's the best number to reach you?") < 0.5
+    True
+    """
+
+    def __init__(self, weights: dict[int, float]) -> None:
+        self._weights = weights
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> TextTurnModel:
+        """Load weights; ``path=None`` loads the weights shipped with the package."""
+        weights_path = Path(path) if path is not None else DEFAULT_WEIGHTS_PATH
+        if not weights_path.is_file():
+            raise TextModelLoadError(f"text end-of-turn weights not found: {weights_path}")
+        try:
+            with np.load(weights_path) as data:
+                version = int(data["feature_version"])
+                n_buckets = int(data["n_buckets"])
+                indices = data["indices"].astype(np.int64)
+                values = data["weights"].astype(np.float64)
+        except (OSError, KeyError, ValueError) as exc:
+            raise TextModelLoadError(f"cannot read text end-of-turn weights {weights_path}: {exc}") from exc
+        if version != FEATURE_VERSION or n_buckets != N_BUCKETS:
+            raise TextModelLoadError(
+                f"{weights_path} was trained for feature version {version} with {n_buckets} buckets; "
+                f"this code uses version {FEATURE_VERSION} with {N_BUCKETS}. "
+                "Retrain: uv run python -m turn.eot.train"
+            )
+        return cls(dict(zip(indices.tolist(), values.tolist(), strict=True)))
+
+    def logit(self, transcript: str, agent_last_utterance: str | None = None) -> float:
+        buckets = {hash_feature(f) for f in extract_features(transcript, agent_last_utterance)}
+        get = self._weights.get
+        return math.fsum(get(b, 0.0) for b in buckets)
+
+    def predict(self, transcript: str, agent_last_utterance: str | None = None) -> float:
+        """Probability in [0, 1] that the user has finished their turn."""
+        if not transcript.strip():
+            return NEUTRAL_PROBABILITY
+        z = self.logit(transcript, agent_last_utterance)
+        return 1.0 / (1.0 + math.exp(-max(-35.0, min(35.0, z))))
