@@ -107,7 +107,9 @@ class Session:
             raise
         return self
 
-    async def _run_stages(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+    async def _run_stages(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
         """The stages live in their own task group, so ending the session cancels them and never the
         application code running inside ``async with session``."""
         async with anyio.create_task_group() as stages:

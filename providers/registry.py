@@ -81,7 +81,9 @@ class ProviderRegistry:
         for entry_point in entry_points(group=ENTRY_POINT_GROUP):
             spec = entry_point.load()
             if not isinstance(spec, ProviderSpec):
-                raise TypeError(f"entry point {entry_point.name!r} in {ENTRY_POINT_GROUP} is not a ProviderSpec")
+                raise TypeError(
+                    f"entry point {entry_point.name!r} in {ENTRY_POINT_GROUP} is not a ProviderSpec"
+                )
             self._specs.setdefault((spec.kind, spec.name), spec)
 
 
