@@ -98,22 +98,21 @@ class DemoCaller:
 
 
 class _AgentWatcher:
-    """Follows the agent's speech since the caller's last line."""
+    """Follows the agent's speech since the caller's last line: has an answer started, and has it ended?"""
 
     def __init__(self) -> None:
-        self._started = 0
-        self._stopped = 0
-        self._started_at_mark = 0
-        self._stopped_at_mark = 0
+        self._started_since_mark = False
+        self._answer_ended = False
 
     def mark(self) -> None:
-        self._started_at_mark, self._stopped_at_mark = self._started, self._stopped
+        self._started_since_mark = False
+        self._answer_ended = False
 
     def speaking(self) -> bool:
-        return self._started > self._started_at_mark
+        return self._started_since_mark
 
     def replied(self) -> bool:
-        return self._stopped > self._stopped_at_mark
+        return self._answer_ended
 
     async def follow(self, events: object) -> None:
         async for event in events:  # type: ignore[attr-defined]
@@ -121,6 +120,6 @@ class _AgentWatcher:
 
     def _count(self, event: Event) -> None:
         if isinstance(event, AgentStartedSpeaking):
-            self._started += 1
-        elif isinstance(event, AgentStoppedSpeaking):
-            self._stopped += 1
+            self._started_since_mark = True
+        elif isinstance(event, AgentStoppedSpeaking) and self._started_since_mark:
+            self._answer_ended = True

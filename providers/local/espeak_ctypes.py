@@ -134,6 +134,24 @@ def _decode_languages(address: int | None) -> tuple[str, ...]:
     return tuple(languages)
 
 
+def find_voice(voices: list[VoiceInfo], wanted: str) -> VoiceInfo | None:
+    """Find a voice by name, identifier (``gmw/en-US`` or ``en-US``) or language code, ignoring case and any
+    ``+variant`` suffix.
+
+    For a language, a voice whose main language it is wins over one that merely lists it.
+    """
+    key = wanted.partition("+")[0].strip().casefold()
+    for voice in voices:
+        identifier = voice.identifier.casefold()
+        if key in (voice.name.casefold(), identifier, identifier.rsplit("/", 1)[-1]):
+            return voice
+    speakers = [voice for voice in voices if key in (language.casefold() for language in voice.languages)]
+    for voice in speakers:
+        if voice.languages[0].casefold() == key:
+            return voice
+    return speakers[0] if speakers else None
+
+
 class EspeakLibrary:
     """Typed access to the libespeak-ng functions Parley uses."""
 

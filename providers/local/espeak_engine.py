@@ -28,6 +28,7 @@ from providers.local.espeak_ctypes import (
     Parameter,
     Status,
     VoiceInfo,
+    find_voice,
 )
 
 PITCH_MINIMUM = 0
@@ -42,7 +43,10 @@ ChunkSink = Callable[["SynthesisChunk"], bool | None]
 
 @dataclass(frozen=True, slots=True)
 class WordStart:
-    """A word that starts in a streamed chunk; ``char_start:char_end`` index the input text."""
+    """A word that starts in a streamed chunk; ``char_start:char_end`` index the input text.
+
+    Spoken numbers and symbols ("42" -> "forty two") may widen the span in the final :class:`WordTiming`.
+    """
 
     text: str
     char_start: int
@@ -100,23 +104,6 @@ def validate_options(voice: str, rate_wpm: int, pitch: int) -> None:
         raise ValueError(
             f"pitch must be an integer between {PITCH_MINIMUM} and {PITCH_MAXIMUM}, got {pitch!r}"
         )
-
-
-def find_voice(voices: list[VoiceInfo], wanted: str) -> VoiceInfo | None:
-    """Find a voice by name, identifier (``gmw/en-US`` or ``en-US``) or language code, ignoring case.
-
-    For a language, a voice whose main language it is wins over one that merely lists it.
-    """
-    key = wanted.strip().casefold()
-    for voice in voices:
-        identifier = voice.identifier.casefold()
-        if key in (voice.name.casefold(), identifier, identifier.rsplit("/", 1)[-1]):
-            return voice
-    speakers = [voice for voice in voices if key in (language.casefold() for language in voice.languages)]
-    for voice in speakers:
-        if voice.languages[0].casefold() == key:
-            return voice
-    return speakers[0] if speakers else None
 
 
 def _word_span(text: str, position: int, length: int) -> tuple[int, int]:

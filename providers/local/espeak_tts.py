@@ -99,11 +99,12 @@ class _WordAligner:
         self._pending: WordStart | None = None
 
     def on_chunk(self, chunk: SynthesisChunk) -> Alignment | None:
-        spans: list[tuple[WordStart, float, float]] = []
+        spans: list[tuple[int, int, float, float]] = []
         for word in chunk.words:
-            if self._pending is not None:
+            if (pending := self._pending) is not None:
+                offset = chunk.start_s
                 spans.append(
-                    (self._pending, self._pending.start_s - chunk.start_s, word.start_s - chunk.start_s)
+                    (pending.char_start, word.char_start, pending.start_s - offset, word.start_s - offset)
                 )
             self._pending = word
         return self._alignment(spans)
@@ -113,14 +114,16 @@ class _WordAligner:
         if self._pending is None:
             return None
         word, self._pending = self._pending, None
-        return self._alignment([(word, word.start_s - end_s, 0.0)])
+        return self._alignment([(word.char_start, len(self._text), word.start_s - end_s, 0.0)])
 
-    def _alignment(self, spans: list[tuple[WordStart, float, float]]) -> Alignment | None:
+    def _alignment(self, spans: list[tuple[int, int, float, float]]) -> Alignment | None:
+        """Each span is the text from one word event to the next (so words espeak-ng spoke without an event
+        of their own are kept), timed as one unit."""
         chars: list[str] = []
         starts: list[float] = []
         ends: list[float] = []
-        for word, start, end in spans:
-            for char in [*self._text[word.char_start : word.char_end], " "]:
+        for char_start, char_end, start, end in spans:
+            for char in [*self._text[char_start:char_end].rstrip(), " "]:
                 chars.append(char)
                 starts.append(start)
                 ends.append(end)

@@ -5,7 +5,8 @@ A :class:`SphinxModel` describes the model files and keeps a pool of loaded deco
 ``close``). All calls block; run them in a worker thread from async code.
 
 Cost (measured on a 2-core x86-64 box): loading a decoder (acoustic model, 134k-word dictionary and the 27 MB
-trigram LM) takes about 0.2 s and about 90 MB of private memory, and decoding runs at roughly 0.1x real time.
+trigram LM) takes 0.2-0.35 s and about 88 MB of private memory; decoding costs 0.1-0.2 s of CPU per second of
+audio (more for long utterances).
 pocketsphinx cannot share loaded model data between decoders safely: handing one ``NGramModel`` to several
 decoders changes their results (the LM keeps a mutable lookup cache), and the acoustic model and dictionary
 have no sharing API. Instead, closed recognizers return their decoder to the model's pool, so a later stream

@@ -7,12 +7,14 @@ hypothesis; ``finalize`` ends the utterance and answers with its final words.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from enum import Enum
 from typing import ClassVar
 
 import anyio
+import numpy as np
 from pydantic import Field
 
 from pipeline.audio import AudioFrame
@@ -28,12 +30,24 @@ from providers.stt import Transcript
 
 class SphinxOptions(ProviderOptions):
     batch_ms: int = Field(100, ge=20, le=1000, description="audio decoded per worker-thread call")
+    speech_gate_db: float = Field(
+        -45.0, le=0.0, description="after an utterance, decoding resumes at this level"
+    )
+    preroll_ms: int = Field(500, ge=0, le=2000, description="audio kept from before the level rose")
     max_utterance_seconds: float = Field(30.0, gt=1.0, description="an utterance longer than this is cut")
     interim_results: bool = True
 
 
 class _Finalize(Enum):
     MARK = "finalize"
+
+
+class _Gate(Enum):
+    """Between utterances the decoder only gets audio once it gets loud (keeping a pre-roll), so each
+    utterance is decoded like a VAD segment instead of after seconds of silence or of the agent talking."""
+
+    WAITING = "waiting"
+    OPEN = "open"
 
 
 class SphinxStt:
@@ -78,6 +92,9 @@ class SphinxSttStream:
         self._results: Channel[Transcript] = Channel("sphinx-results", 64)
         self._utterance_seconds = 0.0
         self._last_partial = ""
+        self._gate = _Gate.WAITING
+        self._preroll: deque[AudioFrame] = deque()
+        self._preroll_seconds = 0.0
 
     async def push_audio(self, frame: AudioFrame) -> None:
         await self._input.send(frame)
@@ -99,11 +116,33 @@ class SphinxSttStream:
             if item is _Finalize.MARK:
                 await self._feed(batch)
                 await self._finish(from_finalize=True)
+                self._gate = _Gate.WAITING
                 continue
-            batch += item.pcm
+            if self._gate is _Gate.OPEN:
+                batch += item.pcm
+            elif self._opens_gate(item):
+                batch += b"".join(frame.pcm for frame in self._preroll)
+                self._preroll.clear()
+                self._preroll_seconds = 0.0
+            else:
+                continue
             if len(batch) >= batch_bytes or (len(self._input) == 0 and len(batch) >= batch_bytes // 2):
                 await self._feed(batch)
         self._results.close()
+
+    def _opens_gate(self, frame: AudioFrame) -> bool:
+        """Keep ``frame`` in the pre-roll; True (with the pre-roll handed to the batch) once it is loud."""
+        self._preroll.append(frame)
+        self._preroll_seconds += frame.duration
+        while (
+            self._preroll
+            and self._preroll_seconds - self._preroll[0].duration >= self._options.preroll_ms / 1000
+        ):
+            self._preroll_seconds -= self._preroll.popleft().duration
+        if level_dbfs(frame.to_int16()) < self._options.speech_gate_db:
+            return False
+        self._gate = _Gate.OPEN
+        return True
 
     async def _feed(self, batch: bytearray) -> None:
         if not batch:
@@ -141,6 +180,13 @@ class SphinxSttStream:
         result = self._recognizer.finish()
         self._recognizer.start()
         return result
+
+
+def level_dbfs(samples: np.ndarray) -> float:
+    if samples.size == 0:
+        return -120.0
+    rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
+    return 20.0 * np.log10(max(rms, 1e-6) / 32768.0)
 
 
 SPEC = ProviderSpec(
