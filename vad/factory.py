@@ -1,0 +1,65 @@
+"""Configuration and construction of the VAD the pipeline uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vad.batched_engine import (
+    DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_WAIT,
+    DEFAULT_OFFLOAD_MIN_ROWS,
+    BatchedSileroEngine,
+)
+from vad.energy import EnergyVad
+from vad.params import VadParams
+from vad.protocols import Vad
+from vad.silero_engine import SileroEngine
+from vad.silero_model import SileroModel
+from vad.stream import VadStream
+
+
+class VadConfig(BaseModel):
+    """The ``vad`` section of the Parley config."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["silero", "energy"] = "silero"
+    model_path: Path | None = Field(None, description="Silero ONNX file; default: the one in the silero-vad wheel")
+    batched: bool = Field(True, description="batch windows of concurrent sessions into one model call")
+    max_wait: float = Field(DEFAULT_MAX_WAIT, gt=0.0, le=0.05, description="longest a window waits for a batch")
+    max_batch: int = Field(DEFAULT_MAX_BATCH, ge=1, le=4096)
+    offload_min_rows: int | None = Field(
+        DEFAULT_OFFLOAD_MIN_ROWS, ge=1, description="batches this large run in a worker thread; None: never"
+    )
+    params: VadParams = Field(default_factory=VadParams)
+
+
+class ConfiguredVad:
+    """A Vad that applies fixed default params to the streams of another Vad (e.g. a shared engine)."""
+
+    def __init__(self, source: Vad, params: VadParams) -> None:
+        self._source = source
+        self.params = params
+
+    def create_stream(self, sample_rate: int | None = None, params: VadParams | None = None) -> VadStream:
+        return self._source.create_stream(sample_rate, params or self.params)
+
+
+def create_vad(config: VadConfig | None = None) -> Vad:
+    """Build the configured VAD. Silero engines share the process-wide onnxruntime session; a batched engine
+    belongs to one event loop, so call this once per loop."""
+    config = config or VadConfig()
+    if config.kind == "energy":
+        return EnergyVad(config.params)
+    if not config.batched:
+        return ConfiguredVad(SileroEngine.shared(config.model_path), config.params)
+    return BatchedSileroEngine(
+        SileroModel.shared(config.model_path),
+        params=config.params,
+        max_wait=config.max_wait,
+        max_batch=config.max_batch,
+        offload_min_rows=config.offload_min_rows,
+    )
