@@ -43,6 +43,11 @@ class TurnDetector:
         self._wakeup: anyio.Event | None = None
 
     @property
+    def is_idle(self) -> bool:
+        """No user turn in progress (nothing said that is still waiting for a decision)."""
+        return self.state is TurnState.IDLE and not self._finals and not self._interim
+
+    @property
     def transcript(self) -> str:
         """What the user has said in this turn so far (finals, then the newest interim)."""
         return " ".join(part for part in [*self._finals, self._interim] if part)
