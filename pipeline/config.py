@@ -95,31 +95,60 @@ def parse_config(
     if not isinstance(raw, dict):
         raise ConfigError(source, ["the config must be a mapping of sections (stt, llm, tts, ...)"])
     problems: list[str] = []
-    data = _interpolate(raw, (), environ if environ is not None else dict(os.environ), problems)
+    environ = environ if environ is not None else dict(os.environ)
+    data = _interpolate(raw, (), environ, problems)
     try:
         config = ParleyConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(source, problems + _describe(exc, (), ParleyConfig)) from None
-    stt = _choose(providers, "stt", config.stt, ("stt",), problems)
+    stt = _choose(providers, "stt", config.stt, ("stt",), problems, environ)
     sections = config.llm if isinstance(config.llm, list) else [config.llm]
     prefix: Callable[[int], tuple[str | int, ...]] = (
         (lambda i: ("llm", i)) if isinstance(config.llm, list) else (lambda i: ("llm",))
     )
-    llms = [_choose(providers, "llm", section, prefix(i), problems) for i, section in enumerate(sections)]
-    tts = _choose(providers, "tts", config.tts, ("tts",), problems)
+    llms = [
+        _choose(providers, "llm", section, prefix(i), problems, environ) for i, section in enumerate(sections)
+    ]
+    tts = _choose(providers, "tts", config.tts, ("tts",), problems, environ)
     if isinstance(config.llm, list) and not config.llm:
         problems.append("llm: the fallback list is empty")
     tools = [_import_tool(target, ("tools", i), problems) for i, target in enumerate(config.tools)]
     if problems:
-        raise ConfigError(source, problems)
+        raise ConfigError(source, _without_repeats(problems))
     return LoadedConfig(
         source,
-        config,
+        _redacted(config, stt, llms, tts),  # type: ignore[arg-type]
         stt,  # type: ignore[arg-type]
         tuple(llms),  # type: ignore[arg-type]
         tts,  # type: ignore[arg-type]
         tuple(t for group in tools if group for t in group),
     )
+
+
+def _without_repeats(problems: list[str]) -> list[str]:
+    """One message per key: a missing ``${VAR}`` already explains why that key is then missing."""
+    seen: set[str] = set()
+    kept = []
+    for problem in problems:
+        key = problem.split(": ", 1)[0]
+        if key not in seen:
+            seen.add(key)
+            kept.append(problem)
+    return kept
+
+
+def _redacted(
+    config: ParleyConfig, stt: ProviderChoice, llms: list[ProviderChoice], tts: ProviderChoice
+) -> ParleyConfig:
+    """The config with each provider section replaced by its validated options (secrets masked)."""
+
+    def section(choice: ProviderChoice) -> dict[str, Any]:
+        return {"provider": choice.spec.name, **choice.options.model_dump(mode="json")}
+
+    llm: dict[str, Any] | list[dict[str, Any]] = (
+        [section(c) for c in llms] if isinstance(config.llm, list) else section(llms[0])
+    )
+    return config.model_copy(update={"stt": section(stt), "llm": llm, "tts": section(tts)})
 
 
 def _interpolate(
@@ -150,6 +179,7 @@ def _choose(
     section: dict[str, Any],
     path: tuple[str | int, ...],
     problems: list[str],
+    environ: dict[str, str],
 ) -> ProviderChoice | None:
     options = dict(section)
     name = options.pop("provider", None)
@@ -164,7 +194,7 @@ def _choose(
         problems.append(f"{_path((*path, 'provider'))}: {exc}")
         return None
     try:
-        return ProviderChoice(spec, spec.options.model_validate(options))
+        return ProviderChoice(spec, spec.options.model_validate(options, context={"environ": environ}))
     except ValidationError as exc:
         problems.extend(_describe(exc, path, spec.options))
         return None
@@ -217,9 +247,8 @@ def _import_tool(target: str, path: tuple[str | int, ...], problems: list[str]) 
 
 def build_pipeline(loaded: LoadedConfig, *, extra_tools: Iterable[Any] = ()) -> Any:
     """Construct the providers, VAD and tools of a loaded config into a ``Pipeline``."""
-    from providers.fallback import FallbackLlm
-
     from pipeline.agent import Pipeline
+    from providers.fallback import FallbackLlm
     from vad import create_vad
 
     llms = [choice.build() for choice in loaded.llm]

@@ -46,18 +46,22 @@ class InputStage:
 
     async def run(self) -> None:
         async for frame in self._audio_in:
-            for chunk in self._rechunker.push(self._to_pipeline_rate(frame).pcm):
+            for chunk in self._rechunker.push(self._to_pipeline_rate(frame)):
                 await self._process(chunk)
-        for chunk in self._rechunker.flush():
+        tail = self._resampler.flush().pcm if self._resampler is not None else b""
+        for chunk in [*self._rechunker.push(tail), *self._rechunker.flush()]:
             await self._process(chunk)
         self._vad.close()
 
-    def _to_pipeline_rate(self, frame: AudioFrame) -> AudioFrame:
-        if frame.sample_rate == self._sample_rate:
-            return frame
+    def _to_pipeline_rate(self, frame: AudioFrame) -> bytes:
+        if frame.sample_rate == self._sample_rate and self._resampler is None:
+            return frame.pcm
+        tail = b""
         if self._resampler is None or self._resampler.from_rate != frame.sample_rate:
+            if self._resampler is not None:  # the caller's rate changed: keep the old filter's tail
+                tail = self._resampler.flush().pcm
             self._resampler = StreamResampler(frame.sample_rate, self._sample_rate)
-        return self._resampler.process(frame)
+        return tail + self._resampler.process(frame).pcm
 
     async def _process(self, frame: AudioFrame) -> None:
         results = await self._vad.process(frame.to_int16(), frame.timestamp)

@@ -22,7 +22,6 @@ _ABBREVIATIONS = frozenset(
         "co",
         "corp",
         "dept",
-        "no",
         "approx",
         "apt",
         "ave",
@@ -37,6 +36,7 @@ _ABBREVIATIONS = frozenset(
 )
 _TERMINATORS = ".!?…"
 _CLOSERS = "\"')]}»\u201d\u2019"  # quotes and brackets that close a sentence
+_OPENERS = "(\"'[{\u201c\u2018\u00ab"  # quotes and brackets that may open a word
 _WORD_BEFORE = re.compile(r"(\S+)$")
 
 
@@ -90,7 +90,7 @@ class SentenceSplitter:
         match = _WORD_BEFORE.search(sentence_so_far)
         if match is None:
             return False
-        word = match.group(1).rstrip(".").lower().lstrip("(\"'")
-        if len(word) == 1 and word.isalpha():
-            return True  # an initial: "J. R. R. Tolkien"
+        word = match.group(1).rstrip(".").lower().lstrip(_OPENERS)
+        if len(word) == 1 and word.isalpha() and word != "i":
+            return True  # an initial: "J. R. R. Tolkien" (but "So do I. You too." ends a sentence)
         return word in _ABBREVIATIONS

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import types
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -78,15 +79,15 @@ class Tool:
         if self.context_parameter is not None:
             kwargs[self.context_parameter] = context
         try:
-            with anyio.fail_after(self.timeout):
+            with anyio.move_on_after(self.timeout) as deadline:
                 if inspect.iscoroutinefunction(self.function):
                     result = await self.function(**kwargs)
                 else:
                     result = await run_blocking(self.function, **kwargs)
-        except TimeoutError:
-            return ToolStatus.TIMEOUT, f"{self.name} timed out after {self.timeout:g} s"
         except Exception as exc:
             return ToolStatus.ERROR, f"{self.name} failed: {type(exc).__name__}: {exc}"
+        if deadline.cancelled_caught:
+            return ToolStatus.TIMEOUT, f"{self.name} timed out after {self.timeout:g} s"
         return ToolStatus.OK, result if isinstance(result, str) else to_json(result).decode()
 
 
@@ -131,7 +132,7 @@ def make_tool(
     context_parameter = None
     for parameter in inspect.signature(fn).parameters.values():
         annotation = hints.get(parameter.name)
-        if isinstance(annotation, type) and issubclass(annotation, ToolContext):
+        if _is_tool_context(annotation):
             context_parameter = parameter.name
             continue
         if annotation is None:
@@ -157,6 +158,18 @@ def make_tool(
     )
 
 
+def _is_tool_context(annotation: object) -> bool:
+    """``ToolContext`` (or a subclass), also inside ``Optional[...]`` / ``X | None``."""
+    members = (
+        typing.get_args(annotation)
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        else ()
+    )
+    return any(
+        isinstance(member, type) and issubclass(member, ToolContext) for member in (annotation, *members)
+    )
+
+
 _SECTION = re.compile(r"^(Args|Arguments|Parameters|Returns|Raises|Yields|Examples?|Notes?):\s*$")
 _GOOGLE_PARAM = re.compile(r"^\s+(\w+)(?:\s*\([^)]*\))?:\s*(.*)$")
 _SPHINX_PARAM = re.compile(r"^:param\s+(?:\S+\s+)?(\w+):\s*(.*)$")
@@ -179,10 +192,13 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
             params[current] = sphinx.group(2).strip()
             section = "sphinx"
             continue
+        if line.strip().startswith(":"):  # another Sphinx field (:returns:, :raises ...:) ends the parameter
+            section, current = "sphinx", None
+            continue
         if section is None:
             summary_lines.append(line)
-        elif section in ("Args", "Arguments", "Parameters"):
-            google = _GOOGLE_PARAM.match(line)
+        elif section in ("Args", "Arguments", "Parameters", "sphinx"):
+            google = _GOOGLE_PARAM.match(line) if section != "sphinx" else None
             if google:
                 current = google.group(1)
                 params[current] = google.group(2).strip()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 
 def env_field(env: str, default: Any = ..., **kwargs: Any) -> Any:
@@ -25,12 +25,19 @@ class ProviderOptions(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _from_environment(cls, data: Any) -> Any:
+    def _from_environment(cls, data: Any, info: ValidationInfo) -> Any:
+        """Fill env-backed fields the config leaves out (or blank) from the environment — the one given in the
+        validation context as ``environ``, else the process's. Still blank means missing."""
         if not isinstance(data, dict):
             return data
+        context = info.context if isinstance(info.context, dict) else {}
+        environ = context.get("environ", os.environ)
         filled = dict(data)
         for name in cls.model_fields:
             env = env_var_of(cls, name)
-            if env and filled.get(name) in (None, "") and os.environ.get(env):
-                filled[name] = os.environ[env]
+            if env and filled.get(name) in (None, ""):
+                if environ.get(env):
+                    filled[name] = environ[env]
+                else:
+                    filled.pop(name, None)
         return filled

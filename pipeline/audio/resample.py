@@ -29,6 +29,7 @@ class StreamResampler:
             None if from_rate == to_rate else soxr.ResampleStream(from_rate, to_rate, 1, dtype="int16")
         )
         self._next_timestamp: float | None = None
+        self._ended = False
 
     def process(self, frame: AudioFrame, *, last: bool = False) -> AudioFrame:
         if frame.sample_rate != self.from_rate:
@@ -37,6 +38,9 @@ class StreamResampler:
             return frame
         if self._next_timestamp is None:
             self._next_timestamp = frame.timestamp
+        if self._ended:
+            raise ValueError("the resampler's stream has ended (last=True or flush() was called)")
+        self._ended = last
         out = self._stream.resample_chunk(frame.to_int16(), last=last)
         result = AudioFrame.from_int16(out, self.to_rate, self._next_timestamp)
         self._next_timestamp += result.duration
@@ -45,7 +49,8 @@ class StreamResampler:
     def flush(self) -> AudioFrame:
         """Drain the filter's tail at the end of a stream."""
         timestamp = self._next_timestamp or 0.0
-        if self._stream is None:
+        if self._stream is None or self._ended:
             return AudioFrame(b"", self.to_rate, timestamp)
+        self._ended = True
         out = self._stream.resample_chunk(np.zeros(0, dtype=np.int16), last=True)
         return AudioFrame.from_int16(out, self.to_rate, timestamp)
