@@ -136,7 +136,7 @@ class BatchedSileroEngine:
         if self._is_ready(batch):
             self._seal(batch)
         # Shielded: a row in a batch will be computed anyway, and its stream must see the result.
-        with anyio.CancelScope(shield=False):
+        with anyio.CancelScope(shield=True):
             if is_leader:
                 await self._lead(batch)
             else:
