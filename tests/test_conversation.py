@@ -11,6 +11,7 @@ import anyio
 import pytest
 
 from pipeline.agent import Pipeline
+from pipeline.compute import inline_compute
 from pipeline.events import (
     AgentStartedSpeaking,
     AgentStoppedSpeaking,
@@ -52,12 +53,13 @@ class Call:
 async def converse(pipeline: Pipeline, script: Callable[[Call], Awaitable[None]]) -> Call:
     session = pipeline.session()
     subscription = session.events()  # subscribed before the start, so session_started is seen too
-    async with session, anyio.create_task_group() as group:
-        call_ = Call(session, Caller(session))
-        group.start_soon(collect_events, subscription, call_.events)
-        group.start_soon(record_output, session, call_.recording)
-        await script(call_)
-        await session.end()
+    with inline_compute():  # blocking work (sync tools) runs inline, so virtual time stays exact
+        async with session, anyio.create_task_group() as group:
+            call_ = Call(session, Caller(session))
+            group.start_soon(collect_events, subscription, call_.events)
+            group.start_soon(record_output, session, call_.recording)
+            await script(call_)
+            await session.end()
     return call_
 
 
