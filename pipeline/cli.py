@@ -15,6 +15,7 @@ import anyio
 from pipeline.audio import AudioFormatError
 from pipeline.compute import inline_compute
 from pipeline.config import ConfigError, LoadedConfig, build_pipeline, load_config
+from pipeline.errors import root_cause
 from pipeline.report import latency_table, transcript_lines
 from pipeline.runner import CallResult, run_call
 from providers.errors import ProviderError
@@ -64,19 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from vad import VadError
+
     try:
         return int(args.handler(args) or 0)
-    except (CliError, ConfigError, AudioFormatError, ProviderError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:
-        from vad import VadError
-
-        if isinstance(exc, VadError):
-            print(f"error: {exc}", file=sys.stderr)
+    except Exception as error:
+        cause = root_cause(error)
+        if isinstance(cause, CliError | ConfigError | AudioFormatError | ProviderError | VadError):
+            print(f"error: {cause}", file=sys.stderr)
             return 2
         raise
 
@@ -126,7 +125,7 @@ def _choose_caller(args: argparse.Namespace, loaded: LoadedConfig) -> Any:
         path = Path(args.input)
         if not path.exists():
             raise CliError(f"{path}: no such file")
-        return WavCaller(path)
+        return WavCaller(path, loaded.settings.audio.sample_rate)
     if args.mic:
         from pipeline.transports.microphone import MicrophoneCaller
 

@@ -44,14 +44,17 @@ async def push_silence_until_idle(
 
 
 class WavCaller:
-    """Plays a recording as the caller, in real time, then waits for the agent to finish."""
+    """Plays a recording as the caller, in real time, then waits for the agent to finish.
 
-    def __init__(self, path: str | Path) -> None:
+    The file is read (and converted to the pipeline format) up front, so a bad file fails before the call.
+    """
+
+    def __init__(self, path: str | Path, sample_rate: int) -> None:
         self.path = Path(path)
+        self.audio, self.info = read_wav(self.path, sample_rate)
 
     async def run(self, session: Session, recorder: CallRecorder) -> None:
         settings = session.settings.audio
-        audio, _ = read_wav(self.path, settings.sample_rate)
-        for frame in split_frames(audio, settings.frame_ms):
+        for frame in split_frames(self.audio, settings.frame_ms):
             await push_frame(session, recorder, frame)
         await push_silence_until_idle(session, recorder, frame_ms=settings.frame_ms)

@@ -1,0 +1,61 @@
+"""The offline demo call end to end — Silero VAD, pocketsphinx, the scripted LLM with a tool, espeak-ng — on a
+virtual clock (faster than real time, same behaviour)."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.audio import read_wav
+from pipeline.compute import inline_compute
+from pipeline.config import build_pipeline, load_config
+from pipeline.events import (
+    AgentStoppedSpeaking,
+    EndOfUserTurn,
+    Interruption,
+    SessionEnded,
+    ToolFinished,
+    ToolStatus,
+    TurnMetrics,
+)
+from pipeline.runner import run_call
+from pipeline.transports.demo import DEMO_SCRIPT, DemoCaller
+
+pytestmark = pytest.mark.anyio
+
+LOCAL_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "local.yaml"
+
+
+async def test_demo_call_detects_turns_calls_the_tool_and_is_cut_by_the_barge_in(tmp_path: Path) -> None:
+    pipeline = build_pipeline(load_config(LOCAL_CONFIG))
+    with inline_compute():
+        result = await run_call(pipeline, DemoCaller.default(16000), tmp_path)
+
+    events = result.events
+    turns = [e for e in events if isinstance(e, EndOfUserTurn)]
+    assert len(turns) >= len(DEMO_SCRIPT) - 1  # one per caller line (a line may split at a pause)
+    assert any("stop" in turn.transcript for turn in turns)
+    tools = [e for e in events if isinstance(e, ToolFinished)]
+    assert [(t.name, t.status) for t in tools] == [("get_weather", ToolStatus.OK)]
+    spoken = [e for e in events if isinstance(e, AgentStoppedSpeaking)]
+    assert any("degrees" in e.text and not e.interrupted for e in spoken)
+    (story,) = [e for e in spoken if e.interrupted]
+    assert story.text.startswith("Once upon a time") and story.heard_text
+    assert story.text.startswith(story.heard_text) and len(story.heard_text) < len(story.text)
+    assert [e for e in events if isinstance(e, Interruption)]
+    assert isinstance(events[-1], SessionEnded) and events[-1].reason == "ended"
+    assert len([e for e in events if isinstance(e, TurnMetrics)]) == len(spoken)
+
+    # The recording: caller on the left, agent on the right, both with speech.
+    assert result.recording_path is not None and result.events_path is not None
+    _, info = read_wav(result.recording_path)
+    assert info.channels == 2
+    with wave.open(str(result.recording_path)) as reader:
+        frames = np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2").reshape(-1, 2)
+    caller, agent = frames[:, 0].astype(np.float64), frames[:, 1].astype(np.float64)
+    assert np.sqrt(np.mean(agent**2)) > 300 and np.sqrt(np.mean(caller**2)) > 300
+    assert result.agent_seconds > 5.0
+    assert len(result.events_path.read_text().splitlines()) == len(events)
