@@ -32,6 +32,7 @@ from pipeline.events import (
     UserStoppedSpeaking,
 )
 from pipeline.metrics import TurnTimer
+from pipeline.overlap import CallerOverlap, OverlapPhase
 from pipeline.playout import Playout
 from pipeline.speech import Speech, SpeechState
 from pipeline.turn_commit import commit_speech
@@ -52,6 +53,8 @@ class InterruptionController:
         out: Channel[AudioFrame],
         task_group: TaskGroup,
         barge_in: BargeInPolicy,
+        false_interruption_timeout: float | None,
+        forget_caller_turn: Callable[[], None],
         reply_work: Callable[[Speech, TurnTimer | None], Awaitable[None]],
         on_turn_metrics: Callable[[Speech, TurnTimer], None],
         on_fatal_error: Callable[[ProviderError], None],
@@ -62,7 +65,14 @@ class InterruptionController:
         self.playout = Playout(out, self, bus.now)
         self._playout = self.playout
         self._task_group = task_group
-        self.barge_in = barge_in
+        self.overlap = CallerOverlap(
+            policy=barge_in,
+            playout=self.playout,
+            bus=bus,
+            task_group=task_group,
+            false_interruption_timeout=false_interruption_timeout,
+            forget_caller_turn=forget_caller_turn,
+        )
         self._reply_work = reply_work
         self._on_turn_metrics = on_turn_metrics
         self._on_fatal_error = on_fatal_error
@@ -73,7 +83,6 @@ class InterruptionController:
         self._turn_open = False  # the caller has started the turn ``turn_id`` and it has not been decided
         self._speeches: list[Speech] = []  # not yet finished, in playout order
         self._timers: dict[str, TurnTimer] = {}
-        self._user_words = 0  # words heard during the caller's current speech
         self._user_speech_duration = 0.0
 
     @property
@@ -86,10 +95,10 @@ class InterruptionController:
         if not self._turn_open:
             self.turn_id += 1
             self._turn_open = True
-        self._user_words = 0
         self._user_speech_duration = 0.0
         self._set_user_state(UserState.SPEAKING)
         self._bus.emit(UserStartedSpeaking, turn_id=self.turn_id, media_time=media_time)
+        self.overlap.caller_started(self.active_speech)
 
     def on_user_speech_progress(self, speech_duration: float) -> None:
         self._user_speech_duration = speech_duration
@@ -97,17 +106,23 @@ class InterruptionController:
 
     def on_user_speech_stopped(self, media_time: float, speech_duration: float) -> None:
         self._set_user_state(UserState.LISTENING)
+        self.overlap.caller_stopped()
         self._bus.emit(
             UserStoppedSpeaking, turn_id=self.turn_id, media_time=media_time, speech_duration=speech_duration
         )
 
     def on_transcript(self, transcript: Transcript) -> None:
-        if self.user_state is UserState.SPEAKING:
-            self._user_words = max(self._user_words, len(transcript.text.split()))
+        """Returns nothing; a final that is only a backchannel over agent speech is reported and dropped."""
+        if self.user_state is UserState.SPEAKING and transcript.text:
+            self.overlap.caller_words(transcript.text)
             self._consider_barge_in()
+        elif transcript.is_final and transcript.text:
+            self.overlap.caller_final(transcript.text)
 
     def on_end_of_turn(self, decision: TurnDecision) -> None:
         self._turn_open = False
+        if self.overlap.is_backchannel_turn(self.active_speech, decision.transcript):
+            return
         self._bus.emit(
             EndOfUserTurn,
             turn_id=self.turn_id,
@@ -152,6 +167,7 @@ class InterruptionController:
         target = speech or self.active_speech
         if target is None or not target.stop(SpeechState.INTERRUPTED):
             return False
+        self.overlap.ended()
         self._bus.emit(
             Interruption,
             turn_id=target.turn_id,
@@ -214,6 +230,8 @@ class InterruptionController:
     def on_speech_finished(self, speech: Speech) -> None:
         if speech.state in (SpeechState.GENERATING, SpeechState.PLAYING):
             speech.transition(SpeechState.DONE)
+        if self.overlap.phase is OverlapPhase.PAUSED:
+            self.overlap.ended()
         self._release(speech)
 
     def _release(self, speech: Speech) -> None:
@@ -244,12 +262,7 @@ class InterruptionController:
 
     def _consider_barge_in(self) -> None:
         speech = self.active_speech
-        if (
-            speech is not None
-            and speech.allow_interruption
-            and self.user_state is UserState.SPEAKING
-            and self.barge_in.should_interrupt(self._user_speech_duration, self._user_words)
-        ):
+        if self.user_state is UserState.SPEAKING and self.overlap.should_interrupt(speech, self._user_speech_duration):
             self.interrupt(speech)
 
     def _update_agent_state(self) -> None:

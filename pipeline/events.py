@@ -175,6 +175,54 @@ class ToolFinished(Event):
     duration: float
 
 
+class Backchannel(Event):
+    """The caller acknowledged ("uh-huh", "right") while the agent spoke: not an interruption, not a turn."""
+
+    type: Literal["backchannel"] = "backchannel"
+    text: str
+    speech_id: str | None = None
+
+
+class AgentPaused(Event):
+    """Output paused because the caller started speaking (it may resume if that was not an interruption)."""
+
+    type: Literal["agent_paused"] = "agent_paused"
+    speech_id: str
+
+
+class AgentResumed(Event):
+    type: Literal["agent_resumed"] = "agent_resumed"
+    speech_id: str
+    reason: Literal["false_interruption", "backchannel"]
+    paused_seconds: float
+
+
+class ProviderAvailabilityChanged(Event):
+    type: Literal["provider_availability_changed"] = "provider_availability_changed"
+    provider: str
+    model: str
+    available: bool
+    reason: str
+
+
+class InactivityCountdown(Event):
+    """The caller has been silent; ``seconds_left`` until the next reminder, or the goodbye."""
+
+    type: Literal["inactivity_countdown"] = "inactivity_countdown"
+    seconds_left: float
+    next_action: Literal["reminder", "goodbye"]
+    reminders_sent: int
+
+
+class UserIdle(Event):
+    """The idle timeout passed: the agent sends a reminder, or says goodbye and ends the call."""
+
+    type: Literal["user_idle"] = "user_idle"
+    idle_seconds: float
+    action: Literal["reminder", "goodbye"]
+    reminders_sent: int
+
+
 # --- metrics ---------------------------------------------------------------------------------------------
 
 
@@ -280,6 +328,12 @@ for _cls in (
     AgentStoppedSpeaking,
     AgentTranscriptDelta,
     Interruption,
+    Backchannel,
+    AgentPaused,
+    AgentResumed,
+    ProviderAvailabilityChanged,
+    InactivityCountdown,
+    UserIdle,
     ToolStarted,
     ToolFinished,
     SttMetrics,

@@ -11,6 +11,7 @@ from pipeline.controller import InterruptionController
 from pipeline.event_bus import EventBus
 from pipeline.events import VadMetrics
 from pipeline.stt_stage import SttStage
+from pipeline.turn_setup import RecentAudio
 from turn.detector import TurnDetector
 from vad import VadEventKind, VadResult, VadState, VadStream
 
@@ -29,6 +30,7 @@ class InputStage:
         controller: InterruptionController,
         detector: TurnDetector,
         bus: EventBus,
+        recent_audio: RecentAudio,
     ) -> None:
         self._audio_in = audio_in
         self._sample_rate = sample_rate
@@ -37,6 +39,7 @@ class InputStage:
         self._controller = controller
         self._detector = detector
         self._bus = bus
+        self._recent_audio = recent_audio
         self._rechunker = Rechunker.for_duration(sample_rate, frame_ms)
         self._resampler: StreamResampler | None = None
         self._vad_windows = 0
@@ -64,7 +67,9 @@ class InputStage:
         return tail + self._resampler.process(frame).pcm
 
     async def _process(self, frame: AudioFrame) -> None:
-        results = await self._vad.process(frame.to_int16(), frame.timestamp)
+        samples = frame.to_int16()
+        self._recent_audio.add(samples)
+        results = await self._vad.process(samples, frame.timestamp)
         await self._stt.push_audio(frame)
         for result in results:
             await self._on_vad(result, frame.end_time)

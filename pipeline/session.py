@@ -45,10 +45,9 @@ from pipeline.session_tools import SessionToolContext
 from pipeline.speech import Speech
 from pipeline.stt_stage import SttStage
 from pipeline.tool_runner import ToolRunner
+from pipeline.turn_setup import RecentAudio, barge_in_policy, delay_policy
 from providers.errors import ProviderError
 from providers.stt import Transcript
-from turn.barge_in import BargeInPolicy
-from turn.delay_policy import SilencePolicy
 from turn.detector import TurnDetector
 
 if TYPE_CHECKING:
@@ -150,16 +149,17 @@ class Session:
             context=self.context,
             out=self._audio_out,
             task_group=stages,
-            barge_in=BargeInPolicy(
-                settings.turn.min_interruption_duration, settings.turn.min_interruption_words
-            ),
+            barge_in=barge_in_policy(settings.turn),
+            false_interruption_timeout=settings.turn.false_interruption_timeout,
+            forget_caller_turn=lambda: self.turn_detector.reset(),
             reply_work=lambda speech, timer: self.engine.generate(speech, self.context.for_llm(), timer),
             on_turn_metrics=self._emit_turn_metrics,
             on_fatal_error=self._on_fatal_error,
             on_end_call=lambda goodbye: self._end_soon("end_call", goodbye),
         )
+        recent_audio = RecentAudio(settings.audio.sample_rate, enabled=settings.turn.audio_model_path is not None)
         detector = TurnDetector(
-            SilencePolicy(settings.turn.endpointing_delay),
+            delay_policy(settings.turn, recent_audio.samples),
             controller.on_end_of_turn,
             stt_timeout=settings.turn.stt_timeout,
             agent_last_utterance=self.context.last_assistant_text,
@@ -182,6 +182,7 @@ class Session:
             controller=controller,
             detector=detector,
             bus=self.bus,
+            recent_audio=recent_audio,
         )
         self._controller, self._detector, self._stt_stage = controller, detector, stt
         stages.start_soon(self._guard, "stt", stt.run)

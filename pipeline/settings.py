@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from turn.barge_in import DEFAULT_BACKCHANNELS
+from turn.presets import Eagerness, TurnTiming, timing_for
 
 
 class _Section(BaseModel):
@@ -34,12 +38,35 @@ class AgentSettings(_Section):
 
 
 class TurnSettings(_Section):
-    endpointing_delay: float = Field(
-        0.5, ge=0.0, le=5.0, description="silence after speech that ends the turn"
+    """When the caller's turn ends and when the agent yields. ``eagerness`` picks a preset (see turn/presets.py);
+    any field left unset comes from it."""
+
+    eagerness: Eagerness = "medium"
+    detector: Literal["semantic", "silence"] = Field(
+        "semantic", description="semantic: the wait depends on how complete the words sound; silence: fixed wait"
     )
-    stt_timeout: float = Field(2.0, gt=0.0, description="longest wait for the final transcript after that")
-    min_interruption_duration: float = Field(0.5, ge=0.0, description="caller speech that barges in")
+    complete_delay: float | None = Field(None, ge=0.0, le=5.0, description="semantic: wait after a finished thought")
+    uncertain_delay: float | None = Field(None, ge=0.0, le=5.0)
+    incomplete_delay: float | None = Field(None, ge=0.0, le=10.0, description="semantic: wait after 'my number is'")
+    endpointing_delay: float | None = Field(None, ge=0.0, le=5.0, description="silence detector: the fixed wait")
+    audio_model_path: Path | None = Field(None, description="optional Smart Turn v3 ONNX file (audio end of turn)")
+    stt_timeout: float = Field(2.0, gt=0.0, description="longest wait for the final transcript after the silence")
+    min_interruption_duration: float | None = Field(None, ge=0.0, description="caller speech that barges in")
     min_interruption_words: int = Field(0, ge=0)
+    backchannels: list[str] = Field(default_factory=lambda: list(DEFAULT_BACKCHANNELS))
+    false_interruption_timeout: float | None = Field(
+        1.0, gt=0.0, description="pause on caller speech; resume if no words came within this (None: never pause)"
+    )
+
+    def timing(self) -> TurnTiming:
+        return timing_for(
+            self.eagerness,
+            complete_delay=self.complete_delay,
+            uncertain_delay=self.uncertain_delay,
+            incomplete_delay=self.incomplete_delay,
+            silence_delay=self.endpointing_delay,
+            barge_in_duration=self.min_interruption_duration,
+        )
 
 
 class EventSettings(_Section):

@@ -71,6 +71,8 @@ def make_pipeline(
     tools: list = (),
     **turn: float,  # type: ignore[assignment]
 ) -> Pipeline:
+    turn.setdefault("detector", "silence")  # type: ignore[arg-type]
+    turn.setdefault("false_interruption_timeout", None)  # type: ignore[arg-type]
     settings = SessionSettings(turn=TurnSettings(**turn))
     return Pipeline(stt=stt, llm=llm, tts=tts, vad=EnergyVad(), tools=tools, settings=settings)
 

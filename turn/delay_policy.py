@@ -19,6 +19,10 @@ class DelayPolicy(Protocol):
         """The silence to require after the end of speech, given what the user has said so far."""
         ...
 
+    def observe_pause(self, seconds: float) -> None:
+        """The user paused this long in the middle of a turn and then went on (policies may adapt)."""
+        ...
+
 
 @dataclass
 class SilencePolicy:
@@ -26,3 +30,6 @@ class SilencePolicy:
 
     def choose(self, transcript: str, agent_last_utterance: str | None) -> DelayChoice:
         return DelayChoice(self.delay, None, "silence")
+
+    def observe_pause(self, seconds: float) -> None:
+        """Silence-only endpointing does not adapt."""

@@ -55,6 +55,8 @@ class TurnDetector:
     # --- inputs ---------------------------------------------------------------------------------------------
 
     def on_speech_started(self) -> None:
+        if self.state is TurnState.WAITING:
+            self.policy.observe_pause(anyio.current_time() - self._user_stopped)
         self.state = TurnState.SPEAKING
         self._choice = None
         self._silence_met = None

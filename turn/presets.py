@@ -1,0 +1,32 @@
+"""Eagerness presets: how quickly the agent takes the turn and how readily it yields it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+Eagerness = Literal["high", "medium", "low", "auto"]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnTiming:
+    complete_delay: float  # silence after an utterance that sounds finished
+    uncertain_delay: float  # ... when the model cannot tell
+    incomplete_delay: float  # ... after one that sounds unfinished ("my number is ...")
+    silence_delay: float  # the fixed delay of the silence-only detector
+    barge_in_duration: float  # caller speech over the agent that makes it yield
+    adaptive: bool = False  # learn the caller's mid-sentence pauses (``auto``)
+
+
+PRESETS: dict[str, TurnTiming] = {
+    "high": TurnTiming(0.15, 0.4, 1.0, 0.4, 0.3),
+    "medium": TurnTiming(0.25, 0.6, 1.5, 0.6, 0.5),
+    "low": TurnTiming(0.5, 1.0, 2.5, 1.0, 0.6),
+    "auto": TurnTiming(0.25, 0.6, 1.5, 0.6, 0.5, adaptive=True),
+}
+
+
+def timing_for(eagerness: Eagerness, **overrides: float | None) -> TurnTiming:
+    """The preset with any non-None field overridden."""
+    chosen = {name: value for name, value in overrides.items() if value is not None}
+    return replace(PRESETS[eagerness], **chosen)
