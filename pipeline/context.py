@@ -39,6 +39,9 @@ class ChatContext:
         """Extra information for the model (``session.inject``), as a system message in the history."""
         self.add(ChatMessage(Role.SYSTEM, text))
 
+    def replace_history(self, messages: Iterable[ChatMessage]) -> None:
+        self._messages = list(messages)
+
     def copy(self) -> ChatContext:
         return ChatContext(self.system_prompt, self._messages)
 

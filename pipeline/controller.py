@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import anyio
 from anyio.abc import TaskGroup
 
 from pipeline.audio import AudioFrame
@@ -59,6 +60,7 @@ class InterruptionController:
         on_turn_metrics: Callable[[Speech, TurnTimer], None],
         on_fatal_error: Callable[[ProviderError], None],
         on_end_call: Callable[[str | None], None],
+        on_activity: Callable[[bool], None] = lambda caller_spoke: None,
     ) -> None:
         self._bus = bus
         self._context = context
@@ -77,6 +79,8 @@ class InterruptionController:
         self._on_turn_metrics = on_turn_metrics
         self._on_fatal_error = on_fatal_error
         self._on_end_call = on_end_call
+        self._on_activity = on_activity
+        self.caller_spoke = anyio.Event()  # set at the caller's first speech
         self.agent_state = AgentState.LISTENING
         self.user_state = UserState.LISTENING
         self.turn_id = 0
@@ -96,6 +100,7 @@ class InterruptionController:
             self.turn_id += 1
             self._turn_open = True
         self._user_speech_duration = 0.0
+        self.caller_spoke.set()
         self._set_user_state(UserState.SPEAKING)
         self._bus.emit(UserStartedSpeaking, turn_id=self.turn_id, media_time=media_time)
         self.overlap.caller_started(self.active_speech)
@@ -106,6 +111,7 @@ class InterruptionController:
 
     def on_user_speech_stopped(self, media_time: float, speech_duration: float) -> None:
         self._set_user_state(UserState.LISTENING)
+        self._on_activity(True)
         self.overlap.caller_stopped()
         self._bus.emit(
             UserStoppedSpeaking, turn_id=self.turn_id, media_time=media_time, speech_duration=speech_duration
@@ -262,7 +268,9 @@ class InterruptionController:
 
     def _consider_barge_in(self) -> None:
         speech = self.active_speech
-        if self.user_state is UserState.SPEAKING and self.overlap.should_interrupt(speech, self._user_speech_duration):
+        if self.user_state is UserState.SPEAKING and self.overlap.should_interrupt(
+            speech, self._user_speech_duration
+        ):
             self.interrupt(speech)
 
     def _update_agent_state(self) -> None:
@@ -276,11 +284,18 @@ class InterruptionController:
         if new is not self.agent_state:
             old, self.agent_state = self.agent_state, new
             self._bus.emit(AgentStateChanged, turn_id=self.turn_id or None, old=old, new=new)
+            self._on_activity(False)
 
     def _set_user_state(self, new: UserState) -> None:
         if new is not self.user_state:
             old, self.user_state = self.user_state, new
             self._bus.emit(UserStateChanged, turn_id=self.turn_id or None, old=old, new=new)
+            self._on_activity(new is UserState.SPEAKING)
+
+    def mark_caller_away(self) -> None:
+        """The caller has not answered the idle timeout (they are ``away`` until they speak again)."""
+        if self.user_state is UserState.LISTENING:
+            self._set_user_state(UserState.AWAY)
 
     def end(self) -> None:
         """The session is ending: the agent state becomes ENDED."""

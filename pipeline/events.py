@@ -197,6 +197,13 @@ class AgentResumed(Event):
     paused_seconds: float
 
 
+class Handoff(Event):
+    """The agent's instructions (and maybe tools, model) changed mid-call."""
+
+    type: Literal["handoff"] = "handoff"
+    summarized: bool
+
+
 class ProviderAvailabilityChanged(Event):
     type: Literal["provider_availability_changed"] = "provider_availability_changed"
     provider: str
@@ -332,6 +339,7 @@ for _cls in (
     AgentPaused,
     AgentResumed,
     ProviderAvailabilityChanged,
+    Handoff,
     InactivityCountdown,
     UserIdle,
     ToolStarted,

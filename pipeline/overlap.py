@@ -24,7 +24,9 @@ from turn.barge_in import BargeInPolicy
 
 class OverlapPhase(Enum):
     NONE = "none"  # the caller is not talking over the agent
-    PAUSED = "paused"  # output paused at the caller's onset; waiting for words, silence or the barge-in policy
+    PAUSED = (
+        "paused"  # output paused at the caller's onset; waiting for words, silence or the barge-in policy
+    )
 
 
 class CallerOverlap:
@@ -79,7 +81,9 @@ class CallerOverlap:
 
     def caller_stopped(self) -> None:
         if self.phase is OverlapPhase.PAUSED and self.false_interruption_timeout is not None:
-            self._task_group.start_soon(self._resume_if_silent, self._generation, self.false_interruption_timeout)
+            self._task_group.start_soon(
+                self._resume_if_silent, self._generation, self.false_interruption_timeout
+            )
 
     def caller_final(self, text: str) -> bool:
         """A final transcript of the overlapping speech; True when it was a backchannel (not a turn)."""

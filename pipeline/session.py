@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AsyncExitStack
 from enum import Enum
 from pathlib import Path
@@ -22,31 +22,40 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from pipeline.audio import AudioFrame, read_wav, resample_int16
+from pipeline.builtin_tools import BUILTIN_TOOLS
 from pipeline.channel import Channel, ChannelClosed, Overflow
 from pipeline.context import ChatContext
 from pipeline.controller import InterruptionController
+from pipeline.conversation import apply_turn_settings, greet, replace_tools, summarize
 from pipeline.errors import root_cause
 from pipeline.event_bus import EventBus, EventSubscription, Handler
 from pipeline.events import (
+    AgentState,
     EndpointingMetrics,
     ErrorEvent,
     Event,
     FramesDropped,
+    Handoff,
     SessionEnded,
     SessionStarted,
     SpeechSource,
     TurnMetrics,
     UsageSummary,
+    UserState,
 )
+from pipeline.idle import IdleMonitor
 from pipeline.input_stage import InputStage
 from pipeline.metrics import TurnTimer, UsageTracker
 from pipeline.reply import ReplyEngine, ReplySettings
 from pipeline.session_tools import SessionToolContext
+from pipeline.settings import TurnSettings
 from pipeline.speech import Speech
 from pipeline.stt_stage import SttStage
 from pipeline.tool_runner import ToolRunner
+from pipeline.tools import Tool
 from pipeline.turn_setup import RecentAudio, barge_in_policy, delay_policy
 from providers.errors import ProviderError
+from providers.llm import LLM, ChatMessage, Role
 from providers.stt import Transcript
 from turn.detector import TurnDetector
 
@@ -88,6 +97,18 @@ class Session:
         self._end_error: str | None = None
         self._stack = AsyncExitStack()
         self._controller: InterruptionController | None = None
+        self._builtin_tools = [BUILTIN_TOOLS[name] for name in settings.agent.builtin_tools]
+        for builtin in self._builtin_tools:
+            if builtin.name not in self.tools:
+                self.tools.add(builtin)
+        self._idle = IdleMonitor(
+            settings.idle,
+            self.bus,
+            is_idle=self._line_is_quiet,
+            remind=self._remind,
+            say_goodbye=lambda goodbye: self._end_soon("idle", goodbye),
+            caller_away=lambda: self.controller.mark_caller_away(),
+        )
         self._detector: TurnDetector | None = None
         self._stt_stage: SttStage | None = None
 
@@ -156,8 +177,11 @@ class Session:
             on_turn_metrics=self._emit_turn_metrics,
             on_fatal_error=self._on_fatal_error,
             on_end_call=lambda goodbye: self._end_soon("end_call", goodbye),
+            on_activity=lambda caller_spoke: self._idle.touch(caller_spoke=caller_spoke),
         )
-        recent_audio = RecentAudio(settings.audio.sample_rate, enabled=settings.turn.audio_model_path is not None)
+        recent_audio = RecentAudio(
+            settings.audio.sample_rate, enabled=settings.turn.audio_model_path is not None
+        )
         detector = TurnDetector(
             delay_policy(settings.turn, recent_audio.samples),
             controller.on_end_of_turn,
@@ -185,10 +209,13 @@ class Session:
             recent_audio=recent_audio,
         )
         self._controller, self._detector, self._stt_stage = controller, detector, stt
+        self._recent_audio = recent_audio
         stages.start_soon(self._guard, "stt", stt.run)
         stages.start_soon(self._guard, "input", inputs.run)
         stages.start_soon(detector.run)
         stages.start_soon(controller.playout.run)
+        stages.start_soon(self._idle.run)
+        stages.start_soon(greet, self, controller.caller_spoke)
 
     async def _guard(self, name: str, stage: Any) -> None:
         """A stage that fails ends the session cleanly (after reporting why) instead of tearing it down."""
@@ -344,3 +371,66 @@ class Session:
     def generate_reply(self) -> Speech:
         """Ask the LLM for a reply now, from the current context."""
         return self.controller.start_reply()
+
+    def update(
+        self,
+        *,
+        instructions: str | None = None,
+        tools: Iterable[Tool | Callable[..., Any]] | None = None,
+        turn: TurnSettings | None = None,
+        llm: LLM | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> None:
+        """Change the agent mid-session; what is given applies from the next reply or turn decision."""
+        if instructions is not None:
+            self.context.system_prompt = instructions
+        if tools is not None:
+            replace_tools(self, tools, self._builtin_tools)
+        if turn is not None:
+            apply_turn_settings(self, turn, self._recent_audio.samples)
+        if llm is not None:
+            self.engine.llm = llm
+        if temperature is not None:
+            self.engine.settings.temperature = temperature
+        if max_tokens is not None:
+            self.engine.settings.max_tokens = max_tokens
+
+    async def handoff(
+        self,
+        instructions: str,
+        *,
+        tools: Iterable[Tool | Callable[..., Any]] | None = None,
+        llm: LLM | None = None,
+        summarize_history: bool = False,
+    ) -> None:
+        """Hand the call to another agent persona: new instructions (and tools, model), same conversation —
+        or, with ``summarize_history``, the conversation so far condensed into a note by the current LLM."""
+        if summarize_history and self.context.messages:
+            summary = await summarize(self.engine.llm, self.context.for_llm())
+            self.context.replace_history([ChatMessage(Role.SYSTEM, f"Summary of the call so far: {summary}")])
+        self.update(instructions=instructions, tools=tools, llm=llm)
+        self.bus.emit(Handoff, turn_id=self.controller.turn_id or None, summarized=summarize_history)
+
+    # --- inactivity -----------------------------------------------------------------------------------------
+
+    def _line_is_quiet(self) -> bool:
+        controller = self.controller
+        return (
+            self.state is SessionState.RUNNING
+            and controller.agent_state is AgentState.LISTENING
+            and controller.user_state is not UserState.SPEAKING
+            and self.turn_detector.is_idle
+        )
+
+    def _remind(self, count: int) -> None:
+        idle = self.settings.idle
+        if idle.llm_reminders or not idle.reminders:
+            self.inject("The caller has been silent for a while. Briefly check whether they are still there.")
+            self.generate_reply()
+        else:
+            self.say(idle.reminders[(count - 1) % len(idle.reminders)])
+
+    def extend_idle_wait(self, seconds: float) -> None:
+        """The caller asked for a moment: no reminder for ``seconds``."""
+        self._idle.extend(seconds)

@@ -35,6 +35,15 @@ class AgentSettings(_Section):
     max_tool_steps: int = Field(5, ge=0, le=20, description="LLM rounds with tool calls per reply")
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     max_tokens: int | None = Field(None, ge=1)
+    speaks_first: Literal["agent", "user"] = "user"
+    greeting: str | None = Field(None, description="fixed greeting; none: the LLM writes it")
+    greeting_interruptible: bool = True
+    wait_for_user: float | None = Field(
+        None, gt=0.0, description="speaks_first=user: greet after this much silence (none: never)"
+    )
+    builtin_tools: list[Literal["end_call", "hold_on"]] = Field(
+        default_factory=lambda: ["end_call", "hold_on"], description="tools the runtime adds"
+    )
 
 
 class TurnSettings(_Section):
@@ -43,19 +52,32 @@ class TurnSettings(_Section):
 
     eagerness: Eagerness = "medium"
     detector: Literal["semantic", "silence"] = Field(
-        "semantic", description="semantic: the wait depends on how complete the words sound; silence: fixed wait"
+        "semantic",
+        description="semantic: the wait depends on how complete the words sound; silence: fixed wait",
     )
-    complete_delay: float | None = Field(None, ge=0.0, le=5.0, description="semantic: wait after a finished thought")
+    complete_delay: float | None = Field(
+        None, ge=0.0, le=5.0, description="semantic: wait after a finished thought"
+    )
     uncertain_delay: float | None = Field(None, ge=0.0, le=5.0)
-    incomplete_delay: float | None = Field(None, ge=0.0, le=10.0, description="semantic: wait after 'my number is'")
-    endpointing_delay: float | None = Field(None, ge=0.0, le=5.0, description="silence detector: the fixed wait")
-    audio_model_path: Path | None = Field(None, description="optional Smart Turn v3 ONNX file (audio end of turn)")
-    stt_timeout: float = Field(2.0, gt=0.0, description="longest wait for the final transcript after the silence")
+    incomplete_delay: float | None = Field(
+        None, ge=0.0, le=10.0, description="semantic: wait after 'my number is'"
+    )
+    endpointing_delay: float | None = Field(
+        None, ge=0.0, le=5.0, description="silence detector: the fixed wait"
+    )
+    audio_model_path: Path | None = Field(
+        None, description="optional Smart Turn v3 ONNX file (audio end of turn)"
+    )
+    stt_timeout: float = Field(
+        2.0, gt=0.0, description="longest wait for the final transcript after the silence"
+    )
     min_interruption_duration: float | None = Field(None, ge=0.0, description="caller speech that barges in")
     min_interruption_words: int = Field(0, ge=0)
     backchannels: list[str] = Field(default_factory=lambda: list(DEFAULT_BACKCHANNELS))
     false_interruption_timeout: float | None = Field(
-        1.0, gt=0.0, description="pause on caller speech; resume if no words came within this (None: never pause)"
+        1.0,
+        gt=0.0,
+        description="pause on caller speech; resume if no words came within this (None: never pause)",
     )
 
     def timing(self) -> TurnTiming:
@@ -69,6 +91,17 @@ class TurnSettings(_Section):
         )
 
 
+class IdleSettings(_Section):
+    timeout: float | None = Field(
+        15.0, gt=0.0, description="silence (both sides) before a reminder; none: off"
+    )
+    reminders: list[str] = Field(default_factory=lambda: ["Are you still there?"])
+    llm_reminders: bool = Field(False, description="let the LLM write each reminder instead")
+    max_reminders: int = Field(2, ge=0)
+    goodbye: str = "It seems you have stepped away. Goodbye!"
+    countdown: float = Field(3.0, ge=0.0, description="inactivity_countdown events during the last seconds")
+
+
 class EventSettings(_Section):
     mute: list[str] = Field(default_factory=list, description="event types not to emit, e.g. vad_metrics")
     queue_size: int = Field(1024, ge=16)
@@ -78,6 +111,7 @@ class SessionSettings(_Section):
     audio: AudioSettings = Field(default_factory=AudioSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     turn: TurnSettings = Field(default_factory=TurnSettings)
+    idle: IdleSettings = Field(default_factory=IdleSettings)
     events: EventSettings = Field(default_factory=EventSettings)
     drain_timeout: float = Field(
         30.0, ge=0.0, description="longest an ending session waits for speech to finish"

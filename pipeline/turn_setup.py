@@ -47,7 +47,9 @@ def delay_policy(settings: TurnSettings, recent_audio: Callable[[], np.ndarray])
 class RecentAudio:
     """The caller's last few seconds at the pipeline rate (kept only when an audio model needs them)."""
 
-    def __init__(self, sample_rate: int, seconds: float = RECENT_AUDIO_SECONDS, *, enabled: bool = True) -> None:
+    def __init__(
+        self, sample_rate: int, seconds: float = RECENT_AUDIO_SECONDS, *, enabled: bool = True
+    ) -> None:
         self.enabled = enabled
         self._buffer = np.zeros(int(sample_rate * seconds) if enabled else 0, dtype=np.int16)
         self._filled = 0

@@ -1,0 +1,68 @@
+"""Conversation control beyond single turns: the greeting, mid-session updates, and hand-offs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from pipeline.settings import TurnSettings
+from pipeline.tools import Tool
+from pipeline.turn_setup import barge_in_policy, delay_policy
+from providers.llm import LLM, ChatMessage, LlmRequest, Role, TextDelta
+
+if TYPE_CHECKING:
+    from pipeline.session import Session
+
+SUMMARY_PROMPT = (
+    "Summarize the conversation so far for a colleague who takes over the call: who the caller is, what they "
+    "want, what has been done and what is still open. Three sentences at most."
+)
+
+
+async def greet(session: Session, caller_spoke: anyio.Event) -> None:
+    """``speaks_first: agent`` greets at once; ``user`` waits ``wait_for_user`` for the caller, then greets."""
+    agent = session.settings.agent
+    if agent.speaks_first == "user":
+        if agent.wait_for_user is None:
+            return
+        with anyio.move_on_after(agent.wait_for_user):
+            await caller_spoke.wait()
+        if caller_spoke.is_set():
+            return
+    if agent.greeting:
+        session.say(agent.greeting, allow_interruption=agent.greeting_interruptible)
+    else:
+        session.generate_reply()
+
+
+def apply_turn_settings(session: Session, turn: TurnSettings, recent_audio: Callable[[], Any]) -> None:
+    """New turn-taking settings, effective from the next decision."""
+    session.settings = session.settings.model_copy(update={"turn": turn})
+    session.turn_detector.policy = delay_policy(turn, recent_audio)
+    session.turn_detector.stt_timeout = turn.stt_timeout
+    overlap = session.controller.overlap
+    overlap.policy = barge_in_policy(turn)
+    overlap.false_interruption_timeout = turn.false_interruption_timeout
+
+
+def replace_tools(
+    session: Session, tools: Iterable[Tool | Callable[..., Any]], builtin: Iterable[Tool]
+) -> None:
+    for name in [schema.name for schema in session.tools.schemas]:
+        session.tools.remove(name)
+    for item in [*builtin, *tools]:
+        session.tools.add(item)
+
+
+async def summarize(llm: LLM, messages: tuple[ChatMessage, ...]) -> str:
+    """One non-streamed LLM call: the history in a few sentences."""
+    request = LlmRequest(messages=(*messages, ChatMessage(Role.USER, SUMMARY_PROMPT)))
+    parts: list[str] = []
+    async with aclosing(llm.stream(request)) as chunks:
+        async for chunk in chunks:
+            if isinstance(chunk, TextDelta):
+                parts.append(chunk.text)
+    return "".join(parts).strip()
