@@ -9,7 +9,7 @@ from typing import Protocol
 import anyio
 
 from pipeline.audio import AudioFrame
-from pipeline.channel import Channel
+from pipeline.channel import Channel, ChannelClosed
 from pipeline.speech import Speech, SpeechState
 
 _MAX_LATENESS = 0.05  # seconds behind schedule before pacing restarts
@@ -75,7 +75,10 @@ class Playout:
             due = await self._wait_for_slot(due)
             if speech.state.is_final:
                 return
-            await self._out.send(AudioFrame(frame.pcm, frame.sample_rate, self._clock()))
+            try:
+                await self._out.send(AudioFrame(frame.pcm, frame.sample_rate, self._clock()))
+            except ChannelClosed:
+                return  # the session closed its output: nobody is listening any more
             speech.played_seconds += frame.duration
             if speech.state is SpeechState.GENERATING:
                 self.first_frame_time = anyio.current_time()

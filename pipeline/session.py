@@ -295,15 +295,17 @@ class Session:
 
     # --- audio ----------------------------------------------------------------------------------------------
 
-    def push_audio(self, frame: AudioFrame) -> None:
+    def push_audio(self, frame: AudioFrame) -> bool:
         """Caller audio (PCM16 mono, any rate). Never blocks: when the pipeline falls behind, the oldest
-        buffered frame is dropped and a ``frames_dropped`` event reports it."""
+        buffered frame is dropped and a ``frames_dropped`` event reports it. Returns False once the session is
+        ending (the audio is not used); raises SessionClosedError if it never started."""
+        if self.state is SessionState.CREATED:
+            raise SessionClosedError(f"session {self.id} has not started (use `async with session`)")
         try:
             self._audio_in.send_nowait(frame)
         except ChannelClosed:
-            raise SessionClosedError(
-                f"session {self.id} is {self.state.value}; it takes no more audio"
-            ) from None
+            return False
+        return True
 
     def end_of_input(self) -> None:
         """The caller's audio has ended (e.g. the end of a file)."""

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 import numpy as np
 
+from pipeline.agent import Pipeline
 from pipeline.audio import AudioFrame
+from pipeline.compute import inline_compute
 from pipeline.events import Event
 from pipeline.session import Session
-from tests.doubles import RATE, silence, tone
+from pipeline.settings import SessionSettings, TurnSettings
+from tests.doubles import RATE, FakeTts, ScriptedLlm, ScriptedStt, silence, tone
+from vad import EnergyVad, VadParams
 
 FRAME = 0.02
 
@@ -96,3 +101,60 @@ def lifecycle(events: list[Event]) -> list[str]:
         "user_transcript",
     }
     return [event.type for event in events if event.type not in noise]
+
+
+@dataclass
+class Call:
+    session: Session
+    caller: Caller
+    events: list[Event] = field(default_factory=list)
+    recording: Recording = field(default_factory=Recording)
+
+    def has(self, cls: type[Event]) -> Callable[[], bool]:
+        return lambda: any(isinstance(event, cls) for event in self.events)
+
+
+async def converse(pipeline: Pipeline, script: Callable[[Call], Awaitable[None]]) -> Call:
+    session = pipeline.session()
+    subscription = session.events()  # subscribed before the start, so session_started is seen too
+    with inline_compute():  # blocking work (sync tools) runs inline, so virtual time stays exact
+        async with session, anyio.create_task_group() as group:
+            call_ = Call(session, Caller(session))
+            group.start_soon(collect_events, subscription, call_.events)
+            group.start_soon(record_output, session, call_.recording)
+            await script(call_)
+            await session.end()
+    return call_
+
+
+def make_pipeline(
+    stt: ScriptedStt,
+    llm: ScriptedLlm,
+    tts: FakeTts,
+    *,
+    tools: list[Any] | tuple[Any, ...] = (),
+    settings: SessionSettings | None = None,
+    vad_params: VadParams | None = None,
+    **turn: Any,
+) -> Pipeline:
+    """Test doubles + energy VAD. Unless told otherwise: silence-only endpointing and no pausing on caller
+    speech, so timings are simple to reason about."""
+    turn.setdefault("detector", "silence")
+    turn.setdefault("false_interruption_timeout", None)
+    base = settings or SessionSettings()
+    settings = base.model_copy(update={"turn": TurnSettings(**turn)})
+    return Pipeline(stt=stt, llm=llm, tts=tts, vad=EnergyVad(vad_params), tools=tools, settings=settings)
+
+
+def expected_heard(sentences: list[str], played: float, seconds_per_char: float) -> str:
+    """Words whose last character was played, with FakeTts's exact per-character timing."""
+    heard, offset = [], 0.0
+    for sentence in sentences:
+        position = 0
+        for word in sentence.split():
+            start = sentence.index(word, position)
+            position = start + len(word)
+            if offset + position * seconds_per_char <= played + 1e-9:
+                heard.append(word)
+        offset += len(sentence) * seconds_per_char
+    return " ".join(heard)

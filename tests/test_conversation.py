@@ -4,19 +4,14 @@ remembers."""
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
 import anyio
 import pytest
 
-from pipeline.agent import Pipeline
-from pipeline.compute import inline_compute
 from pipeline.events import (
     AgentStartedSpeaking,
     AgentStoppedSpeaking,
     ErrorEvent,
-    Event,
     Interruption,
     SessionEnded,
     ToolFinished,
@@ -24,57 +19,16 @@ from pipeline.events import (
     ToolStatus,
     TurnMetrics,
 )
-from pipeline.session import Session
-from pipeline.settings import SessionSettings, TurnSettings
 from pipeline.tools import tool
 from providers.llm import Role
-from tests.conversation import Caller, Recording, collect_events, lifecycle, of_type, record_output
+from tests.conversation import Call, converse, expected_heard, lifecycle, make_pipeline, of_type
 from tests.doubles import FakeTts, ScriptedLlm, ScriptedStt, call
-from vad import EnergyVad
 
 pytestmark = pytest.mark.anyio
 
 WINDOW = 512 / 16000
 VAD_STOP_DELAY = math.ceil(0.25 / WINDOW) * WINDOW  # energy VAD confirms silence after whole windows
 FRAME = 0.02
-
-
-@dataclass
-class Call:
-    session: Session
-    caller: Caller
-    events: list[Event] = field(default_factory=list)
-    recording: Recording = field(default_factory=Recording)
-
-    def has(self, cls: type[Event]) -> Callable[[], bool]:
-        return lambda: any(isinstance(event, cls) for event in self.events)
-
-
-async def converse(pipeline: Pipeline, script: Callable[[Call], Awaitable[None]]) -> Call:
-    session = pipeline.session()
-    subscription = session.events()  # subscribed before the start, so session_started is seen too
-    with inline_compute():  # blocking work (sync tools) runs inline, so virtual time stays exact
-        async with session, anyio.create_task_group() as group:
-            call_ = Call(session, Caller(session))
-            group.start_soon(collect_events, subscription, call_.events)
-            group.start_soon(record_output, session, call_.recording)
-            await script(call_)
-            await session.end()
-    return call_
-
-
-def make_pipeline(
-    stt: ScriptedStt,
-    llm: ScriptedLlm,
-    tts: FakeTts,
-    *,
-    tools: list = (),
-    **turn: float,  # type: ignore[assignment]
-) -> Pipeline:
-    turn.setdefault("detector", "silence")  # type: ignore[arg-type]
-    turn.setdefault("false_interruption_timeout", None)  # type: ignore[arg-type]
-    settings = SessionSettings(turn=TurnSettings(**turn))
-    return Pipeline(stt=stt, llm=llm, tts=tts, vad=EnergyVad(), tools=tools, settings=settings)
 
 
 async def one_turn(call_: Call) -> None:
@@ -143,20 +97,6 @@ async def barge_in_after(call_: Call, seconds_of_agent_speech: float) -> None:
     await call_.caller.speak(1.2)
     await call_.caller.pause_until(lambda: len(of_type(call_.events, AgentStoppedSpeaking)) >= 2)
     await call_.caller.pause(0.5)
-
-
-def expected_heard(sentences: list[str], played: float, seconds_per_char: float) -> str:
-    """Words whose last character was played, with FakeTts's exact per-character timing."""
-    heard, offset = [], 0.0
-    for sentence in sentences:
-        position = 0
-        for word in sentence.split():
-            start = sentence.index(word, position)
-            position = start + len(word)
-            if offset + position * seconds_per_char <= played + 1e-9:
-                heard.append(word)
-        offset += len(sentence) * seconds_per_char
-    return " ".join(heard)
 
 
 async def test_barge_in_stops_audio_within_a_frame_and_keeps_only_heard_words() -> None:
