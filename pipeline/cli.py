@@ -63,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.started = started
     from vad import VadError
 
     try:
@@ -115,6 +116,11 @@ def command_run(args: argparse.Namespace) -> int:
 
     result = run_async(call, fast=args.fast)
     _print_result(result)
+    if args.started is not None and not args.fast and result.first_audio_processed is not None:
+        # asyncio's clock is time.monotonic(), the clock __main__ read at start-up
+        print(
+            f"cold start: {result.first_audio_processed - args.started:.2f} s to the first caller audio processed"
+        )
     return 0
 
 

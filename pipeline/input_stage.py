@@ -3,6 +3,8 @@ turn detector about speech starting and stopping. One task per session; per fram
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import anyio
 
 from pipeline.audio import AudioFrame, Rechunker, StreamResampler
@@ -31,6 +33,7 @@ class InputStage:
         detector: TurnDetector,
         bus: EventBus,
         recent_audio: RecentAudio,
+        on_first_frame: Callable[[], None] = lambda: None,
     ) -> None:
         self._audio_in = audio_in
         self._sample_rate = sample_rate
@@ -40,6 +43,7 @@ class InputStage:
         self._detector = detector
         self._bus = bus
         self._recent_audio = recent_audio
+        self._on_first_frame: Callable[[], None] | None = on_first_frame
         self._rechunker = Rechunker.for_duration(sample_rate, frame_ms)
         self._resampler: StreamResampler | None = None
         self._vad_windows = 0
@@ -73,6 +77,9 @@ class InputStage:
         await self._stt.push_audio(frame)
         for result in results:
             await self._on_vad(result, frame.end_time)
+        if self._on_first_frame is not None:
+            self._on_first_frame()
+            self._on_first_frame = None
 
     async def _on_vad(self, result: VadResult, media_now: float) -> None:
         self._account(result)

@@ -59,8 +59,8 @@ def latency_table(events: Sequence[Event]) -> list[str]:
     header = f"{'turn':>4} {'voice-to-voice':>14} " + " ".join(f"{name:>18}" for name in LATENCY_COLUMNS)
     lines = [header, "-" * len(header)]
     for turn in turns:
-        values = " ".join(f"{1000 * getattr(turn, name):16.0f}ms" for name in LATENCY_COLUMNS)
-        lines.append(f"{turn.turn_id or 0:>4} {1000 * turn.voice_to_voice:12.0f}ms {values}")
+        values = " ".join(f"{1000 * getattr(turn, name):16.1f}ms" for name in LATENCY_COLUMNS)
+        lines.append(f"{turn.turn_id or 0:>4} {1000 * turn.voice_to_voice:12.1f}ms {values}")
     totals = [turn.voice_to_voice for turn in turns]
     lines.append(
         f"voice-to-voice over {len(totals)} turns: median {1000 * statistics.median(totals):.0f} ms, "

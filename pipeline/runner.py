@@ -21,7 +21,7 @@ class CallResult:
     recording_path: Path | None = None
     events_path: Path | None = None
     agent_seconds: float = 0.0
-    first_audio_processed: float | None = None  # session time the first caller frame was processed
+    first_audio_processed: float | None = None  # clock time (anyio) the first caller frame was processed
 
 
 async def run_call(pipeline: Pipeline, caller: CallerSource, out_dir: str | Path | None = None) -> CallResult:
@@ -39,6 +39,7 @@ async def run_call(pipeline: Pipeline, caller: CallerSource, out_dir: str | Path
         group.start_soon(_record_agent, session, recorder)
         await caller.run(session, recorder)
         await session.end()
+    result.first_audio_processed = session.first_audio_processed_at
     result.agent_seconds = recorder.agent_seconds
     if out is not None:
         result.recording_path = out / "call.wav"

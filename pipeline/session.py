@@ -36,6 +36,7 @@ from pipeline.events import (
     Event,
     FramesDropped,
     Handoff,
+    ProviderAvailabilityChanged,
     SessionEnded,
     SessionStarted,
     SpeechSource,
@@ -55,6 +56,7 @@ from pipeline.tool_runner import ToolRunner
 from pipeline.tools import Tool
 from pipeline.turn_setup import RecentAudio, barge_in_policy, delay_policy
 from providers.errors import ProviderError
+from providers.fallback import AvailabilityChange, ReportsAvailability
 from providers.llm import LLM, ChatMessage, Role
 from providers.stt import Transcript
 from turn.detector import TurnDetector
@@ -111,6 +113,7 @@ class Session:
         )
         self._detector: TurnDetector | None = None
         self._stt_stage: SttStage | None = None
+        self.first_audio_processed_at: float | None = None  # clock time the first caller frame went through
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -165,6 +168,8 @@ class Session:
         self.engine = ReplyEngine(
             pipeline.llm, pipeline.tts, self.tools, runner, self.bus, self.usage, reply_settings
         )
+        if isinstance(pipeline.llm, ReportsAvailability):  # a fallback list: report its LLMs going down/up
+            self._stack.callback(pipeline.llm.subscribe_availability(self._on_llm_availability))
         controller = InterruptionController(
             bus=self.bus,
             context=self.context,
@@ -207,6 +212,7 @@ class Session:
             detector=detector,
             bus=self.bus,
             recent_audio=recent_audio,
+            on_first_frame=self._first_frame_processed,
         )
         self._controller, self._detector, self._stt_stage = controller, detector, stt
         self._recent_audio = recent_audio
@@ -234,6 +240,18 @@ class Session:
                 recoverable=False,
             )
             self._request_end("error", f"{name}: {type(exc).__name__}: {exc}")
+
+    def _first_frame_processed(self) -> None:
+        self.first_audio_processed_at = anyio.current_time()
+
+    def _on_llm_availability(self, change: AvailabilityChange) -> None:
+        self.bus.emit(
+            ProviderAvailabilityChanged,
+            provider=change.provider,
+            model=change.model,
+            available=change.available,
+            reason=change.reason,
+        )
 
     def _on_transcript(self, transcript: Transcript) -> None:
         self.turn_detector.on_transcript(transcript)
@@ -280,6 +298,11 @@ class Session:
         if self.state is SessionState.RUNNING and goodbye and not self._end_requested.is_set():
             self.say(goodbye, allow_interruption=False)
         self._request_end(reason)
+
+    @property
+    def running(self) -> bool:
+        """Started and not ending: it takes caller audio and answers."""
+        return self.state is SessionState.RUNNING
 
     @property
     def controller(self) -> InterruptionController:

@@ -33,7 +33,7 @@ async def push_silence_until_idle(
     frame = AudioFrame.silence(frame_ms / 1000, rate)
     quiet_since: float | None = None
     waited = 0.0
-    while waited < limit:
+    while waited < limit and session.running:
         idle = session.controller.agent_state is AgentState.LISTENING and session.turn_detector.is_idle
         now = session.bus.now()
         quiet_since = (quiet_since if quiet_since is not None else now) if idle else None

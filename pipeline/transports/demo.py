@@ -11,7 +11,7 @@ from enum import Enum
 import anyio
 
 from pipeline.audio import AudioFrame, resample_int16, split_frames
-from pipeline.events import AgentStartedSpeaking, AgentStoppedSpeaking, Event
+from pipeline.events import AgentStartedSpeaking, AgentState, AgentStateChanged, Event
 from pipeline.session import Session
 from pipeline.transports.callers import push_frame, push_silence_until_idle
 from pipeline.transports.recorder import CallRecorder
@@ -31,13 +31,13 @@ class CallerLine:
 
 # Lines chosen so the offline recognizer (pocketsphinx, weak on synthetic speech) gets their key words.
 DEMO_SCRIPT = (
-    CallerLine("Hello, can you hear me?", delay=0.5),
+    CallerLine("Hello there.", delay=0.5),
     CallerLine("What is the weather like in Paris today?"),
     CallerLine("Please tell me a long story about a robot."),
-    CallerLine("Stop, stop.", Cue.DURING_REPLY, delay=2.0),
-    CallerLine("Thanks, that is all."),
+    CallerLine("Stop stop.", Cue.DURING_REPLY, delay=2.0),
+    CallerLine("That is all, goodbye."),
 )
-CALLER_VOICE = {"voice": "en-us", "rate_wpm": 150, "pitch": 50}
+CALLER_VOICE = {"voice": "en-us+klatt4", "rate_wpm": 150, "pitch": 50}
 
 
 class DemoCaller:
@@ -60,12 +60,14 @@ class DemoCaller:
 
     async def run(self, session: Session, recorder: CallRecorder) -> None:
         watcher = _AgentWatcher()
-        events = session.events(AgentStartedSpeaking, AgentStoppedSpeaking)
+        events = session.events(AgentStartedSpeaking, AgentStateChanged)
         frame_ms = session.settings.audio.frame_ms
         silence = AudioFrame.silence(frame_ms / 1000, session.settings.audio.sample_rate)
         async with anyio.create_task_group() as group:
             group.start_soon(watcher.follow, events)
             for index, (line, audio) in enumerate(self.lines):
+                if not session.running:
+                    break
                 if index:  # the first line opens the call
                     await self._wait_for_cue(session, recorder, watcher, line, silence)
                 else:
@@ -86,7 +88,7 @@ class DemoCaller:
     ) -> None:
         condition: Callable[[], bool] = watcher.replied if line.cue is Cue.AFTER_REPLY else watcher.speaking
         waited = 0.0
-        while not condition() and waited < self.reply_timeout:
+        while not condition() and waited < self.reply_timeout and session.running:
             await push_frame(session, recorder, silence)
             waited += silence.duration
         await self._pause(session, recorder, silence, line.delay)
@@ -98,21 +100,20 @@ class DemoCaller:
 
 
 class _AgentWatcher:
-    """Follows the agent's speech since the caller's last line: has an answer started, and has it ended?"""
+    """Follows the agent since the caller's last line: has it started answering, and is it listening again?"""
 
     def __init__(self) -> None:
         self._started_since_mark = False
-        self._answer_ended = False
+        self._listening = True
 
     def mark(self) -> None:
         self._started_since_mark = False
-        self._answer_ended = False
 
     def speaking(self) -> bool:
         return self._started_since_mark
 
     def replied(self) -> bool:
-        return self._answer_ended
+        return self._started_since_mark and self._listening
 
     async def follow(self, events: object) -> None:
         async for event in events:  # type: ignore[attr-defined]
@@ -121,5 +122,5 @@ class _AgentWatcher:
     def _count(self, event: Event) -> None:
         if isinstance(event, AgentStartedSpeaking):
             self._started_since_mark = True
-        elif isinstance(event, AgentStoppedSpeaking) and self._started_since_mark:
-            self._answer_ended = True
+        elif isinstance(event, AgentStateChanged):
+            self._listening = event.new is AgentState.LISTENING

@@ -41,7 +41,9 @@ class ScriptRule(BaseModel):
     arguments: dict[str, Any] = Field(
         default_factory=dict, description="string values may use {group} captures"
     )
-    then: str | None = Field(None, description="the answer after the tool; {result} is its (JSON) output")
+    then: str | None = Field(
+        None, description="the answer after the tool; {result} is its (JSON) output; empty: say nothing more"
+    )
 
     @field_validator("match")
     @classmethod
@@ -118,7 +120,7 @@ class ScriptedLlm:
     def _after_tool(self, messages: tuple[ChatMessage, ...], result: ChatMessage) -> str:
         name = _tool_name(messages, result.tool_call_id)
         rule = next((rule for _, rule in self._rules if rule.tool == name), None)
-        template = rule.then if rule is not None and rule.then else "Done: {result}."
+        template = rule.then if rule is not None and rule.then is not None else "Done: {result}."
         try:
             parsed = json.loads(result.content)
         except ValueError:
