@@ -133,9 +133,12 @@ def _choose_caller(args: argparse.Namespace, loaded: LoadedConfig) -> Any:
             raise CliError(f"{path}: no such file")
         return WavCaller(path, loaded.settings.audio.sample_rate)
     if args.mic:
-        from pipeline.transports.microphone import MicrophoneCaller
+        from pipeline.transports.microphone import MicrophoneCaller, MicrophoneUnavailable
 
-        return MicrophoneCaller.open(loaded.settings.audio.sample_rate)
+        try:
+            return MicrophoneCaller.open(loaded.settings.audio.sample_rate)
+        except MicrophoneUnavailable as exc:
+            raise CliError(str(exc)) from None
     from pipeline.transports.demo import DemoCaller
 
     return DemoCaller.default(loaded.settings.audio.sample_rate)

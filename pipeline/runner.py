@@ -36,7 +36,7 @@ async def run_call(pipeline: Pipeline, caller: CallerSource, out_dir: str | Path
     events = session.events()  # before the start, so session_started is recorded too
     async with session, anyio.create_task_group() as group:
         group.start_soon(_collect_events, events, result)
-        group.start_soon(_record_agent, session, recorder)
+        group.start_soon(_record_agent, session, recorder, caller)
         await caller.run(session, recorder)
         await session.end()
     result.first_audio_processed = session.first_audio_processed_at
@@ -54,6 +54,7 @@ async def _collect_events(events: EventSubscription, result: CallResult) -> None
         result.events.append(event)
 
 
-async def _record_agent(session: Session, recorder: CallRecorder) -> None:
+async def _record_agent(session: Session, recorder: CallRecorder, caller: CallerSource) -> None:
     async for frame in session.audio_out():
         recorder.agent(frame)
+        caller.hear(frame)

@@ -18,6 +18,10 @@ class CallerSource(Protocol):
         """Push the caller's audio; return when the call is over from the caller's side."""
         ...
 
+    def hear(self, frame: AudioFrame) -> None:
+        """An agent frame as it leaves the pipeline (a live caller plays it)."""
+        ...
+
 
 async def push_frame(session: Session, recorder: CallRecorder, frame: AudioFrame) -> None:
     recorder.caller(frame, session.bus.now())
@@ -52,6 +56,9 @@ class WavCaller:
     def __init__(self, path: str | Path, sample_rate: int) -> None:
         self.path = Path(path)
         self.audio, self.info = read_wav(self.path, sample_rate)
+
+    def hear(self, frame: AudioFrame) -> None:
+        """A recording does not listen."""
 
     async def run(self, session: Session, recorder: CallRecorder) -> None:
         settings = session.settings.audio

@@ -58,6 +58,9 @@ class DemoCaller:
             lines.append((line, AudioFrame.from_int16(samples, sample_rate)))
         return cls(lines)
 
+    def hear(self, frame: AudioFrame) -> None:
+        """The simulated caller reacts to events, not to the audio itself."""
+
     async def run(self, session: Session, recorder: CallRecorder) -> None:
         watcher = _AgentWatcher()
         events = session.events(AgentStartedSpeaking, AgentStateChanged)
