@@ -62,7 +62,7 @@ async def feed(stream: VadStream, audio: np.ndarray) -> int:
 
 async def bench_single_stream(audio: np.ndarray) -> tuple[float, float]:
     stream = SileroEngine.shared().create_stream(SAMPLE_RATE)
-    await feed(stream, audio[: SAMPLE_RATE])  # warm-up
+    await feed(stream, audio[:SAMPLE_RATE])  # warm-up
     stream.reset()
     started = time.perf_counter()
     windows = await feed(stream, audio)
@@ -94,7 +94,9 @@ class BatchedRun:
 
 async def bench_lockstep(audios: Sequence[np.ndarray], mode: str) -> BatchedRun:
     """``mode``: "unbatched", "inline" (batched, run on the loop) or "thread" (batched, >= 32 rows offloaded)."""
-    engine = BatchedSileroEngine(max_wait=0.003, max_batch=512, offload_min_rows=32 if mode == "thread" else None)
+    engine = BatchedSileroEngine(
+        max_wait=0.003, max_batch=512, offload_min_rows=32 if mode == "thread" else None
+    )
     factory: Vad = SileroEngine.shared() if mode == "unbatched" else engine
     streams = [factory.create_stream(SAMPLE_RATE) for _ in audios]
     windows = [0] * len(streams)
@@ -140,7 +142,9 @@ class RealtimeRun:
     worst_stall_ms: float
 
 
-async def bench_realtime(count: int, seconds: float, audio: np.ndarray, offload_min_rows: int | None) -> RealtimeRun:
+async def bench_realtime(
+    count: int, seconds: float, audio: np.ndarray, offload_min_rows: int | None
+) -> RealtimeRun:
     engine = BatchedSileroEngine(offload_min_rows=offload_min_rows)
     streams = [engine.create_stream(SAMPLE_RATE) for _ in range(count)]
     worst_process = 0.0
@@ -169,8 +173,9 @@ async def bench_realtime(count: int, seconds: float, audio: np.ndarray, offload_
     load = (time.process_time() - cpu_before) / (time.perf_counter() - wall_before)
     for stream in streams:
         stream.close()
-    return RealtimeRun(count, engine.stats.mean_rows, engine.stats.max_rows, load, worst_process * 1e3,
-                       monitor.worst * 1e3)
+    return RealtimeRun(
+        count, engine.stats.mean_rows, engine.stats.max_rows, load, worst_process * 1e3, monitor.worst * 1e3
+    )
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -187,37 +192,77 @@ async def main(seconds: float, counts: list[int], realtime: list[int]) -> None:
     raw = bench_model_call(SileroModel.shared())
     path, _ = await bench_single_stream(audio)
     print("single stream (16 kHz, 512-sample windows)")
-    print(table(["measure", "ms/window"], [["model call", f"{raw * 1e3:.4f}"], ["process() path", f"{path * 1e3:.4f}"]]))
+    print(
+        table(
+            ["measure", "ms/window"],
+            [["model call", f"{raw * 1e3:.4f}"], ["process() path", f"{path * 1e3:.4f}"]],
+        )
+    )
     print()
     rows = []
     for count in counts:
         audios = [test_audio(seconds, seed=i) for i in range(count)]
         for mode in ("unbatched", "inline", "thread"):
             run = await bench_lockstep(audios, mode)
-            rows.append([str(run.streams), mode, f"{run.per_stream_window_ms:.4f}", f"{run.model_ms_per_row:.4f}",
-                         f"{run.mean_rows:.1f}", f"{run.worst_stall_ms:.2f}"])
+            rows.append(
+                [
+                    str(run.streams),
+                    mode,
+                    f"{run.per_stream_window_ms:.4f}",
+                    f"{run.model_ms_per_row:.4f}",
+                    f"{run.mean_rows:.1f}",
+                    f"{run.worst_stall_ms:.2f}",
+                ]
+            )
     print(f"streams in lockstep ({seconds:g} s of audio each, a checkpoint per 20 ms frame)")
-    print(table(["streams", "mode", "ms/stream-window", "model ms/row", "mean rows", "worst loop stall ms"],
-                rows))
+    print(
+        table(
+            ["streams", "mode", "ms/stream-window", "model ms/row", "mean rows", "worst loop stall ms"], rows
+        )
+    )
     if realtime:
         rows = []
         for count in realtime:
             for label, offload in (("inline", None), ("thread>=32", 32)):
                 run = await bench_realtime(count, 3.0, audio, offload)
-                rows.append([str(count), label, f"{run.mean_rows:.1f}", str(run.max_rows),
-                             f"{run.cpu_load * 100:.0f}%", f"{run.worst_process_ms:.2f}",
-                             f"{run.worst_stall_ms:.2f}"])
+                rows.append(
+                    [
+                        str(count),
+                        label,
+                        f"{run.mean_rows:.1f}",
+                        str(run.max_rows),
+                        f"{run.cpu_load * 100:.0f}%",
+                        f"{run.worst_process_ms:.2f}",
+                        f"{run.worst_stall_ms:.2f}",
+                    ]
+                )
         print()
         print("real time: sessions sending 20 ms frames for 3 s (staggered), max_wait 3 ms")
-        print(table(["sessions", "batch run", "mean rows", "max rows", "CPU (1 core=100%)", "worst process() ms",
-                     "worst loop stall ms"], rows))
+        print(
+            table(
+                [
+                    "sessions",
+                    "batch run",
+                    "mean rows",
+                    "max rows",
+                    "CPU (1 core=100%)",
+                    "worst process() ms",
+                    "worst loop stall ms",
+                ],
+                rows,
+            )
+        )
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--streams", default="1,8,64,256,512")
-    parser.add_argument("--realtime", default="64,256", help="session counts for the real-time run ('': skip)")
+    parser.add_argument(
+        "--realtime", default="64,256", help="session counts for the real-time run ('': skip)"
+    )
     args = parser.parse_args()
     realtime_counts = [int(c) for c in args.realtime.split(",") if c]
     anyio.run(main, args.seconds, [int(c) for c in args.streams.split(",")], realtime_counts)

@@ -1,0 +1,1 @@
+"""Benchmarks: latency per turn, pipeline overhead, capacity, turn-taking, VAD."""

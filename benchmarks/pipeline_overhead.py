@@ -1,0 +1,122 @@
+"""Pipeline overhead per turn with zero-latency simulated providers, in real time on asyncio.
+
+One session; each turn the caller says a short phrase (espeak-ng, so the real Silero VAD hears speech), the
+simulated STT/LLM/TTS answer with no added latency, and the caller waits for the agent to finish. With nothing
+else to wait for, voice-to-voice minus the configured endpointing delay is what the pipeline itself costs.
+
+    uv run python -m benchmarks.pipeline_overhead --turns 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+import anyio
+
+from pipeline.agent import Pipeline
+from pipeline.audio import AudioFrame, resample_int16, split_frames
+from pipeline.events import AgentStoppedSpeaking, TurnMetrics
+from pipeline.session import Session
+from pipeline.settings import SessionSettings, TurnSettings
+from providers.local.espeak_engine import EspeakEngine
+from providers.simulated import SimulatedLlm, SimulatedStt, SimulatedTts
+from vad import VadConfig, create_vad
+
+RATE = 16000
+ENDPOINTING = 0.3
+PHRASE = "Can you check my order please"
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def caller_phrase() -> AudioFrame:
+    speech = EspeakEngine.shared().synthesize(PHRASE, voice="en-us+klatt4", rate_wpm=170)
+    return AudioFrame.from_int16(resample_int16(speech.samples, speech.sample_rate, RATE), RATE)
+
+
+async def push(session: Session, frame: AudioFrame) -> None:
+    session.push_audio(frame)
+    await anyio.sleep(frame.duration)
+
+
+async def run(turns: int) -> list[TurnMetrics]:
+    settings = SessionSettings(turn=TurnSettings(detector="silence", endpointing_delay=ENDPOINTING))
+    pipeline = Pipeline(
+        stt=SimulatedStt([PHRASE.lower()] * turns, final_delay=0.0),
+        llm=SimulatedLlm(["Sure. One moment please."] * turns, ttft=0.0, token_interval=0.0),
+        tts=SimulatedTts(ttfb=0.0, seconds_per_char=0.01),
+        vad=create_vad(VadConfig(batched=False)),
+        settings=settings,
+    )
+    phrase = split_frames(caller_phrase(), 20)
+    silence = AudioFrame.silence(0.02, RATE)
+    metrics: list[TurnMetrics] = []
+    session = pipeline.session()
+    events = session.events(TurnMetrics, AgentStoppedSpeaking)
+    done = anyio.Event()
+
+    async def watch() -> None:
+        nonlocal done
+        async for event in events:
+            if isinstance(event, TurnMetrics):
+                metrics.append(event)
+            else:
+                done.set()
+
+    async def drain() -> None:
+        async for _ in session.audio_out():
+            pass
+
+    async with session, anyio.create_task_group() as group:
+        group.start_soon(watch)
+        group.start_soon(drain)
+        for turn in range(turns):
+            done = anyio.Event()
+            for frame in phrase:
+                await push(session, frame)
+            while not done.is_set():
+                await push(session, silence)
+            for _ in range(10):
+                await push(session, silence)
+            print(f"\rturn {turn + 1}/{turns}", end="", flush=True)
+        print()
+        await session.end()
+    return metrics
+
+
+def summarize(metrics: list[TurnMetrics]) -> dict[str, float | int]:
+    beyond = [1000 * (m.voice_to_voice - ENDPOINTING) for m in metrics]
+    residual = [1000 * m.overhead for m in metrics]
+    return {
+        "turns": len(metrics),
+        "configured_endpointing_ms": 1000 * ENDPOINTING,
+        "v2v_minus_endpointing_p50_ms": statistics.median(beyond),
+        "v2v_minus_endpointing_p95_ms": percentile(beyond, 0.95),
+        "residual_overhead_p50_ms": statistics.median(residual),
+        "residual_overhead_p95_ms": percentile(residual, 0.95),
+        "voice_to_voice_p50_ms": 1000 * statistics.median(m.voice_to_voice for m in metrics),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--turns", type=int, default=100)
+    parser.add_argument("--out", type=Path, help="write the summary as JSON here")
+    args = parser.parse_args()
+    summary = summarize(anyio.run(run, args.turns))
+    for key, value in summary.items():
+        print(f"{key:32} {value:10.2f}" if isinstance(value, float) else f"{key:32} {value:10d}")
+    if args.out:
+        args.out.write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
