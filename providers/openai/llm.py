@@ -14,7 +14,6 @@ retries included. Closing the generator (barge-in) closes the HTTP stream.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from enum import Enum
 from typing import Any
 
 import anyio
@@ -44,15 +43,6 @@ class OpenAILlmOptions(OpenAIConnectionOptions):
         None, description="sent only with tools; None leaves the default"
     )
     include_usage: bool = Field(True, description="ask for token usage (stream_options.include_usage)")
-
-
-class _Phase(Enum):
-    """CONNECTING -> WAITING (response started) -> STREAMING (first token) -> DONE."""
-
-    CONNECTING = "connecting"
-    WAITING = "waiting"
-    STREAMING = "streaming"
-    DONE = "done"
 
 
 class OpenAILlm:
@@ -95,11 +85,9 @@ class OpenAILlm:
         client = self._client.get()
         params = self.request_params(request)
         deadline = FirstItemDeadline(self.options.first_token_timeout, "first token")
-        phase = _Phase.CONNECTING
         completion: AsyncStream[ChatCompletionChunk] = await sdk_step(
             lambda: client.chat.completions.create(**params), deadline, self._errors, mid_stream=False
         )
-        phase = _Phase.WAITING
         reader = CompletionReader()
         try:
             while True:
@@ -109,12 +97,10 @@ class OpenAILlm:
                 if chunk is None:
                     break
                 items = reader.feed(chunk)
-                if reader.progressed and phase is _Phase.WAITING:
-                    phase = _Phase.STREAMING
+                if reader.progressed:  # a token came: from now on only the read timeout applies
                     deadline.met()
                 for item in items:
                     yield item
-            phase = _Phase.DONE
             for item in reader.finish():
                 yield item
         finally:

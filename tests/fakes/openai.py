@@ -7,13 +7,15 @@
 Serves `POST /v1/chat/completions` (SSE or JSON), `POST /v1/audio/speech` (chunked PCM / WAV),
 `POST /v1/audio/transcriptions` (multipart; JSON, text or SSE) and `GET /v1/models`. Bearer auth is checked
 when `api_key` is set. Knobs live in `fake.config`, faults in `fake.faults`, and `fake.requests` records
-every request (parsed JSON or form body, query, headers).
+every request (parsed JSON or form body, query, headers); `fake.uploads` keeps the uploaded audio files'
+bytes and `fake.first_body_times` the loop time at which each response's body started (for benchmarks).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -55,6 +57,7 @@ class OpenAIConfig:
     speech_audio_pace: float = 0.0  # wall seconds per audio second (0 = as fast as possible)
     speech_ms_per_char: int = 60
     speech_chunk_ms: int = 100
+    speech_chunk_bytes: int = 0  # > 0: re-cut the speech body into pieces of this many bytes (odd splits)
     quirks: ChatQuirks = field(default_factory=ChatQuirks)
 
 
@@ -73,6 +76,8 @@ class FakeOpenAI:
         self.transcriptions = TranscriptScript("hello world")
         self.faults = FaultQueue()
         self.requests: list[RecordedRequest] = []
+        self.uploads: list[bytes] = []  # file parts of transcription requests, in order
+        self.first_body_times: list[float] = []  # event-loop time when each response body started
         self._server = HttpServer(self._handle)
 
     async def __aenter__(self) -> FakeOpenAI:
@@ -129,6 +134,7 @@ class FakeOpenAI:
             parts = parse_multipart(request.body, request.headers.get("content-type", ""))
             exchange.record.body = form_summary(parts)
             exchange.record.audio_bytes = sum(len(p.data) for p in parts if p.filename is not None)
+            self.uploads.extend(p.data for p in parts if p.filename is not None)
             await self._transcription(response, exchange)
         elif route == ("GET", "/v1/models"):
             models = [{"id": "gpt-4o-mini", "object": "model", "created": 1700000000, "owned_by": "fake"}]
@@ -146,7 +152,7 @@ class FakeOpenAI:
         quirks = self.config.quirks
         pacing = Pacing(self.config.first_token_delay, self.config.tokens_per_second)
         await response.start(200, "text/event-stream; charset=utf-8", exchange.headers)
-        events = chat_events(reply, body, exchange.number, quirks, pacing)
+        events = self._stamped(chat_events(reply, body, exchange.number, quirks, pacing))
         await stream_chunks(response, exchange.plan, events, _sse_renderers(quirks.sse_style()))
 
     async def _speech(self, response: HttpResponse, exchange: _Exchange) -> None:
@@ -164,7 +170,9 @@ class FakeOpenAI:
         )
         await response.start(200, SPEECH_CONTENT_TYPES[response_format], exchange.headers)
         chunks = speech_chunks(str(body.get("input", "")), response_format, timing)
-        await stream_chunks(response, exchange.plan, chunks, InBandRenderers())
+        if self.config.speech_chunk_bytes > 0:
+            chunks = _recut(chunks, self.config.speech_chunk_bytes)
+        await stream_chunks(response, exchange.plan, self._stamped(chunks), InBandRenderers())
 
     async def _transcription(self, response: HttpResponse, exchange: _Exchange) -> None:
         form: dict[str, Any] = exchange.record.body
@@ -172,14 +180,28 @@ class FakeOpenAI:
         if form.get("stream") == "true":
             style = self.config.quirks.sse_style()
             await response.start(200, "text/event-stream; charset=utf-8", exchange.headers)
-            events = transcription_events(words, style, self.config.first_token_delay)
+            events = self._stamped(transcription_events(words, style, self.config.first_token_delay))
             await stream_chunks(response, exchange.plan, events, _sse_renderers(style))
         elif form.get("response_format") == "text":
+            self._stamp()
             await response.send(
                 200, (words.text() + "\n").encode(), "text/plain; charset=utf-8", exchange.headers
             )
         else:
+            self._stamp()
             await response.send_json(200, {"text": words.text()}, exchange.headers)
+
+    def _stamp(self) -> None:
+        self.first_body_times.append(asyncio.get_running_loop().time())
+
+    async def _stamped(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """`chunks`, recording when the first one is handed to the writer."""
+        first = True
+        async for chunk in chunks:
+            if first:
+                self._stamp()
+                first = False
+            yield chunk
 
 
 @dataclass(frozen=True)
@@ -190,6 +212,17 @@ class _Exchange:
     plan: FaultPlan
     number: int
     headers: dict[str, str]
+
+
+async def _recut(chunks: AsyncIterator[bytes], size: int) -> AsyncIterator[bytes]:
+    pending = b""
+    async for chunk in chunks:
+        pending += chunk
+        while len(pending) >= size:
+            yield pending[:size]
+            pending = pending[size:]
+    if pending:
+        yield pending
 
 
 def _sse_renderers(style: SseStyle) -> InBandRenderers:

@@ -1,0 +1,130 @@
+"""Whole sessions (real time, asyncio) with the OpenAI LLM adapter against the fake and test doubles for the
+other stages: a reply that fails mid-stream is reported and the next turn works; with a fallback list, a failing
+first LLM is answered by the second and the session reports the availability change."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import anyio
+import pytest
+
+from pipeline.agent import Pipeline
+from pipeline.events import (
+    AgentStoppedSpeaking,
+    ErrorEvent,
+    Event,
+    ProviderAvailabilityChanged,
+    SessionEnded,
+)
+from pipeline.settings import SessionSettings, TurnSettings
+from providers.fallback import FallbackLlm
+from providers.llm import LLM
+from providers.openai.llm import OpenAILlm, OpenAILlmOptions
+from tests.conversation import Caller, collect_events, of_type, record_output
+from tests.conversation import Recording as AudioRecording
+from tests.doubles import FakeTts, ScriptedStt
+from tests.fakes.faults import DropAfter, Reject
+from tests.fakes.openai import FakeOpenAI
+from vad import EnergyVad
+
+pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("error::ResourceWarning")]
+
+KEY = "sk-session-test-0123456789"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def no_openai_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+
+
+def pipeline_with(llm: LLM, utterances: list[str]) -> Pipeline:
+    settings = SessionSettings(turn=TurnSettings(detector="silence", endpointing_delay=0.3))
+    return Pipeline(
+        stt=ScriptedStt(utterances, final_delay=0.05),
+        llm=llm,
+        tts=FakeTts(ttfb=0.02, seconds_per_char=0.01),
+        vad=EnergyVad(),
+        settings=settings,
+    )
+
+
+async def run_call(
+    pipeline: Pipeline, script: Callable[[Caller, list[Event]], Awaitable[None]]
+) -> list[Event]:
+    session = pipeline.session()
+    events: list[Event] = []
+    subscription = session.events()
+    with anyio.fail_after(15):
+        async with session, anyio.create_task_group() as group:
+            group.start_soon(collect_events, subscription, events)
+            group.start_soon(record_output, session, AudioRecording())
+            await script(Caller(session), events)
+            await session.end()
+    return events
+
+
+def seen(events: list[Event], cls: type[Event], count: int = 1) -> Callable[[], bool]:
+    return lambda: len(of_type(events, cls)) >= count
+
+
+async def test_a_reply_failing_mid_stream_is_reported_and_the_next_turn_works() -> None:
+    async with FakeOpenAI(api_key=KEY) as fake:
+        fake.replies.push("Let me think about that for a moment. Hmm", "Sure thing.")
+        fake.faults.push(DropAfter(4))  # the role chunk, "Let ", "me ", "think " — then the connection drops
+        llm = OpenAILlm(OpenAILlmOptions(api_key=KEY, base_url=fake.base_url, max_retries=2))
+
+        async def script(caller: Caller, events: list[Event]) -> None:
+            await caller.pause(0.2)
+            await caller.speak(0.5)
+            await caller.pause_until(seen(events, ErrorEvent), limit=5)
+            await caller.pause(0.3)
+            await caller.speak(0.5)
+            await caller.pause_until(seen(events, AgentStoppedSpeaking), limit=5)
+
+        try:
+            events = await run_call(pipeline_with(llm, ["what do you think", "are you there"]), script)
+        finally:
+            await llm.aclose()
+    (error,) = of_type(events, ErrorEvent)
+    assert (error.source, error.code, error.recoverable) == ("openai", "connection_lost", True)
+    assert KEY not in error.message
+    (stopped,) = of_type(events, AgentStoppedSpeaking)
+    assert (stopped.heard_text, stopped.interrupted) == ("Sure thing.", False)
+    (ended,) = of_type(events, SessionEnded)
+    assert ended.reason == "ended"
+    assert len(fake.requests) == 2  # the failed reply was not retried
+    assert fake.requests[1].body["messages"][-1] == {"role": "user", "content": "are you there"}
+
+
+async def test_with_a_fallback_list_the_second_llm_answers_and_the_change_is_reported() -> None:
+    async with FakeOpenAI(api_key=KEY) as primary_fake, FakeOpenAI(api_key=None) as backup_fake:
+        primary_fake.faults.push(Reject(500))
+        backup_fake.replies.push("From the backup.")
+        primary = OpenAILlm(
+            OpenAILlmOptions(api_key=KEY, base_url=primary_fake.base_url, model="primary", max_retries=0)
+        )
+        backup = OpenAILlm(OpenAILlmOptions(base_url=backup_fake.base_url, model="backup", max_retries=0))
+
+        async def script(caller: Caller, events: list[Event]) -> None:
+            await caller.pause(0.2)
+            await caller.speak(0.5)
+            await caller.pause_until(seen(events, AgentStoppedSpeaking), limit=5)
+
+        try:
+            events = await run_call(pipeline_with(FallbackLlm([primary, backup]), ["hello"]), script)
+        finally:
+            await primary.aclose()
+            await backup.aclose()
+    (change,) = of_type(events, ProviderAvailabilityChanged)
+    assert (change.provider, change.model, change.available) == ("openai", "primary", False)
+    assert "500" in change.reason
+    assert of_type(events, ErrorEvent) == []
+    (stopped,) = of_type(events, AgentStoppedSpeaking)
+    assert stopped.heard_text == "From the backup."
