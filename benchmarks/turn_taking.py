@@ -1,0 +1,181 @@
+"""Turn-taking benchmark: false cut-offs and the wait after the true end of turn, silence-only vs semantic.
+
+Each corpus case (``benchmarks/turn_corpus.py``: phone numbers, addresses, lists, unfinished clauses read with
+mid-turn pauses of 0.45-1.4 s, plus complete utterances) is played against the REAL turn detector
+(``turn/detector.py``) with the real delay policies, on a virtual clock, with the pipeline's default timings around
+it: the caller speaks at 0.3 s per word; the VAD confirms silence after 0.256 s (Silero/energy default, 8 windows
+of 32 ms); the final transcript answers Finalize 0.1 s later. At each internal pause a decision counts as a false
+cut-off; at the true end, the wait is from the end of speech to the decision.
+
+    uv run python -m benchmarks.turn_taking
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from dataclasses import dataclass
+
+import anyio
+from trio.testing import MockClock
+
+from benchmarks.turn_corpus import TurnCase, build_corpus
+from pipeline.settings import TurnSettings
+from pipeline.turn_setup import delay_policy
+from providers.stt import Transcript
+from turn.decision import TurnDecision
+from turn.detector import TurnDetector, TurnState
+
+SECONDS_PER_WORD = 0.3
+VAD_STOP_DELAY = 0.256
+STT_FINAL_DELAY = 0.1
+FINAL_SILENCE = 6.0  # long enough for every setting to decide
+
+
+@dataclass
+class CaseResult:
+    pauses: int
+    cut_offs: int
+    wait: float | None  # None: the turn had already been taken at a pause and never ended cleanly
+
+
+async def play(case: TurnCase, settings: TurnSettings) -> CaseResult:
+    """One caller turn against the detector; times are relative to the start of the case."""
+    start = anyio.current_time()
+    decisions: list[float] = []
+
+    def decided(decision: TurnDecision) -> None:
+        decisions.append(anyio.current_time() - start)
+
+    detector = TurnDetector(
+        delay_policy(settings, lambda: None),  # type: ignore[arg-type]
+        decided,
+        stt_timeout=settings.stt_timeout,
+        agent_last_utterance=lambda: case.agent_question,
+    )
+    async with anyio.create_task_group() as group:
+        group.start_soon(detector.run)
+        for index, chunk in enumerate(case.chunks):
+            if isinstance(chunk, float):
+                await anyio.sleep(chunk)
+                continue
+            if detector.state is not TurnState.SPEAKING:
+                detector.on_speech_started()
+            await anyio.sleep(len(chunk.split()) * SECONDS_PER_WORD)
+            last = index == len(case.chunks) - 1
+            if (FINAL_SILENCE if last else float(case.chunks[index + 1])) > VAD_STOP_DELAY:
+                group.start_soon(_stop_and_transcribe, detector, chunk, anyio.current_time())
+        await anyio.sleep(FINAL_SILENCE)
+        group.cancel_scope.cancel()
+    windows = _pause_windows(case)
+    cut_offs = sum(
+        1 for position, pause in windows if any(position < t <= position + pause for t in decisions)
+    )
+    final_end = _speech_end(case)
+    after = [t - final_end for t in decisions if t > final_end]
+    return CaseResult(len(windows), cut_offs, min(after) if after else None)
+
+
+async def _stop_and_transcribe(detector: TurnDetector, text: str, end_of_speech: float) -> None:
+    await anyio.sleep(VAD_STOP_DELAY)
+    detector.on_speech_stopped(end_of_speech)
+    detector.on_finalize_sent(anyio.current_time())
+    await anyio.sleep(STT_FINAL_DELAY)
+    detector.on_transcript(Transcript(text, is_final=True, from_finalize=True))
+
+
+def _pause_windows(case: TurnCase) -> list[tuple[float, float]]:
+    """(end of speech, pause length) of every internal pause, on the simulation's timeline."""
+    windows, now = [], 0.0
+    for chunk in case.chunks:
+        if isinstance(chunk, str):
+            now += len(chunk.split()) * SECONDS_PER_WORD
+        else:
+            windows.append((now, float(chunk)))
+            now += float(chunk)
+    return windows
+
+
+def _speech_end(case: TurnCase) -> float:
+    return sum(len(c.split()) * SECONDS_PER_WORD if isinstance(c, str) else float(c) for c in case.chunks)
+
+
+@dataclass(frozen=True)
+class Setting:
+    label: str
+    turn: TurnSettings
+
+    @property
+    def detector(self) -> str:
+        return self.turn.detector
+
+
+def settings_to_compare(silence_delays: list[float]) -> list[Setting]:
+    semantic = [
+        Setting(f"semantic/{e}", TurnSettings(detector="semantic", eagerness=e))
+        for e in ("high", "medium", "low", "auto")
+    ]
+    silence = [
+        Setting(f"silence/{delay:.2f}s", TurnSettings(detector="silence", endpointing_delay=delay))
+        for delay in silence_delays
+    ]
+    return semantic + silence
+
+
+async def evaluate(cases: list[TurnCase], setting: Setting) -> dict[str, float | str | int]:
+    results: list[CaseResult] = []
+
+    async def one(case: TurnCase) -> None:
+        results.append(await play(case, setting.turn))
+
+    async with anyio.create_task_group() as group:
+        for case in cases:
+            group.start_soon(one, case)
+    pauses = sum(r.pauses for r in results)
+    cut = sum(r.cut_offs for r in results)
+    waits = [r.wait for r in results if r.wait is not None]
+    return {
+        "setting": setting.label,
+        "pauses": pauses,
+        "false_cut_offs": cut,
+        "false_cut_off_rate": cut / pauses if pauses else 0.0,
+        "cases_cut_off": sum(1 for r in results if r.cut_offs) / len(results),
+        "mean_wait_ms": 1000 * statistics.mean(waits) if waits else float("nan"),
+        "p90_wait_ms": 1000 * sorted(waits)[int(0.9 * (len(waits) - 1))] if waits else float("nan"),
+    }
+
+
+async def run_all(n_cases: int, silence_delays: list[float]) -> list[dict[str, float | str | int]]:
+    cases = build_corpus(n_cases=n_cases)
+    return [await evaluate(cases, setting) for setting in settings_to_compare(silence_delays)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--cases", type=int, default=100)
+    parser.add_argument("--silence-delays", type=float, nargs="+", default=[0.3, 0.4, 0.6, 1.0, 1.6])
+    args = parser.parse_args()
+    rows = anyio.run(
+        run_all,
+        args.cases,
+        args.silence_delays,
+        backend="trio",
+        backend_options={"clock": MockClock(autojump_threshold=0)},
+    )
+    print(
+        f"{args.cases} cases; caller 0.3 s/word; VAD stop {VAD_STOP_DELAY * 1000:.0f} ms; STT final +{STT_FINAL_DELAY * 1000:.0f} ms"
+    )
+    print(
+        f"{'setting':18} {'pauses':>6} {'cut-offs':>8} {'rate':>7} {'cases cut':>9} {'mean wait':>10} {'p90 wait':>9}"
+    )
+    for row in rows:
+        print(
+            f"{row['setting']:18} {row['pauses']:>6} {row['false_cut_offs']:>8} {100 * row['false_cut_off_rate']:>6.1f}%"
+            f" {100 * row['cases_cut_off']:>8.1f}% {row['mean_wait_ms']:>8.0f}ms {row['p90_wait_ms']:>7.0f}ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
