@@ -167,10 +167,6 @@ class MultiStreamConnection:
     def state(self) -> ConnectionState:
         return self._state
 
-    @property
-    def has_closing_contexts(self) -> bool:
-        return bool(self._books.closing)
-
     def next_release(self) -> float | None:
         """When the earliest closed context stops counting toward the limit at the latest."""
         deadlines = [entry.deadline for entry in self._books.closing.values()]

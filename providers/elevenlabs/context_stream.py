@@ -51,9 +51,6 @@ class Phase(enum.Enum):
     ABANDONED = "abandoned"
 
 
-_ATTACHED = (Phase.STREAMING, Phase.FLUSHED, Phase.CLOSING)
-
-
 @dataclass(frozen=True)
 class ContextSettings:
     voice_settings: Mapping[str, float | bool]
@@ -73,22 +70,26 @@ Item = AudioMessage | FinalMessage | SocketFailure | _End
 
 
 class _Inbox:
-    """Unbounded (a reply's audio may arrive far faster than it is played), filled by the socket's reader."""
+    """Unbounded (a reply's audio may arrive far faster than it is played), filled by the socket's reader; its
+    reader is also woken (``nudge``) when the stream's phase changes, to re-evaluate how long it may wait."""
 
     def __init__(self) -> None:
         self._items: deque[Item] = deque()
-        self._arrived = anyio.Event()
+        self._changed = anyio.Event()
 
     def put(self, item: Item) -> None:
         self._items.append(item)
-        self._arrived.set()
+        self._changed.set()
 
-    async def get(self) -> Item:
-        while not self._items:
-            if self._arrived.is_set():
-                self._arrived = anyio.Event()
-            await self._arrived.wait()
-        return self._items.popleft()
+    def nudge(self) -> None:
+        self._changed.set()
+
+    def pop(self) -> Item | None:
+        return self._items.popleft() if self._items else None
+
+    async def changed(self) -> None:
+        await self._changed.wait()
+        self._changed = anyio.Event()
 
     def clear(self) -> None:
         self._items.clear()
@@ -108,6 +109,8 @@ class ContextStream:
         self._lock = anyio.Lock()  # orders sends: text, flush, close and a replay never interleave
         self._received_audio = False
         self._attempts = 0
+        # The last item received or message sent: how long the service has been quiet counts from it.
+        self._last_progress = anyio.current_time()
 
     @property
     def phase(self) -> Phase:
@@ -216,6 +219,11 @@ class ContextStream:
         """A send on a dead socket is dropped: its reader reports the failure through the inbox."""
         if self._connection is not None:
             await self._connection.send(message, self.context_id)
+        self._progress()
+        self._inbox.nudge()
+
+    def _progress(self) -> None:
+        self._last_progress = anyio.current_time()
 
     async def _close_if_complete(self) -> None:
         """After the flush, once every sentence's audio is in: close the context (its isFinal ends the stream).
@@ -241,20 +249,31 @@ class ContextStream:
         return True
 
     async def _next_item(self) -> Item:
-        """The next inbox item, or — when the service goes quiet for longer than the phase allows — a timeout
-        error (no audio when audio is due), or the end of the reply (quiet after the last audio)."""
+        """The next inbox item, or — when the service stays quiet longer than the phase allows — a timeout
+        error (no audio when audio is due) or the end of the reply (quiet after the last audio)."""
         while True:
+            item = self._inbox.pop()
+            if item is not None:
+                self._progress()
+                return item
             limit = self._quiet_limit()
             if limit is None:
-                return await self._inbox.get()
-            with anyio.move_on_after(limit):
-                return await self._inbox.get()
-            item = await self._on_quiet(limit)
-            if item is not None:
-                return item
+                await self._inbox.changed()
+                continue
+            remaining = self._last_progress + limit - anyio.current_time()
+            if remaining <= 0:
+                quiet = await self._on_quiet(limit)
+                self._progress()
+                if quiet is not None:
+                    return quiet
+                continue
+            with anyio.move_on_after(remaining):
+                await self._inbox.changed()
 
     def _quiet_limit(self) -> float | None:
         settings = self._settings
+        if self._connection is None:
+            return None  # still waiting for a socket or a free context slot: nothing is due yet
         match self._phase:
             case Phase.STREAMING if settings.auto_mode and not self._received_audio:
                 return settings.response_timeout  # the first sentence is due; later ones may wait on the LLM

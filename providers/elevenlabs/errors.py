@@ -12,6 +12,7 @@ from providers.elevenlabs.options import API_KEY_ENV
 from providers.errors import ErrorCode, ProviderError
 
 _MAX_DETAIL = 200
+_MIN_MASKED = 8
 _AUTH_HINTS = ("api key", "api_key", "apikey", "auth", "unauthori", "permission", "credential")
 
 # In-band websocket errors after which the same request may succeed on a fresh socket.
@@ -27,7 +28,7 @@ class ErrorScope:
 
     def clean(self, text: object) -> str:
         cleaned = " ".join(str(text).split())
-        if self.secret:
+        if self.secret and len(self.secret) >= _MIN_MASKED:  # a toy key like "k" would mangle every word
             cleaned = cleaned.replace(self.secret, "***")
         return cleaned[:_MAX_DETAIL]
 

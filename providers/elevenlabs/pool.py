@@ -25,7 +25,7 @@ from providers.elevenlabs.errors import ErrorScope
 from providers.errors import ProviderError
 
 _log = logging.getLogger(__name__)
-_MAX_OPENS_PER_RESERVE = 2
+_MAX_FAILED_OPENS = 2  # sockets that die right after opening before a reply gives up
 
 Opener = Callable[[ConnectionStats, Callable[[], None]], Awaitable[MultiStreamConnection]]
 
@@ -69,11 +69,12 @@ class ConnectionPool:
             if releases:
                 await self._wait_for_slot(min(releases))
                 continue
-            failures = [c.failure for c in opened if c.failure is not None]
-            if failures and not failures[-1].retryable:
-                raise failures[-1].error  # e.g. a bad key: the service closes right after the handshake
-            if len(opened) >= _MAX_OPENS_PER_RESERVE:
-                raise failures[-1].error if failures else self._scope.connection_lost("no socket stayed open")
+            died = [c.failure for c in opened if c.state is ConnectionState.CLOSED and c.failure is not None]
+            if died and not died[-1].retryable:
+                raise died[-1].error  # e.g. a bad key: the service closes right after the handshake
+            if len(died) >= _MAX_FAILED_OPENS:
+                raise died[-1].error
+            # Shielded: a reply cancelled meanwhile leaves the socket to the next one.
             opened.append(await asyncio.shield(self._start_opening()))
 
     async def aclose(self) -> None:

@@ -16,7 +16,7 @@ import base64
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -76,6 +76,8 @@ class FakeElevenLabs:
         self.config = config or ElevenLabsConfig()
         self.faults = FaultQueue()
         self.requests: list[RecordedRequest] = []
+        # Loop time at which each response's / context's first audio was handed to the socket (benchmarks).
+        self.first_audio_times: list[float] = []
         self._http = HttpServer(self._handle_http)
         self._ws = WsServer(self._serve_ws, self._process_ws_request)
         self._pending: dict[uuid.UUID, tuple[RecordedRequest, FaultPlan]] = {}
@@ -163,14 +165,24 @@ class FakeElevenLabs:
             await stream_chunks(response, plan, self._pcm_chunks(text, settings), InBandRenderers())
 
     async def _pcm_chunks(self, text: str, settings: SynthSettings) -> AsyncIterator[bytes]:
-        async for pcm, _ in self._paced(text, settings):
+        async for pcm, _ in self._stamped(self._paced(text, settings)):
             yield pcm
 
     async def _timestamp_lines(self, text: str, settings: SynthSettings) -> AsyncIterator[bytes]:
-        async for pcm, alignment in self._paced(text, settings):
+        async for pcm, alignment in self._stamped(self._paced(text, settings)):
             line = {"audio_base64": base64.b64encode(pcm).decode(), "alignment": alignment}
             line["normalized_alignment"] = alignment
             yield json.dumps(line).encode() + b"\n"
+
+    async def _stamped(
+        self, chunks: AsyncIterator[tuple[bytes, dict[str, Any]]]
+    ) -> AsyncIterator[tuple[bytes, dict[str, Any]]]:
+        first = True
+        async for chunk in chunks:
+            if first:
+                self.first_audio_times.append(asyncio.get_running_loop().time())
+                first = False
+            yield chunk
 
     async def _paced(self, text: str, settings: SynthSettings) -> AsyncIterator[tuple[bytes, dict[str, Any]]]:
         """(pcm, alignment with absolute times in seconds) per chunk, after first_byte_delay, paced."""
@@ -214,7 +226,9 @@ class FakeElevenLabs:
         record, plan = self._pending.pop(connection.id)
         route = _WS_PATH.match(record.path)
         assert route is not None
-        outbox = WsOutbox(connection, plan, WsRenderers(_ws_error, _ws_malformed))
+        outbox = _StampingOutbox(
+            connection, plan, WsRenderers(_ws_error, _ws_malformed), self.first_audio_times
+        )
         auto_mode = record.query.get("auto_mode", "false").lower() == "true"
         settings = self._settings(record.query.get("output_format", "mp3_44100_128"), auto_mode)
         if settings is None:
@@ -233,6 +247,27 @@ class FakeElevenLabs:
         timeout = self.config.input_timeout or float(record.query.get("inactivity_timeout", "20"))
         auth = SocketAuth.from_header(self.api_key, record.headers.get("xi-api-key"))
         await run_socket(connection, session, record, outbox, auth, timeout)
+
+
+class _StampingOutbox(WsOutbox):
+    """Notes when each context's first audio message is sent."""
+
+    def __init__(
+        self, connection: ServerConnection, plan: FaultPlan, renderers: WsRenderers, times: list[float]
+    ) -> None:
+        super().__init__(connection, plan, renderers)
+        self._times = times
+        self._started: set[object] = set()
+
+    async def send(self, message: Mapping[str, Any] | str | bytes) -> None:
+        if (
+            isinstance(message, Mapping)
+            and "audio" in message
+            and message.get("contextId") not in self._started
+        ):
+            self._started.add(message.get("contextId"))
+            self._times.append(asyncio.get_running_loop().time())
+        await super().send(message)
 
 
 def _malformed_line(kind: MalformedKind) -> bytes:

@@ -1,0 +1,171 @@
+"""Whole sessions (real time, asyncio) with the ElevenLabs websocket TTS against the fake, test doubles for STT
+and LLM: on barge-in the context keeps exactly what the caller heard according to the alignment; a dropped socket
+fails one reply and the next works; a bad key ends the session with a clear, key-free error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import anyio
+import pytest
+
+from pipeline.agent import Pipeline
+from pipeline.events import AgentStartedSpeaking, AgentStoppedSpeaking, ErrorEvent, Event, SessionEnded
+from pipeline.session import Session
+from pipeline.settings import SessionSettings, TurnSettings
+from providers.elevenlabs.options import ElevenLabsWebsocketOptions
+from providers.elevenlabs.websocket_tts import ElevenLabsTts
+from providers.llm import Role
+from tests.conversation import Caller, Recording, collect_events, of_type, record_output
+from tests.doubles import ScriptedLlm, ScriptedStt
+from tests.fakes.elevenlabs import FakeElevenLabs
+from tests.fakes.faults import DropAfter
+from vad import EnergyVad
+
+pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("error::ResourceWarning")]
+
+KEY = "xi-session-test-key-0123456789"
+MS_PER_CHAR = 30
+LONG_REPLY = "This is a long answer. It goes on for quite a while. Nobody wants to hear all of it."
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@asynccontextmanager
+async def elevenlabs(fake: FakeElevenLabs, key: str = KEY) -> AsyncIterator[ElevenLabsTts]:
+    tts = ElevenLabsTts(ElevenLabsWebsocketOptions(api_key=key, base_url=fake.base_url, ws_url=fake.ws_url))
+    try:
+        yield tts
+    finally:
+        await tts.aclose()
+
+
+def pipeline_with(tts: ElevenLabsTts, llm: ScriptedLlm, utterances: list[str]) -> Pipeline:
+    turn = TurnSettings(
+        detector="silence",
+        endpointing_delay=0.3,
+        min_interruption_duration=0.3,
+        false_interruption_timeout=None,
+    )
+    return Pipeline(
+        stt=ScriptedStt(utterances, final_delay=0.05),
+        llm=llm,
+        tts=tts,
+        vad=EnergyVad(),
+        settings=SessionSettings(turn=turn),
+    )
+
+
+async def run_call(
+    pipeline: Pipeline, script: Callable[[Caller, list[Event]], Awaitable[None]]
+) -> tuple[list[Event], Session]:
+    session = pipeline.session()
+    events: list[Event] = []
+    subscription = session.events()
+    with anyio.fail_after(15):
+        async with session, anyio.create_task_group() as group:
+            group.start_soon(collect_events, subscription, events)
+            group.start_soon(record_output, session, Recording())
+            await script(Caller(session), events)
+            await session.end()
+    for event in events:
+        assert KEY not in event.model_dump_json()
+    return events, session
+
+
+def seen(events: list[Event], cls: type[Event], count: int = 1) -> Callable[[], bool]:
+    return lambda: len(of_type(events, cls)) >= count
+
+
+def heard_by_alignment(sentences: list[str], played: float) -> str:
+    """The words whose last character had been played, by the fake's timing: each sentence is spoken as sent
+    (with its trailing space), MS_PER_CHAR per character, one after the other."""
+    heard: list[str] = []
+    offset = 0.0
+    for sentence in sentences:
+        position = 0
+        for word in sentence.split():
+            start = sentence.index(word, position)
+            position = start + len(word)
+            if offset + position * MS_PER_CHAR / 1000 <= played + 1e-9:
+                heard.append(word)
+        offset += (len(sentence) + 1) * MS_PER_CHAR / 1000
+    return " ".join(heard)
+
+
+async def test_barge_in_keeps_exactly_the_words_the_alignment_says_were_played() -> None:
+    async with FakeElevenLabs(api_key=KEY) as fake, elevenlabs(fake) as tts:
+        fake.config.ms_per_char = MS_PER_CHAR
+        fake.config.chunks_after_close = 2
+        llm = ScriptedLlm([LONG_REPLY, "Sure, go ahead."], ttft=0.05, token_interval=0.01)
+        pipeline = pipeline_with(tts, llm, ["tell me something", "stop please"])
+
+        async def script(caller: Caller, events: list[Event]) -> None:
+            await caller.pause(0.3)
+            await caller.speak(0.6)
+            await caller.pause_until(seen(events, AgentStartedSpeaking))
+            await caller.pause(0.7)
+            await caller.speak(0.8)  # barge in
+            await caller.pause_until(seen(events, AgentStoppedSpeaking, 2))
+            await caller.pause(0.2)
+
+        events, session = await run_call(pipeline, script)
+        stats = tts.stats()
+
+    first, second = of_type(events, AgentStoppedSpeaking)
+    sentences = [m["text"].strip() for m in fake.requests[0].messages if m.get("text", " ") != " "]
+    assert first.interrupted and 0.5 < first.played_seconds < 2.0
+    expected = heard_by_alignment(sentences, first.played_seconds)
+    assert expected and first.heard_text == expected and LONG_REPLY.startswith(expected)
+    assert not second.interrupted and second.heard_text == "Sure, go ahead."
+    assistant = [m for m in session.context.messages if m.role is Role.ASSISTANT]
+    assert assistant[0].content == expected and assistant[0].interrupted
+    first_context = fake.requests[0].messages[0]["context_id"]
+    assert fake.requests[0].messages_with(context_id=first_context, close_context=True)
+    assert stats.opened == 1  # both replies on one socket
+
+
+async def test_a_dropped_socket_fails_one_reply_and_the_next_turn_works() -> None:
+    async with FakeElevenLabs(api_key=KEY) as fake, elevenlabs(fake) as tts:
+        fake.config.ms_per_char = MS_PER_CHAR
+        fake.faults.push(DropAfter(2))  # the first socket dies after two audio messages
+        llm = ScriptedLlm(["This reply is cut off by the network.", "Second try works."], ttft=0.05)
+        pipeline = pipeline_with(tts, llm, ["first", "second"])
+
+        async def script(caller: Caller, events: list[Event]) -> None:
+            for turn in (1, 2):
+                await caller.pause(0.3)
+                await caller.speak(0.6)
+                await caller.pause_until(seen(events, AgentStoppedSpeaking, turn))
+            await caller.pause(0.2)
+
+        events, _ = await run_call(pipeline, script)
+        session_context = [m for m in events if isinstance(m, AgentStoppedSpeaking)]
+
+    (error,) = of_type(events, ErrorEvent)
+    assert (error.source, error.code, error.recoverable) == ("elevenlabs", "connection_lost", True)
+    assert session_context[-1].text == "Second try works." and not session_context[-1].interrupted
+    assert of_type(events, SessionEnded)[0].reason == "ended"
+    assert len(fake.requests) == 2
+
+
+async def test_a_bad_key_ends_the_session_with_the_reason() -> None:
+    async with FakeElevenLabs(api_key=KEY) as fake, elevenlabs(fake, key="xi-not-the-right-key-000") as tts:
+        pipeline = pipeline_with(tts, ScriptedLlm(["Hello."], ttft=0.05), ["hi"])
+
+        async def script(caller: Caller, events: list[Event]) -> None:
+            await caller.pause(0.3)
+            await caller.speak(0.6)
+            await caller.pause_until(seen(events, SessionEnded), limit=5)
+
+        events, _ = await run_call(pipeline, script)
+
+    (error,) = of_type(events, ErrorEvent)
+    assert (error.code, error.recoverable) == ("auth_failed", False)
+    assert "ELEVENLABS_API_KEY" in error.message and "xi-not-the-right-key-000" not in error.message
+    ended = of_type(events, SessionEnded)[0]
+    assert ended.reason == "error"
