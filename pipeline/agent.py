@@ -56,6 +56,19 @@ class Pipeline:
     def session(self, session_id: str | None = None) -> Session:
         return Session(self, session_id)
 
+    async def aclose(self) -> None:
+        """Close the providers' connections (sockets, HTTP clients). Sessions must have ended."""
+        for provider in (self.stt, self.llm, self.tts):
+            close = getattr(provider, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def __aenter__(self) -> Pipeline:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
     def describe_providers(self) -> dict[str, str]:
         return {
             "stt": f"{self.stt.provider}/{self.stt.model}",

@@ -112,7 +112,8 @@ def command_run(args: argparse.Namespace) -> int:
     pipeline = build_pipeline(loaded)
 
     async def call() -> CallResult:
-        return await run_call(pipeline, caller, out_dir)
+        async with pipeline:
+            return await run_call(pipeline, caller, out_dir)
 
     result = run_async(call, fast=args.fast)
     _print_result(result)

@@ -27,6 +27,12 @@ class AvailabilityChange:
 
 @runtime_checkable
 class ReportsAvailability(Protocol):
+    async def aclose(self) -> None:
+        for llm in self.llms:
+            close = getattr(llm, "aclose", None)
+            if close is not None:
+                await close()
+
     def subscribe_availability(self, listener: AvailabilityListener) -> Callable[[], None]:
         """Call ``listener`` on every availability change; returns the unsubscribe function."""
         ...
@@ -45,6 +51,12 @@ class FallbackLlm:
         self.recovery_after = recovery_after
         self._down_since: dict[int, float] = {}
         self._listeners: list[AvailabilityListener] = []
+
+    async def aclose(self) -> None:
+        for llm in self.llms:
+            close = getattr(llm, "aclose", None)
+            if close is not None:
+                await close()
 
     def subscribe_availability(self, listener: AvailabilityListener) -> Callable[[], None]:
         self._listeners.append(listener)
