@@ -126,12 +126,14 @@ def parse_config(
 
 
 def _without_repeats(problems: list[str]) -> list[str]:
-    """One message per key: a missing ``${VAR}`` already explains why that key is then missing."""
+    """One message per key (a missing ``${VAR}`` already explains why that key is then missing), and none for a
+    section whose own key already has one (``llm[0]`` when ``llm[0].api_key`` is reported)."""
+    keys = [problem.split(": ", 1)[0] for problem in problems]
+    kept: list[str] = []
     seen: set[str] = set()
-    kept = []
-    for problem in problems:
-        key = problem.split(": ", 1)[0]
-        if key not in seen:
+    for key, problem in zip(keys, problems, strict=True):
+        has_child = any(other.startswith((f"{key}.", f"{key}[")) for other in keys)
+        if key not in seen and not has_child:
             seen.add(key)
             kept.append(problem)
     return kept

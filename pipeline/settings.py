@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from turn.barge_in import DEFAULT_BACKCHANNELS
 from turn.presets import Eagerness, TurnTiming, timing_for
@@ -79,6 +79,15 @@ class TurnSettings(_Section):
         gt=0.0,
         description="pause on caller speech; resume if no words came within this (None: never pause)",
     )
+
+    @model_validator(mode="after")
+    def _delays_fit_the_detector(self) -> TurnSettings:
+        if self.detector == "semantic" and self.endpointing_delay is not None:
+            raise ValueError(
+                "endpointing_delay is the silence detector's wait: set detector: silence, or use "
+                "complete_delay / incomplete_delay with the semantic detector"
+            )
+        return self
 
     def timing(self) -> TurnTiming:
         return timing_for(

@@ -139,10 +139,10 @@ def test_missing_vad_model_path(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 def test_check_config_reports_the_key_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "agent.yaml"
-    config.write_text(LOCAL.read_text().replace("  endpointing_delay: 0.5", "  endpointing_dela: 0.5"))
+    config.write_text(LOCAL.read_text().replace("  eagerness: medium", "  eagernes: medium"))
     code, _, err = run(["check-config", str(config)], capsys)
     assert code == 2
-    assert "turn.endpointing_dela: unknown key" in one_error_line(err)
+    assert "turn.eagernes: unknown key" in one_error_line(err)
 
 
 def test_check_config_accepts_the_shipped_default(capsys: pytest.CaptureFixture[str]) -> None:

@@ -72,7 +72,7 @@ def problems(text: str, environ: dict[str, str] | None = None) -> list[str]:
 
 
 def test_valid_config_loads_providers_and_settings() -> None:
-    loaded = parse(VALID + "turn: {endpointing_delay: 0.8}\naudio: {sample_rate: 8000}\n")
+    loaded = parse(VALID + "turn: {detector: silence, endpointing_delay: 0.8}\naudio: {sample_rate: 8000}\n")
     assert loaded.source == "agent.yaml"
     assert loaded.stt.spec.name == "plain"
     assert loaded.stt.options == PlainOptions(model="small")
@@ -136,11 +136,23 @@ def test_env_interpolation_and_defaults() -> None:
         ("foo: 1\n", "foo: unknown key"),
         ("turn: {endpointing_dela: 1}\n", "turn.endpointing_dela: unknown key"),
         ("audio: {sample_rate: fast}\n", "audio.sample_rate: Input should be 8000 or 16000"),
-        ("turn: {endpointing_delay: 9}\n", "turn.endpointing_delay: Input should be less than or equal to 5"),
+        (
+            "turn: {detector: silence, endpointing_delay: 9}\n",
+            "turn.endpointing_delay: Input should be less than or equal to 5",
+        ),
+        ("turn: {endpointing_delay: 0.4}\n", "turn: Value error, endpointing_delay is the silence detector"),
         ("agent: {max_tool_steps: -1}\n", "agent.max_tool_steps: Input should be greater than or equal to 0"),
         ("turn: {stt_timeout: soon}\n", "turn.stt_timeout: Input should be a valid number"),
     ],
-    ids=["top-level-key", "nested-key", "wrong-type", "out-of-range", "negative", "not-a-number"],
+    ids=[
+        "top-level-key",
+        "nested-key",
+        "wrong-type",
+        "out-of-range",
+        "wrong-detector",
+        "negative",
+        "not-a-number",
+    ],
 )
 def test_settings_mistakes(extra: str, expected: str) -> None:
     found = problems(VALID + extra)
