@@ -68,6 +68,7 @@ async def open_socket(
     failure: ConnectFailure | None = None
     tries = 0
     for attempt in range(policy.attempts + 1):
+        tries = attempt + 1
         if failure is not None:
             wait = policy.delay(attempt)
             if failure.retry_after is not None:
@@ -75,7 +76,6 @@ async def open_socket(
             logger.info("Deepgram connect retry %d in %.2f s (%s)", attempt, wait, failure.error.code.value)
             await anyio.sleep(wait)
         stack = AsyncExitStack()
-        tries += 1
         try:
             with anyio.fail_after(policy.connect_timeout):
                 socket = await stack.enter_async_context(connect())
@@ -96,4 +96,6 @@ def _after_tries(error: ProviderError, tries: int) -> ProviderError:
     if tries <= 1:
         return error
     message = f"{error.message} (gave up after {tries} attempts)"
-    return ProviderError(error.provider, message, code=error.code, recoverable=error.recoverable, status=error.status)
+    return ProviderError(
+        error.provider, message, code=error.code, recoverable=error.recoverable, status=error.status
+    )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deepgram.core.api_error import ApiError
-from websockets.exceptions import InvalidHandshake, InvalidURI
+from websockets.exceptions import InvalidURI, WebSocketException
 
 from providers.errors import ErrorCode, ProviderError
 
@@ -40,7 +40,7 @@ def classify_connect_error(provider: str, exc: BaseException) -> ConnectFailure 
         message = "the Deepgram websocket URL is invalid; check ws_url / http_url"
         error = ProviderError(provider, message, code=ErrorCode.BAD_REQUEST, recoverable=False)
         return ConnectFailure(error, retryable=False)
-    if isinstance(exc, InvalidHandshake | OSError | EOFError):
+    if isinstance(exc, WebSocketException | OSError | EOFError):
         message = f"cannot reach Deepgram ({type(exc).__name__})"
         return ConnectFailure(
             ProviderError(provider, message, code=ErrorCode.CONNECTION_LOST), retryable=True

@@ -61,12 +61,14 @@ class FinalizeTracker:
         if self.phase is not FinalizePhase.IDLE:
             self._target = connection_time
 
-    def reconnected(self, now: float) -> bool:
-        """A new socket; True when a ``Finalize`` must be sent again (after the replayed audio)."""
+    def reconnected(self, now: float) -> tuple[list[Transcript], bool]:
+        """A new socket: the transcripts to pass on (a held answer, unmarked), and whether a ``Finalize`` must
+        be sent again after the replayed audio. One still queued (not sent before the drop) goes out after the
+        replay anyway; it needs no copy."""
         if self.phase is FinalizePhase.IDLE:
-            return False
-        self.requested(now)
-        return True
+            return [], False
+        was_sent = self._target is not None
+        return self.requested(now), was_sent
 
     def on_final(
         self, transcript: Transcript, *, covered_until: float, flagged: bool, now: float

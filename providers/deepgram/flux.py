@@ -37,14 +37,20 @@ class FluxOptions(DeepgramConnectionOptions):
         None, ge=0.3, le=0.9, description="confidence for EagerEndOfTurn events (none: no eager events)"
     )
     eot_timeout_ms: int | None = Field(
-        None, ge=500, le=10000, description="silence that ends a turn whatever the confidence (Flux default 5000)"
+        None,
+        ge=500,
+        le=10000,
+        description="silence that ends a turn whatever the confidence (Flux default 5000)",
     )
     keyterms: list[str] = Field(default_factory=list, description="terms to boost")
     force_end_turn_after: float = Field(
         1.2, ge=0.0, le=10.0, description="after our VAD heard the caller stop, ForceEndTurn if Flux has not"
     )
     end_turn_timeout: float = Field(
-        1.0, gt=0.0, le=10.0, description="ForceEndTurn unanswered this long: end the turn with the words so far"
+        1.0,
+        gt=0.0,
+        le=10.0,
+        description="ForceEndTurn unanswered this long: end the turn with the words so far",
     )
 
     def connect_params(self, sample_rate: int) -> dict[str, Any]:
@@ -80,17 +86,20 @@ class FluxDialect:
     async def send_keepalive(self, socket: ListenSocket) -> None:
         raise NotImplementedError("Flux has no KeepAlive message; silence is sent instead")
 
-    def finalize(self, now: float) -> Reaction:
-        return _reaction(self._turns.requested(now))
+    def finalize(self, now: float, audio_until: float) -> Reaction:
+        return _reaction(self._turns.requested(now, audio_until))
 
     def control_sent(self, control: Control, connection_time: float, now: float) -> None:
-        return None
+        if control is Control.FORCE_END_TURN:
+            self._turns.force_sent()
 
     def message(self, message: object, now: float, to_media: Callable[[float], float]) -> Reaction:
         if isinstance(message, ListenV2TurnInfo):
             return _reaction(self._turns.on_event(_turn_event(message, to_media)))
         if message_field(message, "type") == "Error":
-            raise error_frame(self._provider, message_field(message, "description"), message_field(message, "code"))
+            raise error_frame(
+                self._provider, message_field(message, "description"), message_field(message, "code")
+            )
         if message_field(message, "type") == "Warning":
             logger.warning("%s warning: %s", self._provider, str(message_field(message, "description"))[:300])
         return Reaction()  # Connected, ConfigureSuccess, unknown types
@@ -101,18 +110,22 @@ class FluxDialect:
     def expire(self, now: float) -> Reaction:
         return _reaction(self._turns.expire(now))
 
-    def reconnected(self, now: float) -> list[Control]:
-        return self._turns.reconnected(now)
+    def reconnected(self, now: float) -> Reaction:
+        return Reaction(controls=self._turns.reconnected(now))
 
 
 def _turn_event(message: ListenV2TurnInfo, to_media: Callable[[float], float]) -> TurnEvent:
+    items = message.words or []
     words: tuple[WordTiming, ...] = ()
-    if all(w.start is not None and w.end is not None for w in message.words):
+    if all(w.start is not None and w.end is not None for w in items):  # Flux may leave word times out
         words = tuple(
             WordTiming(
-                word=w.word, start=to_media(w.start or 0.0), end=to_media(w.end or 0.0), confidence=w.confidence
+                word=w.word,
+                start=to_media(w.start or 0.0),
+                end=to_media(w.end or 0.0),
+                confidence=w.confidence,
             )
-            for w in message.words
+            for w in items
         )
     return TurnEvent(
         event=str(message.event),
@@ -141,7 +154,9 @@ class DeepgramFlux:
         options = self.options
         if self._client is None:
             self._client = options.client()
-        turns = FluxTurnTracker(force_after=options.force_end_turn_after, give_up_after=options.end_turn_timeout)
+        turns = FluxTurnTracker(
+            force_after=options.force_end_turn_after, give_up_after=options.end_turn_timeout
+        )
         dialect = FluxDialect(self.provider, self._client, options.connect_params(sample_rate), turns)
         async with open_stream(dialect, options.stream_settings(self.provider, sample_rate)) as stream:
             yield stream

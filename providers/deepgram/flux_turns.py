@@ -5,7 +5,9 @@ Flux decides itself when the caller's turn is over (``EndOfTurn``); that event b
 stop) does not cut Flux short: the next ``EndOfTurn`` is the answer and carries ``from_finalize``. Only if Flux
 has not ended the turn ``force_after`` seconds later is ``ForceEndTurn`` sent; if even that goes unanswered for
 ``give_up_after`` seconds, the turn is ended here with the words heard so far (and Flux's late ``EndOfTurn``
-for it is dropped). With no turn in progress, ``finalize()`` is answered at once with an empty final.
+for it is dropped). If Flux ended the turn just before (within ``RECENT_END`` of audio), ``finalize()`` is
+answered at once with an empty final; if no turn has started, the empty answer waits ``force_after`` for Flux
+to catch up with the audio.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from enum import Enum
 from pipeline.events import WordTiming
 from providers.deepgram.ledger import Control
 from providers.stt import Transcript, TurnSignal
+
+RECENT_END = 1.0  # audio seconds: an EndOfTurn this close before finalize() already answered it
 
 _SIGNALS = {
     "StartOfTurn": TurnSignal.START_OF_TURN,
@@ -69,6 +73,9 @@ class FluxTurnTracker:
         self._abandoned: int | None = None  # a turn ended here; Flux's own EndOfTurn for it is dropped
         self._force_at = 0.0
         self._give_up_at = 0.0
+        self._force_sent = False
+        self._ended_at: float | None = None  # connection time at Flux's last EndOfTurn
+        self._requested_until = 0.0  # connection time at the end of the audio when finalize() was called
 
     @property
     def deadline(self) -> float | None:
@@ -80,14 +87,22 @@ class FluxTurnTracker:
             case Answer.NONE | Answer.OWED:
                 return None
 
-    def requested(self, now: float) -> TurnOutput:
-        if self.turn is FluxTurn.IDLE:
-            self.answer = Answer.NONE
+    def requested(self, now: float, audio_until: float) -> TurnOutput:
+        """``finalize()``; ``audio_until`` is the connection time at the end of the audio queued so far."""
+        if (
+            self.turn is FluxTurn.IDLE
+            and self._ended_at is not None
+            and audio_until - self._ended_at <= RECENT_END
+        ):
+            self.answer = Answer.NONE  # Flux already ended the turn this finalize() is about
             return TurnOutput([Transcript("", is_final=True, from_finalize=True)])
-        if self.force_after <= 0:
+        if self.turn is FluxTurn.IN_TURN and self.force_after <= 0:
             return self._force(now)
+        # In a turn: wait for Flux's EndOfTurn. No turn yet: Flux may still be catching up with the audio;
+        # if no turn starts by the deadline, the answer is empty.
         self.answer = Answer.WAITING
         self._force_at = now + self.force_after
+        self._requested_until = audio_until
         return TurnOutput()
 
     def on_event(self, event: TurnEvent) -> TurnOutput:
@@ -105,8 +120,9 @@ class FluxTurnTracker:
         if signal is TurnSignal.END_OF_TURN:
             return self._end_of_turn(event)
         self.turn = FluxTurn.IN_TURN
-        if signal in (TurnSignal.START_OF_TURN, TurnSignal.TURN_RESUMED) and self.answer is Answer.WAITING:
-            self.answer = Answer.OWED  # the caller is talking again: never force the turn closed on them
+        resumed = signal in (TurnSignal.START_OF_TURN, TurnSignal.TURN_RESUMED)
+        if resumed and self.answer is Answer.WAITING and event.window_end > self._requested_until:
+            self.answer = Answer.OWED  # speech after finalize(): never force the turn closed on the caller
         interim = Transcript(
             event.text,
             is_final=False,
@@ -136,21 +152,30 @@ class FluxTurnTracker:
         """A new socket restarts Flux's turns; the replayed audio will bring this turn back."""
         self.turn = FluxTurn.IDLE
         self._abandoned = None
+        self._ended_at = None
         self._text, self._words = "", ()
         if self.answer is Answer.WAITING:
             self._force_at = now + self.force_after
+            self._requested_until = math.inf  # the replay restarts the clock: any turn now is the owed one
         if self.answer is Answer.FORCED:
             self._give_up_at = now + self.give_up_after
-            return [Control.FORCE_END_TURN]
+            if self._force_sent:  # else the queued one goes out after the replay
+                self._force_sent = False
+                return [Control.FORCE_END_TURN]
         return []
+
+    def force_sent(self) -> None:
+        self._force_sent = self.answer is Answer.FORCED
 
     def _force(self, now: float) -> TurnOutput:
         self.answer = Answer.FORCED
+        self._force_sent = False
         self._give_up_at = now + self.give_up_after
         return TurnOutput(controls=[Control.FORCE_END_TURN])
 
     def _end_of_turn(self, event: TurnEvent) -> TurnOutput:
         owed = self.answer is not Answer.NONE
+        self._ended_at = event.window_end
         final = self._final(event.text, event.words, event.end_of_turn_probability, from_finalize=owed)
         self.turn, self.answer = FluxTurn.IDLE, Answer.NONE
         self._text, self._words = "", ()

@@ -88,6 +88,11 @@ class AudioLedger:
         return self._offset
 
     @property
+    def queued_until(self) -> float:
+        """Connection seconds at the end of the audio queued so far (sent or not)."""
+        return self._offset + self._unsent_seconds
+
+    @property
     def replay_seconds(self) -> float:
         """Audio sent on this connection and not yet covered by a final."""
         return self._sent_seconds
@@ -146,7 +151,7 @@ class AudioLedger:
         self._changed.set()
 
     def _bound_replay(self) -> None:
-        """Keep at most ``replay_max_seconds`` for re-sending (older audio was transcribed, just not re-sendable)."""
+        """Keep at most ``replay_max_seconds`` for re-sending; after a drop, older audio is not heard again."""
         while self._sent and self._sent_seconds > self.replay_max_seconds + _EPSILON:
             self._sent_seconds -= self._sent.popleft().frame.duration
 

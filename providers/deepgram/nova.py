@@ -47,7 +47,7 @@ class NovaDialect:
     async def send_keepalive(self, socket: ListenSocket) -> None:
         await _v1(socket).send_keep_alive()
 
-    def finalize(self, now: float) -> Reaction:
+    def finalize(self, now: float, audio_until: float) -> Reaction:
         return Reaction(transcripts=self._finalize.requested(now), controls=[Control.FINALIZE])
 
     def control_sent(self, control: Control, connection_time: float, now: float) -> None:
@@ -59,7 +59,9 @@ class NovaDialect:
             return self._results(message, now, to_media)
         if message_field(message, "type") == "Error":
             raise error_frame(
-                self._provider, message_field(message, "description") or message_field(message, "message"), message_field(message, "variant")
+                self._provider,
+                message_field(message, "description") or message_field(message, "message"),
+                message_field(message, "variant"),
             )
         if message is None or isinstance(message, dict):
             logger.debug("%s: unknown message ignored", self._provider)
@@ -71,13 +73,15 @@ class NovaDialect:
     def expire(self, now: float) -> Reaction:
         return Reaction(transcripts=self._finalize.expire(now))
 
-    def reconnected(self, now: float) -> list[Control]:
-        return [Control.FINALIZE] if self._finalize.reconnected(now) else []
+    def reconnected(self, now: float) -> Reaction:
+        transcripts, resend = self._finalize.reconnected(now)
+        return Reaction(transcripts=transcripts, controls=[Control.FINALIZE] if resend else [])
 
     def _results(self, message: ListenV1Results, now: float, to_media: Callable[[float], float]) -> Reaction:
         alternatives = message.channel.alternatives
         best = alternatives[0] if alternatives else None
         text = best.transcript.strip() if best is not None else ""
+        items = (best.words if best is not None else None) or []
         words = tuple(
             WordTiming(
                 word=word.punctuated_word or word.word,
@@ -85,7 +89,7 @@ class NovaDialect:
                 end=to_media(word.end),
                 confidence=word.confidence,
             )
-            for word in (best.words if best is not None else ())
+            for word in items
         )
         confidence = best.confidence if best is not None and text else None
         transcript = Transcript(text, is_final=bool(message.is_final), words=words, confidence=confidence)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ from providers.stt import Transcript
 
 logger = logging.getLogger(__name__)
 
-MAX_SEND_BYTES = 16000  # a backlog (e.g. the replay after a reconnect) goes out in chunks of up to 0.5 s @ 16 kHz
+# A backlog (e.g. the replay after a reconnect) goes out in messages of up to this size (0.5 s at 16 kHz).
+MAX_SEND_BYTES = 16000
 KEEPALIVE_SILENCE = 0.02  # seconds of silence a dialect without KeepAlive sends instead
 
 
@@ -66,7 +68,9 @@ class Dialect(Protocol):
 
     async def send_keepalive(self, socket: ListenSocket) -> None: ...
 
-    def finalize(self, now: float) -> Reaction: ...
+    def finalize(self, now: float, audio_until: float) -> Reaction:
+        """``finalize()`` was called; ``audio_until`` is the connection time at the end of the queued audio."""
+        ...
 
     def control_sent(self, control: Control, connection_time: float, now: float) -> None: ...
 
@@ -81,8 +85,9 @@ class Dialect(Protocol):
 
     def expire(self, now: float) -> Reaction: ...
 
-    def reconnected(self, now: float) -> list[Control]:
-        """A new socket: forget per-connection state; return the controls to re-send after the replay."""
+    def reconnected(self, now: float) -> Reaction:
+        """A new socket: forget per-connection state. The reaction's controls go out right after the replayed
+        audio (not after everything queued)."""
         ...
 
 
@@ -110,7 +115,7 @@ class SocketStream:
         self._out: Channel[Transcript] = Channel(f"{settings.provider}-transcripts", 512)
         self._closing = False
         self._media_end = 0.0
-        self.reconnects = 0
+        self._receive_scope: anyio.CancelScope | None = None  # the wait for the next message
 
     # --- SttStream ------------------------------------------------------------------------------------------
 
@@ -126,7 +131,9 @@ class SocketStream:
         self._ledger.push(frame)
 
     async def finalize(self) -> None:
-        await self._apply(self._dialect.finalize(anyio.current_time()))
+        await self._apply(self._dialect.finalize(anyio.current_time(), self._ledger.queued_until))
+        if self._receive_scope is not None:  # the receive loop waits for the dialect's (new) deadline
+            self._receive_scope.deadline = _deadline(self._dialect)
 
     def transcripts(self) -> AsyncIterator[Transcript]:
         return self._out.__aiter__()
@@ -160,14 +167,15 @@ class SocketStream:
                 raise connection_lost(self._settings.provider, failures)
             if failures:
                 await anyio.sleep(self._settings.policy.delay(failures))
-            self.reconnects += 1
             logger.warning(
                 "%s socket dropped; reconnecting and re-sending %.2f s of audio",
                 self._settings.provider,
                 self._ledger.replay_seconds,
             )
             current = await self._connect()
-            self._ledger.rewind(self._dialect.reconnected(anyio.current_time()))
+            reaction = self._dialect.reconnected(anyio.current_time())
+            self._ledger.rewind(after_replay=reaction.controls)
+            await self._apply(Reaction(transcripts=reaction.transcripts))
 
     async def _connect(self) -> OpenSocket[ListenSocket]:
         return await open_socket(self._settings.provider, self._dialect.connect, self._settings.policy)
@@ -215,9 +223,8 @@ class SocketStream:
     async def _receive_loop(self, socket: ListenSocket) -> tuple[_Outcome, bool]:
         heard = False
         while True:
-            deadline = self._dialect.deadline()
-            timeout = None if deadline is None else max(0.0, deadline - anyio.current_time())
-            with anyio.move_on_after(timeout):
+            with anyio.CancelScope(deadline=_deadline(self._dialect)) as scope:
+                self._receive_scope = scope
                 try:
                     message = await socket.recv()
                 except json.JSONDecodeError:
@@ -225,8 +232,12 @@ class SocketStream:
                     continue
                 except ConnectionClosed as exc:
                     return self._closed_outcome(exc), heard
+                finally:
+                    self._receive_scope = None
                 heard = True
-                reaction = self._dialect.message(message, anyio.current_time(), self._ledger.timeline.to_media)
+                reaction = self._dialect.message(
+                    message, anyio.current_time(), self._ledger.timeline.to_media
+                )
                 await self._apply(reaction)
                 continue
             await self._apply(self._dialect.expire(anyio.current_time()))
@@ -248,12 +259,17 @@ class SocketStream:
                 await self._out.send(transcript)
 
 
+def _deadline(dialect: Dialect) -> float:
+    deadline = dialect.deadline()
+    return math.inf if deadline is None else deadline
+
+
 @asynccontextmanager
 async def open_stream(dialect: Dialect, settings: StreamSettings) -> AsyncIterator[SocketStream]:
     """Connect (``ProviderError`` here if that fails for good), run the stream, close it on exit.
 
-    A failure while the stream runs ends the ``async with`` body and is raised as the ``ProviderError`` itself,
-    not wrapped in an exception group.
+    A failure while the stream runs ends the ``async with`` body and is raised as the ``ProviderError`` itself;
+    an exception from the body comes out as itself too (neither is wrapped in an exception group).
     """
     stream = SocketStream(dialect, settings)
     try:
@@ -265,16 +281,22 @@ async def open_stream(dialect: Dialect, settings: StreamSettings) -> AsyncIterat
                 stream.stop()
                 group.cancel_scope.cancel()
     except BaseExceptionGroup as failure:
-        error = _provider_error_in(failure)
+        error = _unwrapped(failure)
         if error is None:
             raise
         raise error from None
 
 
-def _provider_error_in(group: BaseExceptionGroup[BaseException]) -> ProviderError | None:
-    for inner in group.exceptions:
-        if isinstance(inner, ProviderError):
-            return inner
-        if isinstance(inner, BaseExceptionGroup) and (found := _provider_error_in(inner)) is not None:
-            return found
-    return None
+def _unwrapped(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The ``ProviderError`` in the group, else its only exception (e.g. one raised in the ``async with``)."""
+    leaves = _leaves(group)
+    errors = [leaf for leaf in leaves if isinstance(leaf, ProviderError)]
+    if errors:
+        return errors[0]
+    return leaves[0] if len(leaves) == 1 else None
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]

@@ -23,7 +23,9 @@ from providers.registry import ProviderSpec
 
 class DeepgramOptions(DeepgramConnectionOptions):
     model: str = Field("nova-3", description="nova-3, nova-2, nova-3-medical, ...")
-    language: str | None = Field("en", description="BCP-47 tag, or 'multi' (nova-3); none: Deepgram's default")
+    language: str | None = Field(
+        "en", description="BCP-47 tag, or 'multi' (nova-3); none: Deepgram's default"
+    )
     endpointing_ms: int | None = Field(
         300, ge=10, description="silence (ms) before Deepgram ends an utterance itself; none: disabled"
     )

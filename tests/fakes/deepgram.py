@@ -6,7 +6,8 @@
 
 Speech vs silence comes from the energy of 10 ms frames of 16-bit PCM, so silence + tone + silence gives one
 utterance. Timing knobs live in `fake.config` (a mutable `DeepgramConfig`), faults in `fake.faults`, and
-every connection is recorded in `fake.requests` (query params, headers, client text messages, audio bytes).
+every connection is recorded in `fake.requests` (query params, headers, client text messages, audio bytes);
+`fake.sent` lists the loop time and type of every server message (for benchmarks).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import enum
 import json
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -64,10 +66,17 @@ class DeepgramConfig:
     word_seconds: float = 0.3  # audio time per word revealed in interim results
     flux_eager_silence: float = 0.2  # silence before EagerEndOfTurn (only with eager_eot_threshold)
     flux_eot_silence: float = 0.5  # silence before EndOfTurn (capped by eot_timeout_ms)
+    finalize_split: int = 1  # the answer to Finalize comes as this many finals, each flagged from_finalize
+    answer_idle_finalize: bool = True  # False: a Finalize with no speech pending gets no answer at all
 
     def timing(self) -> DeepgramTiming:
         return DeepgramTiming(
-            self.final_delay, self.interim_interval, self.speech_threshold, self.word_seconds
+            self.final_delay,
+            self.interim_interval,
+            self.speech_threshold,
+            self.word_seconds,
+            self.finalize_split,
+            self.answer_idle_finalize,
         )
 
 
@@ -97,6 +106,7 @@ class FakeDeepgram:
         self.transcripts = TranscriptScript(default_transcript)
         self.faults = FaultQueue()
         self.requests: list[RecordedRequest] = []
+        self.sent: list[tuple[float, str]] = []  # (loop time, type) as each server message is sent
         self._server = WsServer(self._serve, self._process_request)
         self._pending: dict[uuid.UUID, _Pending] = {}
 
@@ -143,6 +153,10 @@ class FakeDeepgram:
         self._pending[connection.id] = _Pending(record, plan)
         return None
 
+    def _note_sent(self, message: Mapping[str, Any] | str | bytes) -> None:
+        kind = message.get("type") if isinstance(message, Mapping) else None
+        self.sent.append((asyncio.get_running_loop().time(), str(kind)))
+
     def _authorized(self, header: str) -> bool:
         if self.api_key is None:
             return True
@@ -152,7 +166,8 @@ class FakeDeepgram:
     async def _serve(self, connection: ServerConnection) -> None:
         pending = self._pending.pop(connection.id)
         record = pending.record
-        outbox = WsOutbox(connection, pending.plan, WsRenderers(_render_error, _render_malformed))
+        outbox = _TimedOutbox(connection, pending.plan, WsRenderers(_render_error, _render_malformed))
+        outbox.on_sent = self._note_sent
         sender = QueuedSender(outbox)
         request_id = str(uuid.uuid4())
         session: ListenSession | FluxSession
@@ -176,7 +191,7 @@ class FakeDeepgram:
                     await sender_task
                     await outbox.close(1000)
                 case _End.CLIENT_GONE:
-                    pass
+                    record.disconnected = True
         except SessionEnded:
             pass
         finally:
@@ -202,6 +217,17 @@ class FakeDeepgram:
             message = record.record_text(data)
             if isinstance(message, dict) and session.on_control(message) is SessionStep.CLOSE:
                 return _End.CLOSE_STREAM
+
+
+class _TimedOutbox(WsOutbox):
+    """Reports each message as it is handed to the socket."""
+
+    on_sent: Callable[[Mapping[str, Any] | str | bytes], None] | None = None
+
+    async def send(self, message: Mapping[str, Any] | str | bytes) -> None:
+        if self.on_sent is not None:
+            self.on_sent(message)
+        await super().send(message)
 
 
 def _error_body(status: int) -> bytes:

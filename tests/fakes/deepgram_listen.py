@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,8 @@ class DeepgramTiming:
     interim_interval: float  # audio time between interim results
     speech_threshold: float  # RMS (int16 scale) above which a 10 ms frame is speech
     word_seconds: float  # audio time per word revealed in interim results
+    finalize_split: int = 1  # the answer to Finalize comes as this many finals (each flagged from_finalize)
+    answer_idle_finalize: bool = True  # answer a Finalize that has no speech to flush (with an empty final)
 
 
 class SessionStep(enum.Enum):
@@ -168,12 +171,41 @@ class ListenSession:
     def _finalize_now(self) -> None:
         position = self._framer.position
         if self._state in (UtteranceState.SPEAKING, UtteranceState.TRAILING):
-            self._final(position, speech_final=False, from_finalize=True)
+            if self._timing.finalize_split > 1:
+                self._split_final(position, self._timing.finalize_split)
+            else:
+                self._final(position, speech_final=False, from_finalize=True)
+            return
+        if not self._timing.answer_idle_finalize:
             return
         empty = ScriptedWords((), ())
         message = self._results(empty, 0, position, is_final=True, speech_final=False, from_finalize=True)
         self._span_start = position
         self._sender.put(message, self._timing.final_delay)
+
+    def _split_final(self, position: float, parts: int) -> None:
+        """The Finalize answer as `parts` consecutive finals over the span, each flagged from_finalize."""
+        words = self._words or ScriptedWords((), ())
+        whole = self._results(
+            words, len(words), position, is_final=True, speech_final=False, from_finalize=True
+        )
+        items = whole["channel"]["alternatives"][0]["words"]
+        parts = max(1, min(parts, len(items)))
+        span = position - self._span_start
+        for part in range(parts):
+            chunk = items[part * len(items) // parts : (part + 1) * len(items) // parts]
+            start = self._span_start + span * part / parts
+            end = position if part == parts - 1 else self._span_start + span * (part + 1) / parts
+            message = json.loads(json.dumps(whole))
+            message["start"], message["duration"] = round(start, 3), round(end - start, 3)
+            alternative = message["channel"]["alternatives"][0]
+            alternative["words"] = chunk
+            alternative["transcript"] = " ".join(w.get("punctuated_word", w["word"]) for w in chunk)
+            self._sender.put(message, self._timing.final_delay)
+        self._span_start = position
+        self._words = None
+        wants_end = self._params.utterance_end is not None and len(words) > 0
+        self._state = UtteranceState.AWAITING_UTTERANCE_END if wants_end else UtteranceState.IDLE
 
     def _final(self, position: float, *, speech_final: bool, from_finalize: bool) -> None:
         words = self._words or ScriptedWords((), ())
