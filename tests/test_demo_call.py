@@ -39,7 +39,10 @@ async def test_demo_call_detects_turns_calls_the_tool_and_is_cut_by_the_barge_in
     assert len(turns) >= len(DEMO_SCRIPT) - 1  # one per caller line (a line may split at a pause)
     assert any("stop" in turn.transcript for turn in turns)
     tools = [e for e in events if isinstance(e, ToolFinished)]
-    assert [(t.name, t.status) for t in tools] == [("get_weather", ToolStatus.OK), ("end_call", ToolStatus.OK)]
+    assert [(t.name, t.status) for t in tools] == [
+        ("get_weather", ToolStatus.OK),
+        ("end_call", ToolStatus.OK),
+    ]
     spoken = [e for e in events if isinstance(e, AgentStoppedSpeaking)]
     assert any("degrees" in e.text and not e.interrupted for e in spoken)
     (story,) = [e for e in spoken if e.interrupted]
