@@ -49,7 +49,9 @@ class _Missing:
     def run(self, args: argparse.Namespace) -> int:
         from pipeline.cli import CliError
 
-        raise CliError(f"{self.module} is not available: run the benchmarks from a checkout of the Parley repository")
+        raise CliError(
+            f"{self.module} is not available: run the benchmarks from a checkout of the Parley repository"
+        )
 
 
 def _run(module: str, args: argparse.Namespace) -> int:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from pipeline.context import ChatContext
+from pipeline.events import AgentState, UserState
 from pipeline.settings import TurnSettings
 from pipeline.tools import Tool
 from pipeline.turn_setup import barge_in_policy, delay_policy
@@ -57,12 +59,34 @@ def replace_tools(
         session.tools.add(item)
 
 
-async def summarize(llm: LLM, messages: tuple[ChatMessage, ...]) -> str:
-    """One non-streamed LLM call: the history in a few sentences."""
-    request = LlmRequest(messages=(*messages, ChatMessage(Role.USER, SUMMARY_PROMPT)))
+async def summarize_into_context(context: ChatContext, llm: LLM) -> None:
+    """Replace the history with a summary written by ``llm`` (one non-streamed call)."""
+    request = LlmRequest(messages=(*context.for_llm(), ChatMessage(Role.USER, SUMMARY_PROMPT)))
     parts: list[str] = []
     async with aclosing(llm.stream(request)) as chunks:
         async for chunk in chunks:
             if isinstance(chunk, TextDelta):
                 parts.append(chunk.text)
-    return "".join(parts).strip()
+    summary = "".join(parts).strip()
+    context.replace_history([ChatMessage(Role.SYSTEM, f"Summary of the call so far: {summary}")])
+
+
+def line_is_quiet(session: Session) -> bool:
+    """Nobody is talking and nothing is pending: what the idle timeout counts."""
+    controller = session.controller
+    return (
+        session.running
+        and controller.agent_state is AgentState.LISTENING
+        and controller.user_state is not UserState.SPEAKING
+        and session.turn_detector.is_idle
+    )
+
+
+def remind_caller(session: Session, count: int) -> None:
+    """The ``count``-th idle reminder: fixed text, or written by the LLM."""
+    idle = session.settings.idle
+    if idle.llm_reminders or not idle.reminders:
+        session.inject("The caller has been silent for a while. Briefly check whether they are still there.")
+        session.generate_reply()
+    else:
+        session.say(idle.reminders[(count - 1) % len(idle.reminders)])

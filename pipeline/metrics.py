@@ -6,7 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.events import UsageEntry
+from pipeline.event_bus import EventBus
+from pipeline.events import EndpointingMetrics, TurnMetrics, UsageEntry
 
 
 @dataclass
@@ -49,6 +50,16 @@ class TurnTimer:
         parts["overhead"] = total - sum(parts.values())
         parts["voice_to_voice"] = total
         return parts
+
+
+def emit_turn_metrics(bus: EventBus, turn_id: int, timer: TurnTimer) -> None:
+    parts = timer.breakdown()
+    if parts is None:
+        return
+    bus.emit(
+        EndpointingMetrics, turn_id=turn_id, silence_delay=parts["endpointing"], stt_wait=parts["stt_wait"]
+    )
+    bus.emit(TurnMetrics, turn_id=turn_id, **parts)
 
 
 @dataclass

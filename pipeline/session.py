@@ -26,12 +26,17 @@ from pipeline.builtin_tools import BUILTIN_TOOLS
 from pipeline.channel import Channel, ChannelClosed, Overflow
 from pipeline.context import ChatContext
 from pipeline.controller import InterruptionController
-from pipeline.conversation import apply_turn_settings, greet, replace_tools, summarize
+from pipeline.conversation import (
+    apply_turn_settings,
+    greet,
+    line_is_quiet,
+    remind_caller,
+    replace_tools,
+    summarize_into_context,
+)
 from pipeline.errors import root_cause
 from pipeline.event_bus import EventBus, EventSubscription, Handler
 from pipeline.events import (
-    AgentState,
-    EndpointingMetrics,
     ErrorEvent,
     Event,
     FramesDropped,
@@ -40,13 +45,11 @@ from pipeline.events import (
     SessionEnded,
     SessionStarted,
     SpeechSource,
-    TurnMetrics,
     UsageSummary,
-    UserState,
 )
 from pipeline.idle import IdleMonitor
 from pipeline.input_stage import InputStage
-from pipeline.metrics import TurnTimer, UsageTracker
+from pipeline.metrics import UsageTracker, emit_turn_metrics
 from pipeline.reply import ReplyEngine, ReplySettings
 from pipeline.session_tools import SessionToolContext
 from pipeline.settings import TurnSettings
@@ -57,7 +60,7 @@ from pipeline.tools import Tool
 from pipeline.turn_setup import RecentAudio, barge_in_policy, delay_policy
 from providers.errors import ProviderError
 from providers.fallback import AvailabilityChange, ReportsAvailability
-from providers.llm import LLM, ChatMessage, Role
+from providers.llm import LLM
 from providers.stt import Transcript
 from turn.detector import TurnDetector
 
@@ -106,8 +109,8 @@ class Session:
         self._idle = IdleMonitor(
             settings.idle,
             self.bus,
-            is_idle=self._line_is_quiet,
-            remind=self._remind,
+            is_idle=lambda: line_is_quiet(self),
+            remind=lambda count: remind_caller(self, count),
             say_goodbye=lambda goodbye: self._end_soon("idle", goodbye),
             caller_away=lambda: self.controller.mark_caller_away(),
         )
@@ -179,7 +182,7 @@ class Session:
             false_interruption_timeout=settings.turn.false_interruption_timeout,
             forget_caller_turn=lambda: self.turn_detector.reset(),
             reply_work=lambda speech, timer: self.engine.generate(speech, self.context.for_llm(), timer),
-            on_turn_metrics=self._emit_turn_metrics,
+            on_turn_metrics=lambda speech, timer: emit_turn_metrics(self.bus, speech.turn_id, timer),
             on_fatal_error=self._on_fatal_error,
             on_end_call=lambda goodbye: self._end_soon("end_call", goodbye),
             on_activity=lambda caller_spoke: self._idle.touch(caller_spoke=caller_spoke),
@@ -351,18 +354,6 @@ class Session:
         """Async iterator over events (all, or the given types) from now until the session ends."""
         return self.bus.subscribe(types or (Event,))
 
-    def _emit_turn_metrics(self, speech: Speech, timer: TurnTimer) -> None:
-        parts = timer.breakdown()
-        if parts is None:
-            return
-        self.bus.emit(
-            EndpointingMetrics,
-            turn_id=speech.turn_id,
-            silence_delay=parts["endpointing"],
-            stt_wait=parts["stt_wait"],
-        )
-        self.bus.emit(TurnMetrics, turn_id=speech.turn_id, **parts)
-
     # --- speaking -------------------------------------------------------------------------------------------
 
     def say(self, text: str, *, allow_interruption: bool = True) -> Speech:
@@ -432,29 +423,11 @@ class Session:
         """Hand the call to another agent persona: new instructions (and tools, model), same conversation —
         or, with ``summarize_history``, the conversation so far condensed into a note by the current LLM."""
         if summarize_history and self.context.messages:
-            summary = await summarize(self.engine.llm, self.context.for_llm())
-            self.context.replace_history([ChatMessage(Role.SYSTEM, f"Summary of the call so far: {summary}")])
+            await summarize_into_context(self.context, self.engine.llm)
         self.update(instructions=instructions, tools=tools, llm=llm)
         self.bus.emit(Handoff, turn_id=self.controller.turn_id or None, summarized=summarize_history)
 
     # --- inactivity -----------------------------------------------------------------------------------------
-
-    def _line_is_quiet(self) -> bool:
-        controller = self.controller
-        return (
-            self.state is SessionState.RUNNING
-            and controller.agent_state is AgentState.LISTENING
-            and controller.user_state is not UserState.SPEAKING
-            and self.turn_detector.is_idle
-        )
-
-    def _remind(self, count: int) -> None:
-        idle = self.settings.idle
-        if idle.llm_reminders or not idle.reminders:
-            self.inject("The caller has been silent for a while. Briefly check whether they are still there.")
-            self.generate_reply()
-        else:
-            self.say(idle.reminders[(count - 1) % len(idle.reminders)])
 
     def extend_idle_wait(self, seconds: float) -> None:
         """The caller asked for a moment: no reminder for ``seconds``."""
