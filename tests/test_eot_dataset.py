@@ -9,7 +9,16 @@ from collections import Counter
 import pytest
 
 from turn.eot.build_dataset import build
-from turn.eot.dataset import DATASET_PATH, Row, Split, group_key, load_rows, split_of, split_rows
+from turn.eot.dataset import (
+    AMBIGUOUS_KINDS,
+    DATASET_PATH,
+    Row,
+    Split,
+    group_key,
+    load_rows,
+    split_of,
+    split_rows,
+)
 from turn.eot.text_features import count_digits, tokenize
 
 
@@ -35,7 +44,8 @@ def test_covers_the_required_kinds_with_both_labels(rows: list[Row]) -> None:
     kinds = Counter(r.kind for r in rows)
     for kind in ("statement", "question", "short_answer", "number", "trailing_conjunction", "filler",
                  "trailing_preposition", "trailing_article", "partial_number", "partial_address",
-                 "partial_list", "unfinished_clause", "short_incomplete"):  # fmt: skip
+                 "partial_list", "unfinished_clause", "short_incomplete", "hesitation", "compound",
+                 "partial_code", "partial_name", *AMBIGUOUS_KINDS):  # fmt: skip
         assert kinds[kind] >= 100, kind
     complete_share = sum(r.complete for r in rows) / len(rows)
     assert 0.35 < complete_share < 0.65
@@ -88,3 +98,12 @@ def test_no_held_out_utterance_appears_in_training(rows: list[Row]) -> None:
     train, test = split_rows(rows)
     train_keys = {group_key(r.text) for r in train}
     assert not any(group_key(r.text) in train_keys for r in test)
+
+
+def test_ambiguous_utterances_carry_both_labels_and_nothing_else_does(rows: list[Row]) -> None:
+    labels: dict[tuple[str, str | None], set[bool]] = {}
+    for row in rows:
+        labels.setdefault((row.text, row.agent_question), set()).add(row.complete)
+    for row in rows:
+        both = labels[(row.text, row.agent_question)] == {True, False}
+        assert both is (row.kind in AMBIGUOUS_KINDS), row

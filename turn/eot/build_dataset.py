@@ -3,7 +3,10 @@
 Every base example is drawn from its own ``random.Random(f"{SEED}-{i}")``, so the corpus is reproducible and
 stable under edits elsewhere. Each base is emitted as a cased/punctuated row and a lowercase unpunctuated row
 (what streaming STT without formatting gives), plus - when it holds numbers - the other number rendering
-(digits vs. spoken words). Rows are deduplicated; a (text, agent question) pair with both labels is dropped.
+(digits vs. spoken words). Utterances of the ``AMBIGUOUS_KINDS`` (a single item after "what else?", a first
+name alone, a street without the town, a four-digit ID) are written with both labels on purpose; any other
+(text, agent question) pair that ends up with both labels is dropped. Rows are deduplicated. The generators
+for the phenomena the turn-taking benchmark exposed live in ``dataset_phenomena``.
 """
 
 from __future__ import annotations
@@ -12,24 +15,25 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from turn.eot import dataset_words as words
-from turn.eot.dataset import DATASET_PATH, Row, write_rows
+from turn.eot.dataset import AMBIGUOUS_KINDS, DATASET_PATH, Row, write_rows
+from turn.eot.dataset_phenomena import dictation_example, items_example, name_example, street_address_example
 from turn.eot.dataset_templates import (
     ADDRESS_TEMPLATES,
     LIST_TEMPLATES,
     NUMBER_TEMPLATES,
     QUESTIONS,
     STATEMENTS,
+    Example,
     Template,
 )
 from turn.eot.spoken_numbers import NumberStyle, integer_words, random_digits, speak_groups, speak_int
 from turn.eot.text_features import tokenize, word_class
 
 SEED = 20240611
-N_BASES = 10_000
+N_BASES = 12_000
 CUT = "|"
 _SLOT_RE = re.compile(r"\{(\w+\*?)\}")
 _NOT_WORD_RE = re.compile(r"[^a-z0-9' ]+")
@@ -47,15 +51,6 @@ _ANSWERS = {"yesno": words.YES_NO_ANSWERS, "time": words.TIME_ANSWERS, "quantity
 _PARTIAL_ANSWERS = {"yesno": words.SHORT_PARTIALS, "time": words.TIME_PARTIALS,
                     "quantity": ("{n} and", "Maybe", "About", "Um, {n} or"),
                     "name": words.NAME_PARTIALS}  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Example:
-    text: str  # cased, internal punctuation only
-    agent_question: str | None
-    complete: bool
-    kind: str
-    is_question: bool = False
 
 
 class SlotFiller:
@@ -101,8 +96,6 @@ class SlotFiller:
         if slot == "ordinal":
             digits, spoken = rng.choice(_ORDINALS)
             return digits if self.style is NumberStyle.DIGITS else spoken
-        if slot == "code":
-            return self._groups([random_digits(rng, rng.randint(6, 8))], " ")
         if slot.endswith("*"):
             return self._starred(slot[:-1])
         raise KeyError(f"unknown slot {slot!r}")
@@ -118,7 +111,7 @@ class SlotFiller:
         rng = self.rng
         separator = rng.choice((" ", " ", "-", ""))
         layouts = {"phone": [3, 3, 4], "card": [4, 4, 4, 4], "last4": [4], "zip": [5], "pin": [4]}
-        sizes = layouts[slot]
+        sizes = layouts[slot] if slot != "code" else rng.choice(([3, 3], [4, 4], [3, 4], [4, 3, 3], [7], [8]))
         if slot == "card" and rng.random() < 0.1:
             sizes = [4, 6, 5]
         if slot == "phone" and rng.random() < 0.1:
@@ -146,9 +139,8 @@ class SlotFiller:
         street = f"{house} {rng.choice(words.STREETS)} {rng.choice(words.STREET_SUFFIXES)}"
         apartment = speak_int(rng.randint(1, 30), self.style)
         if self.complete:
-            endings = (
-                "",
-                "",
+            endings = (  # without the town, a street is ambiguous (see dataset_phenomena)
+                f" {rng.choice(words.CITIES)} {self._groups([random_digits(rng, 5)], ' ')}",
                 f", apartment {apartment}",
                 f" in {rng.choice(words.CITIES)}",
                 f", {rng.choice(words.CITIES)}",
@@ -173,7 +165,8 @@ class SlotFiller:
             return ", ".join(items[:-1]) + f"{comma} and {items[-1]}"
         cuts = (f"{items[0]}, {items[1]},", f"{items[0]}, {items[1]} and",
                 f"{items[0]}, {items[1]}, {items[2]},", f"{items[0]} and", f"{items[0]}, {items[1]}, uh",
-                f"{items[0]}, {items[1]}, and")  # fmt: skip
+                f"{items[0]}, {items[1]}, and", f"{items[0]} {items[1]}",
+                f"{items[0]} {items[1]} {items[2]}")  # fmt: skip
         return rng.choice(cuts)
 
 
@@ -213,12 +206,22 @@ def sentence_example(rng: random.Random, style: NumberStyle) -> Example:
     segments = _after_opener(opener, filled).split(CUT)
     full = opener + "".join(segments)
     kind = "question" if template.is_question else "statement"
-    mode = rng.choices(("complete", "cut", "conj", "filler", "tail", "prep"), weights=(42, 22, 13, 7, 12, 8))[
-        0
-    ]
-    if mode == "cut" and len(segments) > 1:
-        prefix = opener + "".join(segments[: rng.randint(1, len(segments) - 1)])
+    modes = ("complete", "cut", "conj", "filler", "tail", "prep", "hes_cut", "hes_inner", "compound")
+    mode = rng.choices(modes, weights=(42, 22, 13, 7, 12, 8, 9, 5, 7))[0]
+    cut_at = rng.randint(1, len(segments) - 1) if len(segments) > 1 else 0
+    prefix = opener + "".join(segments[:cut_at])
+    if mode == "cut" and cut_at:
         return Example(prefix.strip(), agent, False, _cut_kind(prefix))
+    if mode == "hes_cut" and cut_at:  # "I'd like to, um, let me see": still unfinished
+        return Example(_join(prefix, rng.choice(words.HESITATIONS)), agent, False, "hesitation")
+    if mode == "hes_inner" and cut_at:  # a hesitation inside a finished sentence
+        rest = "".join(segments[cut_at:])
+        return Example(
+            _join(prefix, rng.choice(words.HESITATIONS), rest), agent, True, kind, template.is_question
+        )
+    if mode == "compound" and not template.is_question:
+        conj = rng.choice(("and", "but", "so", "because", "and now", "but"))
+        return Example(_join(full, conj, rng.choice(words.SECOND_CLAUSES)), agent, True, "compound")
     if mode == "prep":
         text = _join(full, rng.choice(_PREP_TAILS))
         return Example(text, agent, False, _cut_kind(text))
@@ -297,8 +300,9 @@ def short_partial_example(rng: random.Random, style: NumberStyle) -> Example:
 
 Generator = Callable[[random.Random, NumberStyle], Example]
 GENERATORS: tuple[tuple[Generator, int], ...] = (
-    (sentence_example, 38), (number_example, 14), (address_example, 5), (list_example, 6),
+    (sentence_example, 38), (number_example, 14), (address_example, 5), (list_example, 10),
     (short_answer_example, 22), (unfinished_example, 9), (filler_example, 3), (short_partial_example, 3),
+    (items_example, 20), (name_example, 8), (street_address_example, 14), (dictation_example, 14),
 )  # fmt: skip
 
 
@@ -306,6 +310,8 @@ def punctuate(example: Example, rng: random.Random) -> str:
     text = example.text[:1].upper() + example.text[1:]
     if text.endswith(","):
         return text
+    if example.kind in AMBIGUOUS_KINDS:
+        return text + rng.choice(("", "."))
     if example.complete:
         if example.is_question:
             end = rng.choices(("?", ""), weights=(90, 10))[0]
@@ -330,20 +336,26 @@ def base_rows(index: int) -> list[Row]:
     texts = [punctuate(example, choose), plain(example.text)]
     if plain(alternate.text) != texts[1]:
         texts.append(plain(alternate.text))
-    return [Row(t, example.agent_question, example.complete, example.kind) for t in texts]
+    # a genuinely ambiguous utterance is written with both labels: the best the model can say is 0.5
+    labels = (True, False) if example.kind in AMBIGUOUS_KINDS else (example.complete,)
+    return [Row(t, example.agent_question, label, example.kind) for t in texts for label in labels]
 
 
 def build(n_bases: int = N_BASES) -> tuple[list[Row], int]:
-    """All rows, deduplicated; returns (rows, number of conflicting text/agent pairs dropped)."""
+    """All rows, deduplicated; returns (rows, number of conflicting text/agent pairs dropped).
+
+    A pair with both labels is a conflict (dropped) unless every row of it is of an ambiguous kind."""
     labels: dict[tuple[str, str | None], set[bool]] = {}
-    first_rows: dict[tuple[str, str | None], Row] = {}
+    clear: dict[tuple[str, str | None], bool] = {}  # some row of the pair is not of an ambiguous kind
+    first_rows: dict[tuple[str, str | None, bool], Row] = {}
     for i in range(n_bases):
         for row in base_rows(i):
             key = (row.text, row.agent_question)
             labels.setdefault(key, set()).add(row.complete)
-            first_rows.setdefault(key, row)
-    conflicts = sum(1 for v in labels.values() if len(v) > 1)
-    return [row for key, row in first_rows.items() if len(labels[key]) == 1], conflicts
+            clear[key] = clear.get(key, False) or row.kind not in AMBIGUOUS_KINDS
+            first_rows.setdefault((*key, row.complete), row)
+    dropped = {key for key, v in labels.items() if len(v) > 1 and clear[key]}
+    return [row for (text, agent, _), row in first_rows.items() if (text, agent) not in dropped], len(dropped)
 
 
 def main(path: Path = DATASET_PATH) -> None:

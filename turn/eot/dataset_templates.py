@@ -16,6 +16,17 @@ ANY_CONTEXT = ("open", "statement", "none", "none")
 
 
 @dataclass(frozen=True, slots=True)
+class Example:
+    """One generated utterance before rendering (casing, punctuation, number spelling)."""
+
+    text: str  # cased, internal punctuation only
+    agent_question: str | None
+    complete: bool
+    kind: str
+    is_question: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Template:
     pattern: str
     contexts: tuple[str, ...] = ANY_CONTEXT
@@ -138,6 +149,64 @@ STATEMENTS = _statements(
     "I don't know if that's right",
     "If I| {action} my {thing}, will I get| a| refund",
     "When I tried to log in it said| my password was wrong",
+    "Count me in",
+    "Sign me up| for| the newsletter",
+    "Please put it through",
+    "Could you switch it off",
+    "I'll drop it off| tomorrow",
+    "Turn it back on",
+    "Just cancel it",
+    "Leave it with| the| neighbor",
+    "I'd rather wait| until| next week",
+    "The earlier one works better for me",
+    "The second option sounds better",
+    "That one would be perfect",
+    "The cheaper one is fine",
+    "Either works for me",
+    "Whichever is quicker",
+    "The morning would suit me",
+    "The later time is better",
+    "Neither of those works",
+    "It's been broken since| {day}",
+    "Nobody answered| when I called",
+    "The driver never showed",
+    "My internet has been down| all day",
+    "The screen went black",
+    "Someone else| already| fixed it",
+    "The heating is off| again",
+    "We just got back| from| our trip",
+    "It stopped| halfway through",
+    "I can't find| the| confirmation email",
+    "I'd love a window table",
+    "It's not worth it",
+    "I'll call back later",
+    "Let's go with| the| first option",
+    "We'd prefer| the| patio",
+    "Mornings are best for me",
+    "Anytime after lunch is fine",
+    "Weekends are tricky for us",
+    "Nothing came in the mail",
+    "It arrived| in pieces",
+    "The box was empty",
+    "I got the wrong size",
+    "The charger stopped working",
+    "That's way too expensive",
+    "That seems fair",
+    "I'll take it",
+    "Sounds perfect",
+    "No worries at all",
+    "All good on my end",
+    "I'd like to set up| a| payment plan",
+    "My card got swallowed by| the| machine",
+    "The app keeps logging me out",
+    "We're running late",
+    "I want to keep the same plan",
+    "Put me down for| {n}",
+    "That's what he said",
+    "She said no",
+    "They told me to call you",
+    "The email said| it would arrive {past}",
+    "My wife said| it's fine",
 )
 
 QUESTIONS = _questions(
@@ -212,6 +281,26 @@ QUESTIONS = _questions(
     "What number are you calling from",
     "What store did it ship from",
     "Which {thing} are you referring to",
+    "Can we make it| half past seven",
+    "What does the fee cover",
+    "How long is the wait| right now",
+    "Where can I park",
+    "Which entrance do I use",
+    "Who do I send the form to",
+    "What is this charge for",
+    "Where did you ship it from",
+    "What are you calling about",
+    "Which bus goes there",
+    "Do you ship overseas",
+    "Is the store open late| on| Fridays",
+    "Can I bring my dog",
+    "Does it come| with| a warranty",
+    "How do I sign up",
+    "What should I bring with me",
+    "How far away are you",
+    "Is it too late to change it",
+    "Do I need an appointment",
+    "Who else can I talk to",
 )
 
 _PHONE = ("phone", "phone", "open", "none")
@@ -244,9 +333,9 @@ NUMBER_TEMPLATES = (
     Template("My pin is {pin*}", ("pin", "none")),
     Template("{pin*}", ("pin",)),
     Template("It's {pin*}", ("pin",)),
-    Template("The order number is {code}", ("code", "none", "open")),
-    Template("It's {code}", ("code",)),
-    Template("{code}", ("code",)),
+    Template("The order number is {code*}", ("code", "none", "open")),
+    Template("It's {code*}", ("code",)),
+    Template("{code*}", ("code",)),
 )
 
 ADDRESS_TEMPLATES = (
@@ -264,16 +353,16 @@ ADDRESS_TEMPLATES = (
 )
 
 LIST_TEMPLATES = (
-    Template("I need {list*}", ("open", "none")),
-    Template("We need {list*}", ("open", "none")),
-    Template("Add {list*}", ("open", "none", "statement")),
-    Template("I want {list*}", ("open", "none")),
-    Template("I'd like {menulist*}", ("open", "none")),
-    Template("Can I get {menulist*}", ("open", "none"), is_question=True),
-    Template("Let me get {menulist*}", ("open",)),
-    Template("Can you add {list*}", ("open", "none"), is_question=True),
-    Template("I'll take {menulist*}", ("open", "none")),
-    Template("Get me {list*}", ("open", "none")),
-    Template("I'm buying {list*}", ("open", "none")),
-    Template("We want {menulist*}", ("open", "none")),
+    Template("I need {list*}", ("open", "none", "items")),
+    Template("We need {list*}", ("open", "none", "items")),
+    Template("Add {list*}", ("open", "none", "statement", "items")),
+    Template("I want {list*}", ("open", "none", "items")),
+    Template("I'd like {menulist*}", ("open", "none", "items")),
+    Template("Can I get {menulist*}", ("open", "none", "items"), is_question=True),
+    Template("Let me get {menulist*}", ("open", "items")),
+    Template("Can you add {list*}", ("open", "none", "items"), is_question=True),
+    Template("I'll take {menulist*}", ("open", "none", "items")),
+    Template("Get me {list*}", ("open", "none", "items")),
+    Template("I'm buying {list*}", ("open", "none", "items")),
+    Template("We want {menulist*}", ("open", "none", "items")),
 )

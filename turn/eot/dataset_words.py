@@ -60,7 +60,7 @@ PAST_TIMES = ("yesterday", "last week", "two days ago", "on Monday", "last month
 AGENT_QUESTIONS: dict[str, tuple[str, ...]] = {
     "open": (
         "How can I help you today?", "What can I do for you?", "What seems to be the problem?",
-        "Tell me a bit about the issue.", "What would you like to order?", "Why are you calling today?",
+        "Tell me a bit about the issue.", "Why are you calling today?",
         "Thanks for calling. How may I help you?", "What else can I help with?", "Okay. What happened?",
         "Sure. What would you like to change?", "How are you doing today?",
     ),
@@ -106,6 +106,7 @@ AGENT_QUESTIONS: dict[str, tuple[str, ...]] = {
     ),
     "address": ("What's the delivery address?", "Where should we send it?", "What's your home address?"),
     "code": ("What's your order number?", "Can I have your confirmation code?", "What's the account number?"),
+    "items": ("What would you like to order?", "What do you need today?", "What can I get started for you?"),
 }  # fmt: skip
 
 # (question, complete answers, incomplete answers)
@@ -141,9 +142,8 @@ TIME_PARTIALS = (
     "Any time after", "Sometime next", "{day} at", "Either {day} or", "Probably", "The",
 )  # fmt: skip
 QUANTITY_ANSWERS = ("{n}", "Just {n}", "{n} people", "{n} please", "Maybe {n}", "About {n}", "{n} of them")
-NAME_ANSWERS = ("{first} {last}", "It's {first}", "This is {first} {last}", "{first}",
-                "My name is {first} {last}", "It's {first} {last}", "{last}, {first} {last}",
-                "It's under {last}")  # fmt: skip
+NAME_ANSWERS = ("{first} {last}", "This is {first} {last}", "My name is {first} {last}",
+                "It's {first} {last}", "{last}, {first} {last}", "It's under {first} {last}")  # fmt: skip
 NAME_PARTIALS = ("My name is", "It's", "It's uh", "{first} uh", "This is", "It's under", "My first name is",
                  "{first} and")  # fmt: skip
 SHORT_PARTIALS = (
@@ -175,7 +175,8 @@ CONJ_TAILS = (
 )  # fmt: skip
 FILLER_TAILS = (
     "um", "uh", ", um", ", uh", "like", ", you know", "I mean", ", well", "hmm", "er", "so um", "uh like",
-    ", kind of", "you know", ", uh, let's see", ", let me see", "hold on",
+    ", kind of", "you know", ", uh, let's see", ", let me see", "hold on", ", uh, what's it called",
+    ", um, bear with me", "hmm, let me see", ", um, what was it",
 )  # fmt: skip
 COMPLETE_TAILS = (
     "too", "as well", "though", "or something", "and stuff", "please", "then", "anyway", "for now",
@@ -191,5 +192,93 @@ UNFINISHED = (
     "Can you tell me when", "My question is", "I was told that", "What happened was", "I'm calling to",
     "I don't know if", "It says that", "I'd like to know if", "I forgot to", "I wanted to see if",
     "The other thing is", "What I'm trying to figure out is", "If I", "When I", "Is there a way to",
+    "My husband said", "The technician told me", "Your colleague said", "The email says",
+    "My neighbor mentioned", "Someone told me", "The website says", "The man at the counter said",
+    "So the lady said", "They told us",
 )  # fmt: skip
 UNFINISHED_SUBJECTS = ("", "", "", " I", " you", " my", " the", " we", " it")
+
+# --- Phenomena the turn-taking benchmark exposed (dataset_phenomena); wording is this corpus's own. ---
+
+MORE_FIRST_NAMES = (
+    "Hannah", "Luis", "Fatima", "Georgia", "Wendell", "Yuki", "Bernard", "Chloe", "Dmitri", "Esther",
+    "Patrick", "Aisha", "Victor", "Naomi", "Samuel", "Greta", "Arjun", "Lucy", "Xavier", "Zara", "Ruth",
+    "Kofi", "Agnes", "Mateo", "Leila",
+)  # fmt: skip
+MORE_LAST_NAMES = (
+    "Ferreira", "Novak", "Brennan", "Adeyemi", "Schultz", "Morales", "O'Connor", "Tanaka", "Rossi", "Mbeki",
+    "Jensen", "Duarte", "Kaplan", "Sullivan", "Ivanova", "Bergstrom", "Achebe", "Mancini", "Holloway",
+    "Yilmaz",
+)  # fmt: skip
+HOUSEHOLD = (
+    "dish soap", "trash bags", "batteries", "light bulbs", "toothpaste", "shampoo", "a mop",
+    "laundry detergent", "sponges", "aluminum foil", "coffee filters", "a phone charger", "printer paper",
+    "olive oil", "garlic", "peanut butter", "frozen peas", "a bag of rice", "some grapes", "a dozen eggs",
+    "hand soap", "cat food", "dog treats", "a loaf of sourdough", "oat milk", "two lemons", "bin liners",
+)  # fmt: skip
+MORE_STREETS = (
+    "Chestnut", "Willow", "Highland", "Mill Creek", "Orchard", "Franklin", "Jefferson", "Lincoln", "Spring",
+    "Meadow", "Cherry", "Walnut", "Prospect", "Church", "Station", "Victoria", "King", "Queen", "Bay", "Glen",
+)  # fmt: skip
+MORE_STREET_SUFFIXES = ("Circle", "Square", "Row", "Highway", "Trail", "Heights", "Gardens", "Walk")
+
+ITEMS_QUESTIONS = (
+    "What else do you need?", "Anything else you'd like to add?", "What else can I get you?",
+    "Do you need anything else from the store?", "What would you like to add to your cart?",
+    "What else is on your shopping list?", "Anything more to add?", "What do you need me to pick up?",
+    "What else should I bring?", "What else would you like with that?",
+)  # fmt: skip
+ITEMS_LEADS = (
+    "", "", "", "I also need", "we're out of", "can you grab", "add", "I'll need", "we should get", "maybe",
+    "also", "and", "oh and", "we could use", "I'd like", "get me", "you can add", "let's do", "just",
+    "I think we need", "we're running low on", "could I also have", "can you add", "could you get",
+    "would you grab", "can I get", "can we add", "please add", "I'll also take", "toss in", "pick up",
+    "add on", "chuck in",
+)  # fmt: skip
+ITEMS_CLOSERS = (
+    "that's it", "and that's all", "that should do it", "I think that's everything", "that's all for now",
+    "and that's everything", "nothing else",
+)  # fmt: skip
+ITEMS_OPEN_ENDS = ("and", ", and", "plus", "and also", "oh and", ", um", "uh what else", "and uh")
+
+NAME_QUESTIONS = (
+    "What's the name for the order?", "Who should I make it out to?", "And who am I booking this for?",
+    "Can I have a name for the table?", "And the name, please?", "Who is the appointment for?",
+)  # fmt: skip
+FULL_NAME_QUESTIONS = ("What's your full name?", "Could I get your first and last name?",
+                       "Can you give me your full name, please?")  # fmt: skip
+NAME_LEADS = ("", "", "it's", "the name's", "that'd be", "it's for", "this is", "my name is", "I'm",
+              "it should be under", "under", "make it", "you can use")  # fmt: skip
+
+ADDRESS_QUESTIONS = (
+    "What's the street address?", "Where are you located?", "Where do you want it delivered?",
+    "Where should we send the technician?", "What address should we ship to?", "Where will you be?",
+)  # fmt: skip
+ADDRESS_LEADS = ("", "it's", "we live at", "I'm staying at", "drop it at", "you'll find us at",
+                 "our place is", "deliver to", "the address is", "we're on", "send it to", "head to",
+                 "it's going to")  # fmt: skip
+
+PHONE_QUESTIONS = (
+    "What's the best number to text?", "Which number should we use?",
+    "Is there a number we can reach you on?", "What's your mobile number?", "Can I take a contact number?",
+    "What number should I put down?",
+)  # fmt: skip
+PHONE_LEADS = ("", "", "it's", "sure it's", "you can reach me on", "my mobile number's", "give me a ring at",
+               "the number's", "call me on", "best to reach me at", "my direct line is", "my cell phone is",
+               "the contact number is", "okay so it's", "yeah it's")  # fmt: skip
+CODE_QUESTIONS = (
+    "What's your account number?", "Can you read me the reference number?", "What's the policy number?",
+    "Do you have your customer ID handy?", "What's the tracking number?", "Could I get your case number?",
+)  # fmt: skip
+CODE_LEADS = ("", "it's", "the number is", "let me see it's", "okay it's", "my account number is",
+              "the reference is", "uh it's", "sure it's", "I've got")  # fmt: skip
+
+SECOND_CLAUSES = (
+    "it still won't start", "nobody has called me back", "I want my money back",
+    "now it's making a weird noise", "I can't get through to anyone", "it's been two weeks",
+    "the screen is blank", "I need it fixed",
+    "the fee went up", "I never got an email", "it keeps happening", "I'd like a new one",
+    "they said it was fine", "I don't have time to wait", "that's why I'm calling", "it didn't help",
+)  # fmt: skip
+HESITATIONS = ("um", "uh", "er", "uh, what's it called", "hmm, let me see", "uh, you know",
+               "um, what was it", "er, let's see", "uh, bear with me", "um, one sec", "hmm")  # fmt: skip

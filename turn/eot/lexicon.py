@@ -22,6 +22,17 @@ MULTIWORD_FILLERS = frozenset(
     {("you", "know"), ("i", "mean"), ("kind", "of"), ("sort", "of"), ("let's", "see")}
 )
 
+# Hesitations that carry no content: stripped from the end of a transcript to find where the clause really
+# stopped ("can we move it to, um, let me see" stopped at "to"). "like"/"well" are left alone (often words).
+HESITATION_WORDS = frozenset({"um", "uh", "er", "erm", "hmm", "mm", "ah", "eh", "uhm", "umm", "uhh", "hm"})
+HESITATION_PHRASES: tuple[tuple[str, ...], ...] = (
+    ("let", "me", "think"), ("let", "me", "see"), ("let's", "see"), ("you", "know"), ("i", "mean"),
+    ("what's", "it", "called"), ("what", "was", "it"), ("what's", "the", "word"),
+    ("how", "do", "i", "put", "it"),
+    ("how", "do", "you", "say", "it"), ("bear", "with", "me"), ("give", "me", "a", "sec"),
+    ("give", "me", "a", "second"), ("one", "sec"), ("one", "second"), ("just", "a", "sec"), ("oh", "gosh"),
+)  # fmt: skip
+
 PREPOSITIONS = frozenset(
     {
         "to", "for", "at", "on", "in", "of", "with", "from", "about", "by", "into", "onto", "through", "over",
@@ -106,6 +117,8 @@ NUMBER_CUES: dict[str, NumberContext] = {
     "phone": NumberContext.PHONE, "cell": NumberContext.PHONE, "mobile": NumberContext.PHONE,
     "call": NumberContext.PHONE, "reach": NumberContext.PHONE, "text": NumberContext.PHONE,
     "callback": NumberContext.PHONE, "telephone": NumberContext.PHONE, "landline": NumberContext.PHONE,
+    "ring": NumberContext.PHONE, "dial": NumberContext.PHONE, "whatsapp": NumberContext.PHONE,
+    "contact": NumberContext.PHONE, "extension": NumberContext.CODE,
     "card": NumberContext.CARD, "visa": NumberContext.CARD, "mastercard": NumberContext.CARD,
     "credit": NumberContext.CARD, "debit": NumberContext.CARD, "amex": NumberContext.CARD,
     "zip": NumberContext.ZIP, "zipcode": NumberContext.ZIP, "postal": NumberContext.ZIP,
@@ -114,6 +127,10 @@ NUMBER_CUES: dict[str, NumberContext] = {
     "code": NumberContext.CODE, "confirmation": NumberContext.CODE, "order": NumberContext.CODE,
     "account": NumberContext.CODE, "reference": NumberContext.CODE, "booking": NumberContext.CODE,
     "ticket": NumberContext.CODE, "member": NumberContext.CODE, "policy": NumberContext.CODE,
+    "membership": NumberContext.CODE, "id": NumberContext.CODE, "customer": NumberContext.CODE,
+    "invoice": NumberContext.CODE, "tracking": NumberContext.CODE, "case": NumberContext.CODE,
+    "house": NumberContext.ADDRESS, "unit": NumberContext.ADDRESS, "building": NumberContext.ADDRESS,
+    "flat": NumberContext.ADDRESS, "apt": NumberContext.ADDRESS, "postcode": NumberContext.ZIP,
     "address": NumberContext.ADDRESS, "live": NumberContext.ADDRESS, "street": NumberContext.ADDRESS,
     "apartment": NumberContext.ADDRESS, "suite": NumberContext.ADDRESS, "deliver": NumberContext.ADDRESS,
     "ship": NumberContext.ADDRESS, "send": NumberContext.ADDRESS, "home": NumberContext.ADDRESS,
@@ -128,7 +145,20 @@ NUMBER_BIGRAM_CUES: dict[tuple[str, str], NumberContext] = {
     ("last", "digits"): NumberContext.LAST_FOUR,
     ("ending", "in"): NumberContext.LAST_FOUR,
     ("security", "number"): NumberContext.SSN,
+    ("me", "on"): NumberContext.PHONE,  # "text me on", "get me on"
 }
+
+# Words that end a street name: "4410 Oak Street", "12 Harbor Close". The town, unit or zip may follow.
+STREET_TYPES = frozenset(
+    {"street", "st", "avenue", "ave", "road", "rd", "drive", "lane", "boulevard", "blvd", "court", "way",
+     "place", "terrace", "crescent", "close", "parkway", "circle", "square", "row", "highway", "trail",
+     "heights", "gardens", "walk", "grove", "park", "mews", "hill", "view", "loop", "pike", "plaza", "alley",
+     "path"}
+)  # fmt: skip
+
+# An agent question with one of these wh-words (and no number cue) asks for a place: a number in the answer is
+# a house number that a street name should follow.
+PLACE_QUESTION_WORDS = frozenset({"where", "address"})
 
 
 class QuestionType(Enum):
@@ -142,6 +172,8 @@ class QuestionType(Enum):
     TIME = "time"
     NAME = "name"
     OPEN = "open"
+    ITEMS = "items"  # "what else do you need?": the answer may be a list
+    PLACE = "place"  # "where should we send it?": an address, a house number wants its street
 
 
 QUESTION_AUX_STARTS = frozenset(
@@ -151,11 +183,18 @@ QUESTION_AUX_STARTS = frozenset(
 )  # fmt: skip
 WH_WORDS = frozenset({"what", "what's", "why", "how", "where", "who", "which", "whom", "whose"})
 TIME_QUESTION_CUES = frozenset({"when", "time", "day", "date", "today", "tomorrow", "schedule", "available"})
-NAME_QUESTION_CUES = frozenset({"name", "spell", "surname"})
+NAME_QUESTION_CUES = frozenset({"name", "spell", "surname", "who", "who's", "whom", "whose"})
 NUMBER_QUESTION_CUES = frozenset(
-    {"number", "digits", "code", "zip", "pin", "many", "much", "phone", "card", "account", "confirmation"}
-)
+    {"number", "digits", "code", "zip", "pin", "many", "much", "phone", "card", "account", "confirmation",
+     "id", "membership", "reference", "policy", "tracking"}
+)  # fmt: skip
 OPEN_PROMPTS = frozenset({"tell", "describe", "explain", "please", "go", "let"})
 # "Can I get your ...", "could you tell me ...": an auxiliary start that is a request, not a yes/no question.
 REQUEST_VERBS = frozenset({"get", "have", "give", "tell", "provide", "spell", "read", "confirm", "repeat"})
 TAG_QUESTIONS = frozenset({"right", "correct", "ok", "okay"})
+# "What else should we add?", "anything more for the cart?": "else"/"more" plus a word about getting things.
+ITEMS_QUESTION_CUES = frozenset({"else", "more"})
+ITEMS_QUESTION_WORDS = frozenset(
+    {"need", "needs", "order", "add", "get", "buy", "bring", "pack", "list", "cart", "basket", "want", "like",
+     "include", "grab", "pick", "shopping", "trolley", "bag"}
+)  # fmt: skip

@@ -8,21 +8,36 @@ Python's ``hash()`` is salted per process, so it must never be used here.
 from __future__ import annotations
 
 import itertools
-import re
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from turn.eot import lexicon as lx
-from turn.eot.lexicon import NumberContext, QuestionType
+from turn.eot.agent_context import NO_AGENT, AgentContext, analyze_agent
+from turn.eot.number_features import count_digits, number_features, trailing_number_run
+from turn.eot.tokens import strip_hesitations, tokenize, word_class
 
-FEATURE_VERSION = 1
+__all__ = [
+    "FEATURE_VERSION",
+    "NO_AGENT",
+    "N_BUCKETS",
+    "AgentContext",
+    "Utterance",
+    "analyze_agent",
+    "count_digits",
+    "extract_features",
+    "feature_indices",
+    "hash_feature",
+    "normalize",
+    "tokenize",
+    "trailing_number_run",
+    "word_class",
+]
+
+FEATURE_VERSION = 2
 N_BUCKETS = 1 << 18
 
-_TOKEN_RE = re.compile(r"[a-z]+(?:'[a-z]+)*|\d+")
-_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.?!])\s+")
 _FINAL_PUNCT = {
     ".": ".",
     "?": "?",
@@ -35,6 +50,7 @@ _FINAL_PUNCT = {
     "\u2013": "-",
 }
 _BOW_WINDOW = 6
+_DISCOURSE_WORDS = lx.YES_NO_WORDS | lx.FILLERS | {"actually", "hi", "hello", "sorry", "so", "oh", "and"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,21 +62,6 @@ class Utterance:
     comma_count: int
 
 
-@dataclass(frozen=True, slots=True)
-class AgentContext:
-    """What the agent's last utterance asked for."""
-
-    question_type: QuestionType
-    number_context: NumberContext
-
-
-NO_AGENT = AgentContext(QuestionType.NONE, NumberContext.NONE)
-
-
-def tokenize(text: str) -> tuple[str, ...]:
-    return tuple(_TOKEN_RE.findall(text.lower().replace("\u2019", "'")))
-
-
 def normalize(text: str) -> Utterance:
     stripped = text.strip().strip("\"'")
     if stripped.endswith(("...", "\u2026")):
@@ -68,102 +69,6 @@ def normalize(text: str) -> Utterance:
     else:
         punct = _FINAL_PUNCT.get(stripped[-1:], "") if stripped else ""
     return Utterance(tokenize(stripped), punct, stripped.count(","))
-
-
-def _is_number_token(token: str) -> bool:
-    return (
-        token.isdigit()
-        or token in lx.UNIT_WORDS
-        or token in lx.TEEN_WORDS
-        or token in lx.TENS_WORDS
-        or token in lx.REPEAT_WORDS
-        or token in lx.SCALE_DIGITS
-    )
-
-
-def trailing_number_run(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    """The maximal run of digit groups / number words at the end of the transcript."""
-    start = len(tokens)
-    while start > 0 and _is_number_token(tokens[start - 1]):
-        start -= 1
-    return tokens[start:]
-
-
-def count_digits(run: tuple[str, ...]) -> int:
-    """How many digits a spoken or written number run stands for ("five fifty five" -> 3, "double 7" -> 2)."""
-    count = 0
-    repeat = 1
-    after_tens = False
-    for token in run:
-        if token in lx.REPEAT_WORDS:
-            repeat = lx.REPEAT_WORDS[token]
-            continue
-        if token.isdigit():
-            count += len(token) * repeat
-        elif token in lx.UNIT_WORDS:
-            count += 0 if after_tens else repeat
-        elif token in lx.TEEN_WORDS or token in lx.TENS_WORDS:
-            count += 2
-        else:
-            count += lx.SCALE_DIGITS.get(token, 0)
-        after_tens = token in lx.TENS_WORDS
-        repeat = 1
-    return count
-
-
-def _number_context_of(tokens: tuple[str, ...], most_recent_first: bool) -> NumberContext | None:
-    """The context cued by the words; None for a bare "number" whose kind the words leave open."""
-    for first, second in itertools.pairwise(tokens):
-        if (first, second) in lx.NUMBER_BIGRAM_CUES:
-            return lx.NUMBER_BIGRAM_CUES[(first, second)]
-    positions = range(len(tokens) - 1, -1, -1) if most_recent_first else range(len(tokens))
-    for i in positions:
-        token = tokens[i]
-        if token == "number":  # "card number" -> card; a bare "my number" is settled by the agent or phone
-            before = tokens[i - 1] if i > 0 else ""
-            return lx.NUMBER_CUES.get(before)
-        if token in lx.NUMBER_CUES:
-            return lx.NUMBER_CUES[token]
-    return NumberContext.NONE
-
-
-def _question_type(tokens: tuple[str, ...], ends_with_question_mark: bool) -> QuestionType:
-    if not tokens:
-        return QuestionType.STATEMENT
-    first = tokens[0]
-    is_request = first in lx.QUESTION_AUX_STARTS and any(t in lx.REQUEST_VERBS for t in tokens[1:4])
-    if first in lx.QUESTION_AUX_STARTS and not is_request:
-        return QuestionType.CHOICE if "or" in tokens else QuestionType.YES_NO
-    words = set(tokens)
-    if words & lx.NAME_QUESTION_CUES:
-        return QuestionType.NAME
-    if words & lx.NUMBER_QUESTION_CUES:
-        return QuestionType.NUMBER
-    if words & lx.TIME_QUESTION_CUES:
-        return QuestionType.TIME
-    if first in lx.WH_WORDS or first in lx.OPEN_PROMPTS or is_request:
-        return QuestionType.OPEN
-    if ends_with_question_mark:
-        return QuestionType.YES_NO if tokens[-1] in lx.TAG_QUESTIONS else QuestionType.OPEN
-    return QuestionType.STATEMENT
-
-
-@lru_cache(maxsize=512)
-def analyze_agent(agent_last_utterance: str | None) -> AgentContext:
-    """Classify the agent's last utterance; the question in it (if any) is what the caller is answering."""
-    if agent_last_utterance is None or not agent_last_utterance.strip():
-        return NO_AGENT
-    sentences = [s for s in _SENTENCE_SPLIT_RE.split(agent_last_utterance.strip()) if s]
-    questions = [s for s in sentences if s.rstrip().endswith("?")]
-    sentence = questions[-1] if questions else sentences[-1]
-    tokens = tokenize(sentence)
-    context = _number_context_of(tokens, most_recent_first=False)
-    return AgentContext(
-        _question_type(tokens, bool(questions)), NumberContext.PHONE if context is None else context
-    )
-
-
-_DISCOURSE_WORDS = lx.YES_NO_WORDS | lx.FILLERS | {"actually", "hi", "hello", "sorry", "so", "oh", "and"}
 
 
 def _clause_start(tokens: tuple[str, ...]) -> str:
@@ -180,76 +85,53 @@ def _clause_start(tokens: tuple[str, ...]) -> str:
     return "none"
 
 
-def word_class(token: str) -> str:
-    if _is_number_token(token) and token not in ("one", "oh", "o"):
-        return "num"
-    if token in lx.FILLERS:
-        return "filler"
-    if token in lx.CONJUNCTIONS:
-        return "conj"
-    if token in lx.YES_NO_WORDS:
-        return "yn"
-    if token in lx.PREPOSITIONS:
-        return "prep"
-    if token in lx.DETERMINERS:
-        return "det"
-    if token in lx.AUXILIARIES:
-        return "aux"
-    if token in lx.SUBJECT_PRONOUNS:
-        return "subj"
-    return "w"
+_LENGTH_BUCKETS = ((0, "0"), (1, "1"), (2, "2"), (3, "3"), (4, "4"), (6, "5-6"), (9, "7-9"), (14, "10-14"))
 
 
 def _length_bucket(n: int) -> str:
-    for limit, name in (
-        (0, "0"),
-        (1, "1"),
-        (2, "2"),
-        (3, "3"),
-        (4, "4"),
-        (6, "5-6"),
-        (9, "7-9"),
-        (14, "10-14"),
-    ):
+    for limit, name in _LENGTH_BUCKETS:
         if n <= limit:
             return name
     return "15+"
 
 
-def _number_status(context: NumberContext, digits: int) -> str:
-    expected = lx.EXPECTED_DIGITS.get(context)
-    if expected is None:
-        return "free"
-    if digits in expected:
-        return "match"
-    return "short" if digits < min(expected) else "long"
+def _content_run(tokens: tuple[str, ...]) -> int:
+    """How many open-class words end the utterance ("under hannah" -> 1, "a coffee filter" -> 2), up to 4."""
+    run = 0
+    for token in reversed(tokens[-4:]):
+        if word_class(token) != "w":
+            break
+        run += 1
+    return run
 
 
-def _number_features(tokens: tuple[str, ...], agent: AgentContext, qt: str) -> list[str]:
-    run = trailing_number_run(tokens)
-    if not run:
+def _is_plural_noun_like(token: str) -> bool:
+    return len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is", "'s"))
+
+
+def _phrase_breaks(tokens: tuple[str, ...]) -> int:
+    """Noun phrases run together at the end, up to 2: items listed without "and" between them. A content word
+    followed by an article or number ("forks a platter"), or a plural followed by a content word ("eggs milk":
+    English compounds take a singular first word, "egg carton")."""
+    tail = ("<s>", *tokens[-_BOW_WINDOW:])
+    breaks = 0
+    for before, a, b in zip(tail, tail[1:], tail[2:], strict=False):
+        ca, cb = word_class(a), word_class(b)
+        plural = _is_plural_noun_like(a) and word_class(before) not in ("subj", "aux") and before != "<s>"
+        if ca == "w" and (cb in ("det", "num") or (cb == "w" and plural)):  # "it keeps going": a verb
+            breaks += 1
+    return min(breaks, 2)
+
+
+def _hesitation_features(toks: tuple[str, ...], qt: str) -> list[str]:
+    """Where the clause stopped before the trailing "um, let me see": "to" is still unfinished."""
+    core = strip_hesitations(toks)
+    if len(core) == len(toks):
         return []
-    context = _number_context_of(tokens[: len(tokens) - len(run)], most_recent_first=True)
-    if context is None:
-        has_agent_context = agent.number_context is not NumberContext.NONE
-        context = agent.number_context if has_agent_context else NumberContext.PHONE
-    elif context is NumberContext.NONE:
-        context = agent.number_context
-    digits = count_digits(run)
-    status = _number_status(context, digits)
-    before = tokens[-len(run) - 1] if len(tokens) > len(run) else "<s>"
-    ctx = context.value
-    return [
-        f"nd={min(digits, 17)}",
-        f"ctx={ctx}",
-        f"ctx|nd={ctx}|{min(digits, 17)}",
-        f"numstat={status}",
-        f"ctx|numstat={ctx}|{status}",
-        f"qt|numstat={qt}|{status}",
-        f"prenum={before}",
-        f"prenum|numstat={before}|{status}",
-        f"numwords={'digits' if run[-1].isdigit() else 'words'}|{status}",
-    ]
+    w1 = core[-1] if core else "<s>"
+    w2 = core[-2] if len(core) > 1 else "<s>"
+    c1, c2 = word_class(w1), word_class(w2)
+    return ["hes", f"hes|c1={c1}", f"hes|w1={w1}", f"hes|c21={c2} {c1}", f"hes|qt|c1={qt}|{c1}"]
 
 
 def extract_features(transcript: str, agent_last_utterance: str | None = None) -> list[str]:
@@ -264,6 +146,7 @@ def extract_features(transcript: str, agent_last_utterance: str | None = None) -
     c3, c2, c1 = word_class(w3), word_class(w2), word_class(w1)
     nwb = _length_bucket(len(toks))
     first = toks[0] if toks else "<s>"
+    content_run = _content_run(strip_hesitations(toks))
     feats = [
         "bias",
         f"qt={qt}",
@@ -281,12 +164,18 @@ def extract_features(transcript: str, agent_last_utterance: str | None = None) -
         f"qt|w1={qt}|{w1}",
         f"qt|c1={qt}|{c1}",
         f"qt|c21={qt}|{c2} {c1}",
+        f"qt|c321={qt}|{c3} {c2} {c1}",
         f"qt|f1={qt}|{first}",
         f"f1={first}",
         f"f1|c1={first}|{c1}",
+        f"cr={content_run}",
+        f"qt|cr={qt}|{content_run}",
+        f"qt|cr|nw={qt}|{content_run}|{nwb}",
+        f"qt|and|cr={qt}|{'and' in toks[-_BOW_WINDOW:]}|{content_run}",
     ]
     if len(toks) >= 2:
         feats.append(f"f12={toks[0]} {toks[1]}")
+        feats.append(f"qt|f12={qt}|{toks[0]} {toks[1]}")
     if len(toks) <= 3:
         feats.append(f"short={qt}|{' '.join(toks)}")
     if (w2, w1) in lx.MULTIWORD_FILLERS:
@@ -301,7 +190,14 @@ def extract_features(transcript: str, agent_last_utterance: str | None = None) -
     start = _clause_start(toks)
     feats.append(f"start|c1={start}|{c1}")
     feats.append(f"start|p={start}|{punct}")
-    feats.extend(_number_features(toks, agent, qt))
+    feats.append(f"qt|start|c1={qt}|{start}|{c1}")
+    breaks = _phrase_breaks(toks)
+    feats.extend((f"npb={breaks}", f"npb|c1={breaks}|{c1}", f"qt|npb={qt}|{breaks}"))
+    feats.extend(_hesitation_features(toks, qt))
+    feats.extend(number_features(toks, agent, qt))
+    # Every feature again under the question type, so a context can override the general habit ("ends in a
+    # noun: finished") where it does not hold: after "what else do you need?", "we need soap" may go on.
+    feats.extend([f"{qt}:{f}" for f in feats if not f.startswith("qt")])
     return feats
 
 
