@@ -3,8 +3,8 @@
 Each corpus case (``benchmarks/turn_corpus.py``: phone numbers, addresses, lists, unfinished clauses read with
 mid-turn pauses of 0.45-1.4 s, plus complete utterances) is played against the REAL turn detector
 (``turn/detector.py``) with the real delay policies, on a virtual clock, with the pipeline's default timings around
-it: the caller speaks at 0.3 s per word; the VAD confirms silence after 0.256 s (Silero/energy default, 8 windows
-of 32 ms); the final transcript answers Finalize 0.1 s later. At each internal pause a decision counts as a false
+it: the caller speaks at 0.3 s per word; the VAD confirms silence after 0.16 s (the default min_silence_duration
+of 0.15 s in whole 32 ms windows); the final transcript answers Finalize 0.1 s later. At each internal pause a decision counts as a false
 cut-off; at the true end, the wait is from the end of speech to the decision.
 
     uv run python -m benchmarks.turn_taking
@@ -27,9 +27,17 @@ from turn.decision import TurnDecision
 from turn.detector import TurnDetector, TurnState
 
 SECONDS_PER_WORD = 0.3
-VAD_STOP_DELAY = 0.256
+VAD_STOP_DELAY = 0.16
 STT_FINAL_DELAY = 0.1
 FINAL_SILENCE = 6.0  # long enough for every setting to decide
+
+
+@dataclass(frozen=True)
+class Timing:
+    """What surrounds the detector: how long the VAD takes to confirm silence, and the STT to answer Finalize."""
+
+    vad_stop: float = VAD_STOP_DELAY
+    stt_delay: float = STT_FINAL_DELAY
 
 
 @dataclass
@@ -39,7 +47,7 @@ class CaseResult:
     wait: float | None  # None: the turn had already been taken at a pause and never ended cleanly
 
 
-async def play(case: TurnCase, settings: TurnSettings) -> CaseResult:
+async def play(case: TurnCase, settings: TurnSettings, timing: Timing) -> CaseResult:
     """One caller turn against the detector; times are relative to the start of the case."""
     start = anyio.current_time()
     decisions: list[float] = []
@@ -63,8 +71,8 @@ async def play(case: TurnCase, settings: TurnSettings) -> CaseResult:
                 detector.on_speech_started()
             await anyio.sleep(len(chunk.split()) * SECONDS_PER_WORD)
             last = index == len(case.chunks) - 1
-            if (FINAL_SILENCE if last else float(case.chunks[index + 1])) > VAD_STOP_DELAY:
-                group.start_soon(_stop_and_transcribe, detector, chunk, anyio.current_time())
+            if (FINAL_SILENCE if last else float(case.chunks[index + 1])) > timing.vad_stop:
+                group.start_soon(_stop_and_transcribe, detector, chunk, anyio.current_time(), timing)
         await anyio.sleep(FINAL_SILENCE)
         group.cancel_scope.cancel()
     windows = _pause_windows(case)
@@ -76,11 +84,13 @@ async def play(case: TurnCase, settings: TurnSettings) -> CaseResult:
     return CaseResult(len(windows), cut_offs, min(after) if after else None)
 
 
-async def _stop_and_transcribe(detector: TurnDetector, text: str, end_of_speech: float) -> None:
-    await anyio.sleep(VAD_STOP_DELAY)
+async def _stop_and_transcribe(
+    detector: TurnDetector, text: str, end_of_speech: float, timing: Timing
+) -> None:
+    await anyio.sleep(timing.vad_stop)
     detector.on_speech_stopped(end_of_speech)
     detector.on_finalize_sent(anyio.current_time())
-    await anyio.sleep(STT_FINAL_DELAY)
+    await anyio.sleep(timing.stt_delay)
     detector.on_transcript(Transcript(text, is_final=True, from_finalize=True))
 
 
@@ -122,11 +132,11 @@ def settings_to_compare(silence_delays: list[float]) -> list[Setting]:
     return semantic + silence
 
 
-async def evaluate(cases: list[TurnCase], setting: Setting) -> dict[str, float | str | int]:
+async def evaluate(cases: list[TurnCase], setting: Setting, timing: Timing) -> dict[str, float | str | int]:
     results: list[CaseResult] = []
 
     async def one(case: TurnCase) -> None:
-        results.append(await play(case, setting.turn))
+        results.append(await play(case, setting.turn, timing))
 
     async with anyio.create_task_group() as group:
         for case in cases:
@@ -145,9 +155,11 @@ async def evaluate(cases: list[TurnCase], setting: Setting) -> dict[str, float |
     }
 
 
-async def run_all(n_cases: int, silence_delays: list[float]) -> list[dict[str, float | str | int]]:
+async def run_all(
+    n_cases: int, silence_delays: list[float], timing: Timing
+) -> list[dict[str, float | str | int]]:
     cases = build_corpus(n_cases=n_cases)
-    return [await evaluate(cases, setting) for setting in settings_to_compare(silence_delays)]
+    return [await evaluate(cases, setting, timing) for setting in settings_to_compare(silence_delays)]
 
 
 def main() -> None:
@@ -156,16 +168,23 @@ def main() -> None:
     )
     parser.add_argument("--cases", type=int, default=100)
     parser.add_argument("--silence-delays", type=float, nargs="+", default=[0.3, 0.4, 0.6, 1.0, 1.6])
+    parser.add_argument("--vad-stop", type=float, default=VAD_STOP_DELAY, help="VAD silence confirmation, s")
+    parser.add_argument(
+        "--stt-delay", type=float, default=STT_FINAL_DELAY, help="Finalize -> final transcript, s"
+    )
     args = parser.parse_args()
+    timing = Timing(vad_stop=args.vad_stop, stt_delay=args.stt_delay)
     rows = anyio.run(
         run_all,
         args.cases,
         args.silence_delays,
+        timing,
         backend="trio",
         backend_options={"clock": MockClock(autojump_threshold=0)},
     )
     print(
-        f"{args.cases} cases; caller 0.3 s/word; VAD stop {VAD_STOP_DELAY * 1000:.0f} ms; STT final +{STT_FINAL_DELAY * 1000:.0f} ms"
+        f"{args.cases} cases; caller {SECONDS_PER_WORD} s/word; VAD stop {timing.vad_stop * 1000:.0f} ms;"
+        f" STT final +{timing.stt_delay * 1000:.0f} ms"
     )
     print(
         f"{'setting':18} {'pauses':>6} {'cut-offs':>8} {'rate':>7} {'cases cut':>9} {'mean wait':>10} {'p90 wait':>9}"

@@ -11,6 +11,7 @@ import pytest
 from pipeline.events import (
     AgentStartedSpeaking,
     AgentStoppedSpeaking,
+    EndOfUserTurn,
     ErrorEvent,
     Interruption,
     SessionEnded,
@@ -18,6 +19,8 @@ from pipeline.events import (
     ToolStarted,
     ToolStatus,
     TurnMetrics,
+    UserStoppedSpeaking,
+    UserTranscript,
 )
 from pipeline.tools import tool
 from providers.llm import Role
@@ -27,7 +30,7 @@ from tests.doubles import FakeTts, ScriptedLlm, ScriptedStt, call
 pytestmark = pytest.mark.anyio
 
 WINDOW = 512 / 16000
-VAD_STOP_DELAY = math.ceil(0.25 / WINDOW) * WINDOW  # energy VAD confirms silence after whole windows
+VAD_STOP_DELAY = math.ceil(0.15 / WINDOW) * WINDOW  # energy VAD confirms silence after whole windows
 FRAME = 0.02
 
 
@@ -79,8 +82,14 @@ async def test_slow_final_transcript_is_waited_for_and_measured() -> None:
     )
     done = await converse(pipeline, one_turn)
     (metrics,) = of_type(done.events, TurnMetrics)
-    # Finalize goes out when the VAD confirms silence; the final comes 0.7 s later, after the 0.5 s silence.
-    assert metrics.stt_wait == pytest.approx(VAD_STOP_DELAY + 0.7 - 0.5)
+    (stopped,) = of_type(done.events, UserStoppedSpeaking)
+    final = next(e for e in of_type(done.events, UserTranscript) if e.is_final)
+    (turn,) = of_type(done.events, EndOfUserTurn)
+    # Finalize goes out when the VAD confirms silence; the final comes 0.7 s later, after the 0.5 s of silence,
+    # and the turn is decided the moment it arrives: that extra wait is stt_wait.
+    assert final.timestamp == pytest.approx(stopped.timestamp + 0.7)
+    assert turn.timestamp == pytest.approx(final.timestamp)
+    assert metrics.endpointing == pytest.approx(0.5) and metrics.stt_wait > 0.2
     parts = metrics.endpointing + metrics.stt_wait + metrics.llm_ttft + metrics.llm_first_sentence
     parts += metrics.tts_ttfb + metrics.overhead + metrics.tool_time
     assert parts == pytest.approx(metrics.voice_to_voice)

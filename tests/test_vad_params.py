@@ -17,7 +17,7 @@ def test_defaults_are_the_documented_ones() -> None:
     assert (params.activation_threshold, params.deactivation_threshold) == (0.5, 0.35)
     assert (params.min_speech_duration, params.min_silence_duration, params.prefix_padding) == (
         0.1,
-        0.25,
+        0.15,
         0.3,
     )
     assert params.min_volume == -60.0 and params.sample_rate == 16000

@@ -18,7 +18,11 @@ import numpy as np
 import pytest
 
 from tests.speech_audio import SpeechTrack, conversation
-from vad import EnergyVad, Vad, VadConfig, VadEventKind, VadResult, create_vad
+from vad import EnergyVad, Vad, VadConfig, VadEventKind, VadParams, VadResult, create_vad
+
+# Sentence-level segmentation (the pipeline's default waits 0.15 s; the turn detector decides turns): pauses inside
+# an espeak-ng sentence are shorter than 0.25 s, so each spoken part is one speech run.
+SENTENCE_VAD = VadParams(min_silence_duration=0.25)
 
 WINDOW_S = 0.032
 WINDOW_MS = WINDOW_S * 1000
@@ -78,7 +82,9 @@ def errors_ms(detected: Sequence[float], truth: Sequence[float]) -> list[float]:
 @pytest.mark.parametrize("batched", [False, True], ids=["unbatched", "batched"])
 async def test_silero_boundaries_within_one_window(sample_rate: int, batched: bool) -> None:
     track = dialogue(SENTENCES, PAUSES, sample_rate)
-    starts, stops = await detect(create_vad(VadConfig(batched=batched)), track.samples, sample_rate)
+    starts, stops = await detect(
+        create_vad(VadConfig(batched=batched, params=SENTENCE_VAD)), track.samples, sample_rate
+    )
     start_errors = errors_ms(starts, [s for s, _, _ in track.segments])
     stop_errors = errors_ms(stops, [e for _, e, _ in track.segments])
     assert all(abs(e) <= SILERO_START_TOLERANCE_MS[sample_rate] for e in start_errors), start_errors
@@ -91,7 +97,7 @@ async def test_silero_boundaries_within_one_window(sample_rate: int, batched: bo
 async def test_energy_vad_boundaries_within_one_window(sample_rate: int) -> None:
     track = dialogue(SENTENCES, PAUSES, sample_rate)
     audio = with_noise(track, 60.0)  # about -55 dBFS of hiss: below the energy floor, above min_volume
-    starts, stops = await detect(EnergyVad(), audio, sample_rate)
+    starts, stops = await detect(EnergyVad(SENTENCE_VAD), audio, sample_rate)
     start_errors = errors_ms(starts, [s for s, _, _ in track.segments])
     stop_errors = errors_ms(stops, [e for _, e, _ in track.segments])
     assert all(abs(e) <= WINDOW_MS for e in start_errors), start_errors
@@ -105,7 +111,9 @@ async def test_silero_in_background_noise_starts_on_time_and_stops_after_its_han
 ) -> None:
     track = dialogue(SENTENCES, PAUSES, sample_rate)
     audio = with_noise(track, 60.0)  # louder than min_volume (-60 dBFS): the volume gate does not help here
-    starts, stops = await detect(create_vad(VadConfig(batched=False)), audio, sample_rate)
+    starts, stops = await detect(
+        create_vad(VadConfig(batched=False, params=SENTENCE_VAD)), audio, sample_rate
+    )
     start_errors = errors_ms(starts, [s for s, _, _ in track.segments])
     stop_errors = errors_ms(stops, [e for _, e, _ in track.segments])
     assert all(abs(e) <= SILERO_START_TOLERANCE_MS[sample_rate] for e in start_errors), start_errors
@@ -116,14 +124,14 @@ async def test_silero_in_background_noise_starts_on_time_and_stops_after_its_han
 async def test_breathy_onsets_are_late_by_at_most_two_windows() -> None:
     sentences = ["Hello, I would like to book a table.", "Please hold the line.", "Could you repeat that?"]
     track = dialogue(sentences, [0.7, 0.9, 0.6], 16000)
-    starts, _ = await detect(create_vad(VadConfig(batched=False)), track.samples, 16000)
+    starts, _ = await detect(create_vad(VadConfig(batched=False, params=SENTENCE_VAD)), track.samples, 16000)
     start_errors = errors_ms(starts, [s for s, _, _ in track.segments])
     assert all(-WINDOW_MS <= e <= 2 * WINDOW_MS for e in start_errors), start_errors
 
 
 @pytest.mark.anyio
 async def test_pause_shorter_than_min_silence_does_not_split_a_turn() -> None:
-    vad = create_vad(VadConfig(batched=False))  # min_silence_duration 0.25 s
+    vad = create_vad(VadConfig(batched=False, params=SENTENCE_VAD))  # min_silence_duration 0.25 s
     short = conversation([0.4, "Yes, that works.", 0.15, "See you then.", 0.5])
     starts, stops = await detect(vad, short.samples, 16000)
     assert len(starts) == len(stops) == 1

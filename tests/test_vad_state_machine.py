@@ -66,7 +66,7 @@ def test_hysteresis_keeps_starting_and_speaking_between_thresholds() -> None:
 def test_stop_after_min_silence_dated_to_end_of_speech() -> None:
     speech = [0.9] * 5  # windows 0-4, confirmed at window 3
     silence = [0.05] * 9  # 0.25 s of silence needs 8 windows (256 ms)
-    states, events, durations = run(speech + silence)
+    states, events, durations = run(speech + silence, VadParams(min_silence_duration=0.25))
     assert states[:5] == [ST, ST, ST, SP, SP]
     assert states[5:12] == [SO] * 7
     assert states[12:] == [Q, Q]

@@ -40,7 +40,7 @@ class BargeInPolicy:
     backchannels: frozenset[str] = field(default_factory=lambda: frozenset(DEFAULT_BACKCHANNELS))
 
     def is_backchannel(self, text: str) -> bool:
-        """"uh-huh", "yeah right", "okay okay": only acknowledgements, at most three words."""
+        """ "uh-huh", "yeah right", "okay okay": only acknowledgements, at most three words."""
         phrase = normalize(text)
         if not phrase or len(phrase.split()) > MAX_BACKCHANNEL_WORDS:
             return False

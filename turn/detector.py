@@ -37,7 +37,7 @@ class TurnDetector:
         self._interim = ""
         self._user_stopped = 0.0
         self._choice: DelayChoice | None = None
-        self._silence_met: float | None = None
+        self._stop_confirmed = 0.0  # clock time the VAD confirmed the stop
         self._finalize_sent: float | None = None
         self._final_after_finalize = False
         self._wakeup: anyio.Event | None = None
@@ -59,7 +59,6 @@ class TurnDetector:
             self.policy.observe_pause(anyio.current_time() - self._user_stopped)
         self.state = TurnState.SPEAKING
         self._choice = None
-        self._silence_met = None
         self._finalize_sent = None
         self._final_after_finalize = False
         self._wake()
@@ -69,6 +68,7 @@ class TurnDetector:
             return
         self.state = TurnState.WAITING
         self._user_stopped = user_stopped
+        self._stop_confirmed = anyio.current_time()
         self._choose_delay()
         self._check()
 
@@ -122,12 +122,17 @@ class TurnDetector:
                     await self._wakeup.wait()
             self._check()
 
+    def _silence_deadline(self) -> float:
+        """When the required silence is over: the current choice's delay after the end of speech — never before
+        the VAD confirmed the stop. Recomputed every time, so a later transcript can extend (or shorten) it."""
+        assert self._choice is not None
+        return max(self._user_stopped + self._choice.delay, self._stop_confirmed)
+
     def _next_deadline(self) -> float | None:
         if self.state is not TurnState.WAITING or self._choice is None:
             return None
-        if self._silence_met is None:
-            return self._user_stopped + self._choice.delay
-        return self._silence_met + self.stt_timeout
+        silence = self._silence_deadline()
+        return silence if anyio.current_time() < silence else silence + self.stt_timeout
 
     def _wake(self) -> None:
         if self._wakeup is not None:
@@ -143,20 +148,18 @@ class TurnDetector:
         if self.state is not TurnState.WAITING or self._choice is None:
             return
         now = anyio.current_time()
-        if self._silence_met is None:
-            if now < self._user_stopped + self._choice.delay:
-                return
-            self._silence_met = now
-            self._wake()
+        silence = self._silence_deadline()
+        if now < silence:
+            return
         if self._final_after_finalize:
             self._decide(self._choice.reason, self._choice.probability, now)
-        elif now >= self._silence_met + self.stt_timeout:
+        elif now >= silence + self.stt_timeout:
             self._decide("stt_timeout", self._choice.probability, now)
 
     def _decide(self, reason: str, probability: float | None, now: float) -> None:
         transcript = self.transcript
         delay = self._choice.delay if self._choice else 0.0
-        silence_met = self._silence_met if self._silence_met is not None else now
+        silence_met = min(self._silence_deadline(), now) if self._choice else now
         user_stopped = self._user_stopped
         self.reset()
         if not transcript:

@@ -27,9 +27,13 @@ class VadConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["silero", "energy"] = "silero"
-    model_path: Path | None = Field(None, description="Silero ONNX file; default: the one in the silero-vad wheel")
+    model_path: Path | None = Field(
+        None, description="Silero ONNX file; default: the one in the silero-vad wheel"
+    )
     batched: bool = Field(True, description="batch windows of concurrent sessions into one model call")
-    max_wait: float = Field(DEFAULT_MAX_WAIT, gt=0.0, le=0.05, description="longest a window waits for a batch")
+    max_wait: float = Field(
+        DEFAULT_MAX_WAIT, gt=0.0, le=0.05, description="longest a window waits for a batch"
+    )
     max_batch: int = Field(DEFAULT_MAX_BATCH, ge=1, le=4096)
     offload_min_rows: int | None = Field(
         DEFAULT_OFFLOAD_MIN_ROWS, ge=1, description="batches this large run in a worker thread; None: never"

@@ -9,7 +9,9 @@ from vad.errors import VadModelError
 
 PACKAGE = "silero_vad"
 MODEL_FILE = "silero_vad.onnx"
-_FIX = "install the `silero-vad` wheel (it ships data/silero_vad.onnx) or set `vad.model_path` to the ONNX file"
+_FIX = (
+    "install the `silero-vad` wheel (it ships data/silero_vad.onnx) or set `vad.model_path` to the ONNX file"
+)
 
 
 def packaged_model_candidates(file_name: str = MODEL_FILE) -> list[Path]:

@@ -22,8 +22,12 @@ class VadParams(BaseModel):
     deactivation_threshold: float = Field(
         0.35, ge=0.0, le=1.0, description="probability below which a window counts as silence once speaking"
     )
-    min_speech_duration: float = Field(0.1, ge=0.0, le=10.0, description="speech needed before SPEECH_STARTED")
-    min_silence_duration: float = Field(0.25, ge=0.0, le=10.0, description="silence needed before SPEECH_STOPPED")
+    min_speech_duration: float = Field(
+        0.1, ge=0.0, le=10.0, description="speech needed before SPEECH_STARTED"
+    )
+    min_silence_duration: float = Field(
+        0.15, ge=0.0, le=10.0, description="silence needed before SPEECH_STOPPED"
+    )
     prefix_padding: float = Field(0.3, ge=0.0, le=5.0, description="audio to keep before the speech start")
     min_volume: float = Field(-60.0, le=0.0, description="windows quieter than this (dBFS RMS) are silence")
     sample_rate: SampleRate = 16000

@@ -97,7 +97,9 @@ class SileroModel:
         """Run one batch: ``rows`` [batch, context+window] float32, ``state`` [2, batch, 128] float32."""
         geometry = window_geometry(sample_rate)
         if rows.ndim != 2 or rows.shape[1] != geometry.row:
-            raise ValueError(f"rows must have shape [batch, {geometry.row}] at {sample_rate} Hz, got {rows.shape}")
+            raise ValueError(
+                f"rows must have shape [batch, {geometry.row}] at {sample_rate} Hz, got {rows.shape}"
+            )
         if state.shape != (2, rows.shape[0], STATE_SIZE):
             raise ValueError(f"state must have shape (2, {rows.shape[0]}, {STATE_SIZE}), got {state.shape}")
         feed = {

@@ -95,7 +95,9 @@ class VadStateMachine:
         if window_end - self._silence_start + _EPSILON < self._params.min_silence_duration:
             return Step(VadState.STOPPING, None, speech_duration)
         self._move(VadState.QUIET)
-        return Step(VadState.QUIET, VadEvent(VadEventKind.SPEECH_STOPPED, self._silence_start), speech_duration)
+        return Step(
+            VadState.QUIET, VadEvent(VadEventKind.SPEECH_STOPPED, self._silence_start), speech_duration
+        )
 
     def _move(self, target: VadState) -> None:
         if target not in ALLOWED_TRANSITIONS[self._state]:

@@ -114,6 +114,8 @@ class VadStream:
         if target not in _PHASE_TRANSITIONS[self._phase]:
             if self._phase is StreamPhase.CLOSED:
                 raise RuntimeError("VadStream is closed")
-            raise RuntimeError(f"VadStream cannot go from {self._phase.name} to {target.name} "
-                               "(process() is not re-entrant: await one call before the next)")
+            raise RuntimeError(
+                f"VadStream cannot go from {self._phase.name} to {target.name} "
+                "(process() is not re-entrant: await one call before the next)"
+            )
         self._phase = target

@@ -35,7 +35,7 @@ DEMO_SCRIPT = (
     CallerLine("What is the weather like in Paris today?"),
     CallerLine("Please tell me a long story about a robot."),
     CallerLine("Stop stop.", Cue.DURING_REPLY, delay=2.0),
-    CallerLine("That is all, goodbye."),
+    CallerLine("That is all goodbye."),
 )
 CALLER_VOICE = {"voice": "en-us+klatt4", "rate_wpm": 150, "pitch": 50}
 

@@ -1,0 +1,131 @@
+"""One benchmark call: a real ``Session`` on simulated providers, fed the looped caller audio in real time, its
+agent audio drained as a transport would, and its events tallied.
+
+The speech-to-text provider is the simulated one behind a thin wrapper that reports every frame the input stage
+forwards to the ``LagProbe`` (see ``lag.py`` for the definition of frame lag).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+
+from benchmarks.capacity.conversation import AGENT_REPLY, FRAME_SECONDS, RATE
+from benchmarks.capacity.lag import LagProbe
+from pipeline.agent import Pipeline
+from pipeline.audio import AudioFrame
+from pipeline.events import ErrorEvent, FramesDropped, Interruption, SessionEnded, TurnMetrics
+from pipeline.session import Session
+from pipeline.settings import SessionSettings
+from providers.simulated import SimulatedLlm, SimulatedStt, SimulatedSttStream, SimulatedTts
+from providers.stt import Transcript
+from vad import Vad
+
+STT_FINAL_DELAY = 0.1
+LLM_TTFT = 0.1
+LLM_TOKEN_INTERVAL = 0.02
+TTS_TTFB = 0.1
+TTS_SECONDS_PER_CHAR = 0.04
+SCRIPTED_TURNS = 200  # replies scripted per call (far more than a step lasts)
+
+
+@dataclass
+class Tally:
+    """What the calls of one worker reported through their events."""
+
+    frames_dropped: int = 0
+    turns: int = 0
+    interruptions: int = 0
+    errors: int = 0
+    ended_early: int = 0
+
+
+class TimedSttStream:
+    def __init__(self, inner: SimulatedSttStream, probe: LagProbe) -> None:
+        self._inner = inner
+        self._probe = probe
+
+    async def push_audio(self, frame: AudioFrame) -> None:
+        self._probe.frame_forwarded(frame.end_time)
+        await self._inner.push_audio(frame)
+
+    async def finalize(self) -> None:
+        await self._inner.finalize()
+
+    def transcripts(self) -> AsyncIterator[Transcript]:
+        return self._inner.transcripts()
+
+
+class TimedStt:
+    """The simulated STT, reporting each forwarded caller frame to a lag probe."""
+
+    def __init__(self, inner: SimulatedStt, probe: LagProbe) -> None:
+        self._inner = inner
+        self._probe = probe
+        self.provider = inner.provider
+        self.model = inner.model
+
+    @asynccontextmanager
+    async def stream(self, *, sample_rate: int) -> AsyncIterator[TimedSttStream]:
+        async with self._inner.stream(sample_rate=sample_rate) as stream:
+            yield TimedSttStream(stream, self._probe)
+
+
+def call_pipeline(
+    vad: Vad, probe: LagProbe, utterances: Sequence[str], settings: SessionSettings
+) -> Pipeline:
+    """A pipeline of its own for one call (the simulated providers keep per-script state), sharing ``vad``."""
+    script = [utterances[turn % len(utterances)] for turn in range(SCRIPTED_TURNS)]
+    return Pipeline(
+        stt=TimedStt(SimulatedStt(script, final_delay=STT_FINAL_DELAY), probe),
+        llm=SimulatedLlm([AGENT_REPLY] * SCRIPTED_TURNS, ttft=LLM_TTFT, token_interval=LLM_TOKEN_INTERVAL),
+        tts=SimulatedTts(ttfb=TTS_TTFB, seconds_per_char=TTS_SECONDS_PER_CHAR),
+        vad=vad,
+        settings=settings,
+    )
+
+
+async def run_call(
+    pipeline: Pipeline, probe: LagProbe, frames: Sequence[bytes], offset: int, tally: Tally
+) -> None:
+    """Run one call until cancelled: caller audio from ``frames[offset]`` on, looped, in real time."""
+    session = pipeline.session()
+    events = session.events(FramesDropped, TurnMetrics, Interruption, ErrorEvent, SessionEnded)
+    async with session, anyio.create_task_group() as group:
+        group.start_soon(_drain, session)
+        group.start_soon(_watch, events, tally)
+        await _feed(session, probe, frames, offset)
+
+
+async def _feed(session: Session, probe: LagProbe, frames: Sequence[bytes], offset: int) -> None:
+    """Push frame ``k`` when its last sample exists in real time: at ``origin + (k + 1) * 20 ms``."""
+    origin = anyio.current_time()
+    probe.start(origin)
+    count = len(frames)
+    for k in itertools.count():
+        await anyio.sleep_until(origin + (k + 1) * FRAME_SECONDS)
+        if not session.push_audio(AudioFrame(frames[(offset + k) % count], RATE, k * FRAME_SECONDS)):
+            return
+
+
+async def _drain(session: Session) -> None:
+    async for _ in session.audio_out():
+        pass
+
+
+async def _watch(events: AsyncIterator[object], tally: Tally) -> None:
+    async for event in events:
+        if isinstance(event, FramesDropped):
+            tally.frames_dropped += 1  # one event per dropped frame
+        elif isinstance(event, TurnMetrics):
+            tally.turns += 1
+        elif isinstance(event, Interruption):
+            tally.interruptions += 1
+        elif isinstance(event, ErrorEvent):
+            tally.errors += 1
+        elif isinstance(event, SessionEnded):
+            tally.ended_early += 1

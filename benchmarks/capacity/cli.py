@@ -1,0 +1,142 @@
+"""``python -m pipeline bench capacity``: how many real-time sessions this machine sustains.
+
+Each step runs N sessions (real ``Session`` objects with Silero VAD, the turn detector and simulated providers),
+split over one worker process per core, for ``--seconds`` of measurement; the ramp goes on to the next N until a
+step falls behind real time (p99 frame lag over ``--lag-limit-ms`` or any dropped frame; see ``lag.py`` for how
+frame lag is defined). Prints a table row per step and writes ``capacity.json`` to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+from benchmarks.capacity.conversation import synthesize_caller
+from benchmarks.capacity.ramp import RampConfig, run_ramp
+from benchmarks.capacity.report import (
+    TARGET_MB_PER_SESSION,
+    TARGET_SESSIONS,
+    CapacityReport,
+    StepResult,
+    table_header,
+    table_row,
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = RampConfig()
+    parser.add_argument("--start", type=int, default=defaults.start, help="sessions in the first step")
+    parser.add_argument(
+        "--step", type=int, default=defaults.step, help="later steps: the next multiples of this"
+    )
+    parser.add_argument("--max", type=int, default=defaults.maximum, help="sessions in the largest step")
+    parser.add_argument("--seconds", type=float, default=defaults.seconds, help="measurement time per step")
+    parser.add_argument(
+        "--processes", type=int, default=os.cpu_count() or 1, help="worker processes (default: one per core)"
+    )
+    parser.add_argument(
+        "--unbatched", action="store_true", help="run each VAD window on its own (shared, unbatched engine)"
+    )
+    parser.add_argument(
+        "--ramp-seconds",
+        type=float,
+        default=defaults.ramp_seconds,
+        help="the sessions start spread over this",
+    )
+    parser.add_argument(
+        "--settle-seconds", type=float, default=defaults.settle_seconds, help="wait before measuring"
+    )
+    parser.add_argument(
+        "--lag-limit-ms", type=float, default=defaults.lag_limit_ms, help="p99 frame lag a step may reach"
+    )
+    parser.add_argument("--out", type=Path, help="output directory (default: runs/capacity-<time>)")
+
+
+def config_from(args: argparse.Namespace) -> RampConfig:
+    if args.processes < 1 or args.seconds <= 0 or args.ramp_seconds <= 0 or args.settle_seconds < 0:
+        from pipeline.cli import CliError
+
+        raise CliError("--processes, --seconds and --ramp-seconds must be positive, --settle-seconds >= 0")
+    return RampConfig(
+        start=args.start,
+        step=args.step,
+        maximum=args.max,
+        seconds=args.seconds,
+        processes=args.processes,
+        batched=not args.unbatched,
+        ramp_seconds=args.ramp_seconds,
+        settle_seconds=args.settle_seconds,
+        lag_limit_ms=args.lag_limit_ms,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    out = args.out or Path("runs") / f"capacity-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    caller = synthesize_caller()
+    report = CapacityReport(config=_describe(config, caller.seconds), machine=machine_info())
+    engine = "batched" if config.batched else "unbatched"
+    print(
+        f"capacity: {config.processes} processes, Silero VAD {engine}, {config.seconds:g} s per step, "
+        f"caller loop {caller.seconds:.1f} s"
+    )
+    print(table_header(), flush=True)
+
+    def show(step: StepResult) -> None:
+        print(table_row(step), flush=True)
+
+    run_ramp(config, caller, report, on_step=show)
+    best = report.max_sustained
+    per_session = next(
+        (s.rss_mb_per_session for s in report.steps if s.sustained and s.sessions == best), None
+    )
+    print(f"max sessions sustained: {best} (target >= {TARGET_SESSIONS})")
+    if per_session is not None:
+        print(
+            f"resident memory per session at {best}: {per_session:.2f} MB (target <= {TARGET_MB_PER_SESSION:g} MB)"
+        )
+    print(f"wrote {report.write(out)}")
+    return 0
+
+
+def _describe(config: RampConfig, loop_seconds: float) -> dict[str, Any]:
+    return {
+        "start": config.start,
+        "step": config.step,
+        "max": config.maximum,
+        "seconds": config.seconds,
+        "processes": config.processes,
+        "vad": "silero-batched" if config.batched else "silero-unbatched",
+        "ramp_seconds": config.ramp_seconds,
+        "settle_seconds": config.settle_seconds,
+        "lag_limit_ms": config.lag_limit_ms,
+        "caller_loop_seconds": round(loop_seconds, 2),
+    }
+
+
+def machine_info() -> dict[str, Any]:
+    import onnxruntime
+
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "onnxruntime": onnxruntime.__version__,
+        "load_average_at_start": [round(value, 2) for value in os.getloadavg()],
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"

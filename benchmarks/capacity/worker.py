@@ -1,0 +1,168 @@
+"""One worker process of a capacity step: N calls on its own asyncio event loop with its own VAD engine.
+
+Timeline: load everything and run one short warm-up call (so one-time costs, such as loading models and
+building caches, are not charged to the sessions), measure the zero-session resident memory, tell the parent it
+is ready, wait for "go", start the calls spread evenly over ``ramp_seconds`` (calls arrive one after another,
+each at its own phase of the 20 ms frame clock), let them settle, then measure during ``seconds``: CPU time,
+frame lags, VAD batches; resident memory at the end. Dropped frames and errors count over the whole run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import random
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+import anyio
+import anyio.to_thread
+
+from benchmarks.capacity.call import Tally, call_pipeline, run_call
+from benchmarks.capacity.conversation import CallerAudio
+from benchmarks.capacity.lag import LagHistogram, LagProbe
+from benchmarks.capacity.procstats import cpu_seconds, resident_bytes
+from pipeline.settings import SessionSettings
+from vad import BatchedSileroEngine, BatchStats, Vad, VadConfig, create_vad
+
+WARMUP_CALL_SECONDS = 1.0
+GO = "go"
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    index: int
+    sessions: int
+    seconds: float  # the measurement window
+    ramp_seconds: float  # the calls start spread over this
+    settle_seconds: float  # after the last call started, before measuring
+    batched: bool
+    seed: int
+
+
+@dataclass(frozen=True)
+class WorkerReady:
+    rss_baseline_bytes: int
+
+
+@dataclass(frozen=True)
+class WorkerFailed:
+    error: str
+
+
+@dataclass(frozen=True)
+class WorkerResult:
+    index: int
+    sessions: int
+    wall_seconds: float
+    cpu_seconds: float
+    rss_baseline_bytes: int
+    rss_end_bytes: int
+    lag: dict[str, object]  # LagHistogram.to_sparse()
+    frames_dropped: int
+    turns: int
+    interruptions: int
+    errors: int
+    ended_early: int
+    vad_batches: int
+    vad_rows: int
+    vad_max_rows: int
+    vad_offloaded_batches: int
+
+
+class MeasurementWindow:
+    def __init__(self) -> None:
+        self._open = False
+
+    def is_open(self) -> bool:
+        return self._open
+
+    def open(self) -> None:
+        self._open = True
+
+    def close(self) -> None:
+        self._open = False
+
+
+def worker_main(plan: WorkerPlan, conn: Connection) -> None:
+    """Process entry point: receives the CallerAudio, sends WorkerReady, waits for GO, sends WorkerResult (or
+    WorkerFailed). The audio comes through the pipe rather than the arguments, so a worker that dies while
+    starting cannot leave the parent blocked writing its arguments."""
+    try:
+        anyio.run(_run, plan, conn, backend="asyncio")
+    except (EOFError, BrokenPipeError):
+        pass  # the parent gave up on this step
+    except BaseException:
+        with contextlib.suppress(OSError):
+            conn.send(WorkerFailed(traceback.format_exc()))
+        raise
+    finally:
+        conn.close()
+
+
+async def _run(plan: WorkerPlan, conn: Connection) -> None:
+    caller = conn.recv()
+    if not isinstance(caller, CallerAudio):
+        raise TypeError(f"expected CallerAudio first, got {type(caller).__name__}")
+    frames = caller.frames()
+    settings = SessionSettings()
+    vad = create_vad(VadConfig(batched=plan.batched))
+    await _warm_up(vad, frames, caller.utterances, settings)
+    gc.collect()
+    baseline = resident_bytes()
+    conn.send(WorkerReady(baseline))
+    if await anyio.to_thread.run_sync(conn.recv) != GO:
+        return
+    histogram = LagHistogram()
+    tally = Tally()
+    window = MeasurementWindow()
+    rng = random.Random(plan.seed)
+    async with anyio.create_task_group() as calls:
+        started = anyio.current_time()
+        for number in range(plan.sessions):
+            probe = LagProbe(histogram, anyio.current_time, window.is_open)
+            pipeline = call_pipeline(vad, probe, caller.utterances, settings)
+            calls.start_soon(run_call, pipeline, probe, frames, rng.randrange(len(frames)), tally)
+            await anyio.sleep_until(started + (number + 1) * plan.ramp_seconds / plan.sessions)
+        await anyio.sleep(plan.settle_seconds)
+        stats_before, cpu_before, wall_before = _batch_stats(vad), cpu_seconds(), anyio.current_time()
+        window.open()
+        await anyio.sleep(plan.seconds)
+        window.close()
+        cpu, wall, stats = cpu_seconds() - cpu_before, anyio.current_time() - wall_before, _batch_stats(vad)
+        conn.send(
+            WorkerResult(
+                index=plan.index,
+                sessions=plan.sessions,
+                wall_seconds=wall,
+                cpu_seconds=cpu,
+                rss_baseline_bytes=baseline,
+                rss_end_bytes=resident_bytes(),
+                lag=histogram.to_sparse(),
+                frames_dropped=tally.frames_dropped,
+                turns=tally.turns,
+                interruptions=tally.interruptions,
+                errors=tally.errors,
+                ended_early=tally.ended_early,
+                vad_batches=stats.batches - stats_before.batches,
+                vad_rows=stats.rows - stats_before.rows,
+                vad_max_rows=stats.max_rows,
+                vad_offloaded_batches=stats.offloaded_batches - stats_before.offloaded_batches,
+            )
+        )
+        calls.cancel_scope.cancel()
+
+
+async def _warm_up(
+    vad: Vad, frames: Sequence[bytes], utterances: Sequence[str], settings: SessionSettings
+) -> None:
+    """One short call, so that lazy imports, model sessions and caches exist before the baseline."""
+    probe = LagProbe(LagHistogram(), anyio.current_time, lambda: False)
+    with anyio.move_on_after(WARMUP_CALL_SECONDS):
+        await run_call(call_pipeline(vad, probe, utterances, settings), probe, frames, 0, Tally())
+
+
+def _batch_stats(vad: Vad) -> BatchStats:
+    return vad.stats if isinstance(vad, BatchedSileroEngine) else BatchStats()
