@@ -45,23 +45,27 @@ def delay_policy(settings: TurnSettings, recent_audio: Callable[[], np.ndarray])
 
 
 class RecentAudio:
-    """The caller's last few seconds at the pipeline rate (kept only when an audio model needs them)."""
+    """The caller's last few seconds at the pipeline rate, in a ring buffer (kept only when an audio end-of-turn
+    model needs them; then each frame costs one small copy)."""
 
-    def __init__(
-        self, sample_rate: int, seconds: float = RECENT_AUDIO_SECONDS, *, enabled: bool = True
-    ) -> None:
+    def __init__(self, sample_rate: int, seconds: float = RECENT_AUDIO_SECONDS, *, enabled: bool = True) -> None:
         self.enabled = enabled
-        self._buffer = np.zeros(int(sample_rate * seconds) if enabled else 0, dtype=np.int16)
+        self._ring = np.zeros(int(sample_rate * seconds) if enabled else 0, dtype=np.int16)
+        self._write = 0  # next index to write
         self._filled = 0
 
     def add(self, samples: np.ndarray) -> None:
-        if not self.enabled:
+        size = len(self._ring)
+        if not self.enabled or size == 0:
             return
-        size = len(self._buffer)
         samples = samples[-size:]
-        self._buffer = np.roll(self._buffer, -len(samples))
-        self._buffer[-len(samples) :] = samples
+        first = min(len(samples), size - self._write)
+        self._ring[self._write : self._write + first] = samples[:first]
+        self._ring[: len(samples) - first] = samples[first:]
+        self._write = (self._write + len(samples)) % size
         self._filled = min(size, self._filled + len(samples))
 
     def samples(self) -> np.ndarray:
-        return self._buffer[len(self._buffer) - self._filled :].copy()
+        """Oldest first."""
+        ordered = np.concatenate([self._ring[self._write :], self._ring[: self._write]])
+        return ordered[len(ordered) - self._filled :]

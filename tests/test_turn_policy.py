@@ -68,3 +68,16 @@ def test_missing_audio_model_file_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(SmartTurnModelError, match=r"nope\.onnx"):
         delay_policy(TurnSettings(audio_model_path=tmp_path / "nope.onnx"), np.zeros)
+
+
+def test_recent_audio_keeps_the_last_seconds_in_order() -> None:
+    from pipeline.turn_setup import RecentAudio
+
+    recent = RecentAudio(10, seconds=1.0)  # ten samples
+    recent.add(np.arange(3, dtype=np.int16))
+    assert recent.samples().tolist() == [0, 1, 2]
+    recent.add(np.arange(3, 12, dtype=np.int16))
+    assert recent.samples().tolist() == list(range(2, 12))
+    recent.add(np.arange(12, 25, dtype=np.int16))  # more than fits at once
+    assert recent.samples().tolist() == list(range(15, 25))
+    assert RecentAudio(16000, enabled=False).samples().size == 0
