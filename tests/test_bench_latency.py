@@ -1,5 +1,6 @@
-"""The latency-per-turn harness (``python -m pipeline bench``) end to end on the ``zero`` profile: loopback fakes,
-the real Deepgram/OpenAI/ElevenLabs adapters, Silero VAD and an espeak-ng caller, in real time (a ~10 s call)."""
+"""The latency-per-turn harness (``python -m pipeline bench``) end to end on the ``zero`` profile: loopback
+fakes, the real Deepgram/OpenAI/ElevenLabs adapters, Silero VAD and an espeak-ng caller, in real time (a ~10 s
+call)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio
 
@@ -31,6 +31,8 @@ LLM_TOKEN_INTERVAL = 0.02
 TTS_TTFB = 0.1
 TTS_SECONDS_PER_CHAR = 0.04
 SCRIPTED_TURNS = 200  # replies scripted per call (far more than a step lasts)
+HUNG_UP = "caller_hung_up"
+MAX_ERROR_SAMPLES = 5  # the end reason of a call the benchmark ends
 
 
 @dataclass
@@ -41,7 +43,12 @@ class Tally:
     turns: int = 0
     interruptions: int = 0
     errors: int = 0
-    ended_early: int = 0
+    error_samples: list[str] = field(default_factory=list)  # the first few error messages
+
+    def error(self, message: str) -> None:
+        self.errors += 1
+        if len(self.error_samples) < MAX_ERROR_SAMPLES:
+            self.error_samples.append(message)
 
 
 class TimedSttStream:
@@ -90,24 +97,35 @@ def call_pipeline(
 
 
 async def run_call(
-    pipeline: Pipeline, probe: LagProbe, frames: Sequence[bytes], offset: int, tally: Tally
+    pipeline: Pipeline,
+    probe: LagProbe,
+    frames: Sequence[bytes],
+    offset: int,
+    tally: Tally,
+    hang_up: anyio.Event,
 ) -> None:
-    """Run one call until cancelled: caller audio from ``frames[offset]`` on, looped, in real time."""
+    """Run one call until ``hang_up`` is set: caller audio from ``frames[offset]`` on, looped, in real time;
+    then end the session (ending rather than cancelling it: a clean shutdown, like a caller hanging up)."""
     session = pipeline.session()
     events = session.events(FramesDropped, TurnMetrics, Interruption, ErrorEvent, SessionEnded)
     async with session, anyio.create_task_group() as group:
         group.start_soon(_drain, session)
         group.start_soon(_watch, events, tally)
-        await _feed(session, probe, frames, offset)
+        await _feed(session, probe, frames, offset, hang_up)
+        await session.end(HUNG_UP)
 
 
-async def _feed(session: Session, probe: LagProbe, frames: Sequence[bytes], offset: int) -> None:
+async def _feed(
+    session: Session, probe: LagProbe, frames: Sequence[bytes], offset: int, hang_up: anyio.Event
+) -> None:
     """Push frame ``k`` when its last sample exists in real time: at ``origin + (k + 1) * 20 ms``."""
     origin = anyio.current_time()
     probe.start(origin)
     count = len(frames)
     for k in itertools.count():
         await anyio.sleep_until(origin + (k + 1) * FRAME_SECONDS)
+        if hang_up.is_set():
+            return
         if not session.push_audio(AudioFrame(frames[(offset + k) % count], RATE, k * FRAME_SECONDS)):
             return
 
@@ -126,6 +144,6 @@ async def _watch(events: AsyncIterator[object], tally: Tally) -> None:
         elif isinstance(event, Interruption):
             tally.interruptions += 1
         elif isinstance(event, ErrorEvent):
-            tally.errors += 1
-        elif isinstance(event, SessionEnded):
-            tally.ended_early += 1
+            tally.error(f"{event.source}/{event.code}: {event.message}")
+        elif isinstance(event, SessionEnded) and event.reason != HUNG_UP:
+            tally.error(f"session ended early: {event.reason} {event.error or ''}".strip())

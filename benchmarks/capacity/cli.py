@@ -25,6 +25,7 @@ from benchmarks.capacity.report import (
     table_header,
     table_row,
 )
+from benchmarks.capacity.worker import GcMode
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--unbatched", action="store_true", help="run each VAD window on its own (shared, unbatched engine)"
+    )
+    parser.add_argument(
+        "--gc",
+        choices=[mode.value for mode in GcMode],
+        default=defaults.gc_mode.value,
+        help="garbage collector: Python's defaults, or tuned for a real-time server (freeze + rarer collections)",
     )
     parser.add_argument(
         "--ramp-seconds",
@@ -68,6 +75,7 @@ def config_from(args: argparse.Namespace) -> RampConfig:
         seconds=args.seconds,
         processes=args.processes,
         batched=not args.unbatched,
+        gc_mode=GcMode(args.gc),
         ramp_seconds=args.ramp_seconds,
         settle_seconds=args.settle_seconds,
         lag_limit_ms=args.lag_limit_ms,
@@ -81,13 +89,16 @@ def run(args: argparse.Namespace) -> int:
     report = CapacityReport(config=_describe(config, caller.seconds), machine=machine_info())
     engine = "batched" if config.batched else "unbatched"
     print(
-        f"capacity: {config.processes} processes, Silero VAD {engine}, {config.seconds:g} s per step, "
+        f"capacity: {config.processes} processes, Silero VAD {engine}, gc {config.gc_mode.value}, "
+        f"{config.seconds:g} s per step, "
         f"caller loop {caller.seconds:.1f} s"
     )
     print(table_header(), flush=True)
 
     def show(step: StepResult) -> None:
         print(table_row(step), flush=True)
+        for message in step.error_samples:
+            print(f"    error: {message}", flush=True)
 
     run_ramp(config, caller, report, on_step=show)
     best = report.max_sustained
@@ -111,6 +122,7 @@ def _describe(config: RampConfig, loop_seconds: float) -> dict[str, Any]:
         "seconds": config.seconds,
         "processes": config.processes,
         "vad": "silero-batched" if config.batched else "silero-unbatched",
+        "gc": config.gc_mode.value,
         "ramp_seconds": config.ramp_seconds,
         "settle_seconds": config.settle_seconds,
         "lag_limit_ms": config.lag_limit_ms,

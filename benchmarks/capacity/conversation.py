@@ -25,12 +25,12 @@ PAUSE_SECONDS = 3.5  # after each caller line: room for the agent's reply (about
 _SILENCE_LEVEL = 100  # |sample| at or below this counts as silence when trimming synthesized speech
 
 CALLER_LINES = (
-    "Hi, I would like to check the status of my order.",
-    "It is order number four five six seven.",
-    "Great, and when will it arrive?",
-    "Can I change the delivery address?",
-    "Yes please, send it to my office instead.",
-    "Thank you, that is all for today.",
+    "Hi I would like to check the status of my order please.",
+    "The order number is four thousand five hundred and sixty seven.",
+    "Great and when will it arrive?",
+    "Could you send it to my office address instead?",
+    "Yes the one on Main Street.",
+    "Thank you that is all for today.",
 )
 AGENT_REPLY = "Sure, I can help with that. Give me one moment."  # 2 s of simulated speech
 

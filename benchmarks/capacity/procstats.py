@@ -1,7 +1,8 @@
-"""This process's resident memory and CPU time (Linux /proc; no third-party package)."""
+"""This process's resident memory, CPU time and garbage-collector pauses (Linux /proc; no third-party package)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 
@@ -17,3 +18,31 @@ def resident_bytes() -> int:
 def cpu_seconds() -> float:
     """User + system CPU time of the whole process (every thread, e.g. onnxruntime's)."""
     return time.process_time()
+
+
+class GcPauses:
+    """Pauses of the cyclic garbage collector (through ``gc.callbacks``) while installed."""
+
+    def __init__(self) -> None:
+        self.collections = 0
+        self.full_collections = 0  # generation 2
+        self.total_seconds = 0.0
+        self.max_seconds = 0.0
+        self._started = 0.0
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._on_gc)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        pause = time.perf_counter() - self._started
+        self.collections += 1
+        self.full_collections += int(info["generation"] == 2)
+        self.total_seconds += pause
+        self.max_seconds = max(self.max_seconds, pause)

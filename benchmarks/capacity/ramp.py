@@ -12,7 +12,15 @@ from typing import TypeVar
 
 from benchmarks.capacity.conversation import CallerAudio
 from benchmarks.capacity.report import CapacityReport, StepResult
-from benchmarks.capacity.worker import GO, WorkerFailed, WorkerPlan, WorkerReady, WorkerResult, worker_main
+from benchmarks.capacity.worker import (
+    GO,
+    GcMode,
+    WorkerFailed,
+    WorkerPlan,
+    WorkerReady,
+    WorkerResult,
+    worker_main,
+)
 
 READY_TIMEOUT = 120.0  # seconds for a worker to import, load the model and run its warm-up call
 RESULT_GRACE = 60.0  # seconds beyond the step's planned length before a worker is given up on
@@ -29,6 +37,7 @@ class RampConfig:
     seconds: float = 20.0
     processes: int = 2
     batched: bool = True
+    gc_mode: GcMode = GcMode.TUNED
     ramp_seconds: float = 5.0
     settle_seconds: float = 2.0
     lag_limit_ms: float = 50.0
@@ -83,6 +92,7 @@ def run_step(sessions: int, config: RampConfig, caller: CallerAudio) -> StepResu
                 ramp_seconds=config.ramp_seconds,
                 settle_seconds=config.settle_seconds,
                 batched=config.batched,
+                gc_mode=config.gc_mode,
                 seed=config.seed * 1000 + index,
             )
             ours, theirs = context.Pipe()

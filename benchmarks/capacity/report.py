@@ -37,9 +37,12 @@ class StepResult:
     turns: int
     interruptions: int
     errors: int
+    error_samples: list[str]
     vad_mean_batch: float | None  # None: unbatched engine
     vad_max_batch: int | None
     vad_offloaded_batches: int | None
+    gc_full_collections: int
+    gc_max_pause_ms: float
     sustained: bool
     verdict: str
 
@@ -69,12 +72,15 @@ class StepResult:
             frames_dropped=sum(r.frames_dropped for r in results),
             turns=sum(r.turns for r in results),
             interruptions=sum(r.interruptions for r in results),
-            errors=sum(r.errors + r.ended_early for r in results),
+            errors=sum(r.errors for r in results),
+            error_samples=[message for r in results for message in r.error_samples][:5],
             vad_mean_batch=(sum(r.vad_rows for r in results) / batches if batches else 0.0)
             if batched
             else None,
             vad_max_batch=max(r.vad_max_rows for r in results) if batched else None,
             vad_offloaded_batches=sum(r.vad_offloaded_batches for r in results) if batched else None,
+            gc_full_collections=sum(r.gc_full_collections for r in results),
+            gc_max_pause_ms=1000 * max(r.gc_max_pause_seconds for r in results),
             sustained=False,
             verdict="",
         )
@@ -82,29 +88,33 @@ class StepResult:
 
     @classmethod
     def failed(cls, sessions: int, processes: int, reason: str) -> StepResult:
+        """A step whose workers did not report (nothing measured)."""
         nan = math.nan
         return cls(
-            sessions,
-            processes,
-            0.0,
-            nan,
-            nan,
-            nan,
-            nan,
-            nan,
-            nan,
-            nan,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            None,
-            None,
-            None,
-            False,
-            reason,
+            sessions=sessions,
+            processes=processes,
+            seconds=0.0,
+            cpu_percent_per_session=nan,
+            cpu_percent_total=nan,
+            rss_mb_per_session=nan,
+            rss_baseline_mb=nan,
+            lag_p50_ms=nan,
+            lag_p99_ms=nan,
+            lag_max_ms=nan,
+            frames_measured=0,
+            frames_expected=0,
+            frames_dropped=0,
+            turns=0,
+            interruptions=0,
+            errors=0,
+            error_samples=[],
+            vad_mean_batch=None,
+            vad_max_batch=None,
+            vad_offloaded_batches=None,
+            gc_full_collections=0,
+            gc_max_pause_ms=nan,
+            sustained=False,
+            verdict=reason,
         )
 
     def judged(self, lag_limit_ms: float) -> StepResult:
@@ -173,6 +183,7 @@ _COLUMNS = (
     ("dropped", 7, "{:d}"),
     ("turns", 6, "{:d}"),
     ("batch", 6, "{:.1f}"),
+    ("gc ms", 6, "{:.0f}"),
 )
 
 
@@ -192,6 +203,7 @@ def table_row(step: StepResult) -> str:
         step.frames_dropped,
         step.turns,
         step.vad_mean_batch,
+        step.gc_max_pause_ms,
     )
     cells = []
     for (_, width, spec), value in zip(_COLUMNS, values, strict=True):

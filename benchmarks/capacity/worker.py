@@ -15,6 +15,7 @@ import random
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from multiprocessing.connection import Connection
 
 import anyio
@@ -23,12 +24,18 @@ import anyio.to_thread
 from benchmarks.capacity.call import Tally, call_pipeline, run_call
 from benchmarks.capacity.conversation import CallerAudio
 from benchmarks.capacity.lag import LagHistogram, LagProbe
-from benchmarks.capacity.procstats import cpu_seconds, resident_bytes
+from benchmarks.capacity.procstats import GcPauses, cpu_seconds, resident_bytes
 from pipeline.settings import SessionSettings
 from vad import BatchedSileroEngine, BatchStats, Vad, VadConfig, create_vad
 
 WARMUP_CALL_SECONDS = 1.0
 GO = "go"
+TUNED_GC_THRESHOLDS = (10_000, 20, 20)  # Python's defaults: (700, 10, 10)
+
+
+class GcMode(Enum):
+    DEFAULT = "default"
+    TUNED = "tuned"
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class WorkerPlan:
     ramp_seconds: float  # the calls start spread over this
     settle_seconds: float  # after the last call started, before measuring
     batched: bool
+    gc_mode: GcMode
     seed: int
 
 
@@ -65,11 +73,14 @@ class WorkerResult:
     turns: int
     interruptions: int
     errors: int
-    ended_early: int
+    error_samples: list[str]
     vad_batches: int
     vad_rows: int
     vad_max_rows: int
     vad_offloaded_batches: int
+    gc_full_collections: int
+    gc_max_pause_seconds: float
+    gc_total_pause_seconds: float
 
 
 class MeasurementWindow:
@@ -107,10 +118,10 @@ async def _run(plan: WorkerPlan, conn: Connection) -> None:
     if not isinstance(caller, CallerAudio):
         raise TypeError(f"expected CallerAudio first, got {type(caller).__name__}")
     frames = caller.frames()
-    settings = SessionSettings()
+    settings = SessionSettings(drain_timeout=0.0)  # hanging up stops the agent at once
     vad = create_vad(VadConfig(batched=plan.batched))
     await _warm_up(vad, frames, caller.utterances, settings)
-    gc.collect()
+    configure_gc(plan.gc_mode)
     baseline = resident_bytes()
     conn.send(WorkerReady(baseline))
     if await anyio.to_thread.run_sync(conn.recv) != GO:
@@ -119,18 +130,20 @@ async def _run(plan: WorkerPlan, conn: Connection) -> None:
     tally = Tally()
     window = MeasurementWindow()
     rng = random.Random(plan.seed)
+    hang_up = anyio.Event()
     async with anyio.create_task_group() as calls:
         started = anyio.current_time()
         for number in range(plan.sessions):
             probe = LagProbe(histogram, anyio.current_time, window.is_open)
             pipeline = call_pipeline(vad, probe, caller.utterances, settings)
-            calls.start_soon(run_call, pipeline, probe, frames, rng.randrange(len(frames)), tally)
+            calls.start_soon(run_call, pipeline, probe, frames, rng.randrange(len(frames)), tally, hang_up)
             await anyio.sleep_until(started + (number + 1) * plan.ramp_seconds / plan.sessions)
         await anyio.sleep(plan.settle_seconds)
         stats_before, cpu_before, wall_before = _batch_stats(vad), cpu_seconds(), anyio.current_time()
-        window.open()
-        await anyio.sleep(plan.seconds)
-        window.close()
+        with GcPauses() as pauses:
+            window.open()
+            await anyio.sleep(plan.seconds)
+            window.close()
         cpu, wall, stats = cpu_seconds() - cpu_before, anyio.current_time() - wall_before, _batch_stats(vad)
         conn.send(
             WorkerResult(
@@ -145,14 +158,29 @@ async def _run(plan: WorkerPlan, conn: Connection) -> None:
                 turns=tally.turns,
                 interruptions=tally.interruptions,
                 errors=tally.errors,
-                ended_early=tally.ended_early,
+                error_samples=tally.error_samples,
                 vad_batches=stats.batches - stats_before.batches,
                 vad_rows=stats.rows - stats_before.rows,
                 vad_max_rows=stats.max_rows,
                 vad_offloaded_batches=stats.offloaded_batches - stats_before.offloaded_batches,
+                gc_full_collections=pauses.full_collections,
+                gc_max_pause_seconds=pauses.max_seconds,
+                gc_total_pause_seconds=pauses.total_seconds,
             )
         )
-        calls.cancel_scope.cancel()
+        hang_up.set()
+
+
+def configure_gc(mode: GcMode) -> None:
+    """``default``: Python's collector as configured out of the box (after one full collection).
+    ``tuned``: what a long-running real-time server would do: ``gc.freeze()`` the objects that exist after
+    start-up (modules, models, caches: never garbage, no need to scan them again) and collect the young
+    generation less often, so that full collections (a pause of the whole event loop that grows with the
+    number of live objects, ~60 ms at 200 sessions) become rare."""
+    gc.collect()
+    if mode is GcMode.TUNED:
+        gc.freeze()
+        gc.set_threshold(*TUNED_GC_THRESHOLDS)
 
 
 async def _warm_up(
@@ -160,8 +188,12 @@ async def _warm_up(
 ) -> None:
     """One short call, so that lazy imports, model sessions and caches exist before the baseline."""
     probe = LagProbe(LagHistogram(), anyio.current_time, lambda: False)
-    with anyio.move_on_after(WARMUP_CALL_SECONDS):
-        await run_call(call_pipeline(vad, probe, utterances, settings), probe, frames, 0, Tally())
+    hang_up = anyio.Event()
+    async with anyio.create_task_group() as group:
+        pipeline = call_pipeline(vad, probe, utterances, settings)
+        group.start_soon(run_call, pipeline, probe, frames, 0, Tally(), hang_up)
+        await anyio.sleep(WARMUP_CALL_SECONDS)
+        hang_up.set()
 
 
 def _batch_stats(vad: Vad) -> BatchStats:

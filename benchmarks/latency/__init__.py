@@ -1,1 +1,2 @@
-"""Latency per turn: a scenario's caller played in real time through full sessions (``python -m pipeline bench``)."""
+"""Latency per turn: a scenario's caller played in real time through full sessions (``python -m pipeline
+bench``)."""

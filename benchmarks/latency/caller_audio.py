@@ -1,5 +1,5 @@
-"""The caller's audio for each turn: espeak-ng speech (or a WAV file) at the pipeline rate, trimmed to the speech
-so the benchmark knows exactly when the caller starts and stops talking."""
+"""The caller's audio for each turn: espeak-ng speech (or a WAV file) at the pipeline rate, trimmed to the
+speech so the benchmark knows exactly when the caller starts and stops talking."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ def trim_to_speech(samples: np.ndarray, level: int = SPEECH_LEVEL) -> np.ndarray
     return samples[loud[0] : loud[-1] + 1]
 
 
+class CallerAudioError(ValueError):
+    """A caller turn whose audio cannot be made (an unknown voice, a bad WAV file, silence)."""
+
+
 class CallerVoice:
     """Synthesizes (once per distinct text) and loads the caller's utterances."""
 
@@ -35,7 +39,11 @@ class CallerVoice:
         wav = scenario.wav_path(turn)
         key = (turn.caller, wav)
         if key not in self._cache:
-            self._cache[key] = self._load(wav) if wav is not None else self._speak(turn.caller)
+            try:
+                self._cache[key] = self._load(wav) if wav is not None else self._speak(turn.caller)
+            except (ValueError, RuntimeError) as exc:
+                source = str(wav) if wav is not None else f"espeak-ng voice {self.voice!r}"
+                raise CallerAudioError(f"caller turn {turn.caller!r} ({source}): {exc}") from None
         return self._cache[key]
 
     def _speak(self, text: str) -> np.ndarray:

@@ -2,9 +2,8 @@
 utterance being spoken — pushed into the session the way a telephony transport would deliver it.
 
 A frame pushed at time t carries the audio of [t - frame, t] (a transport delivers a frame once it has been
-captured), so an utterance starts one frame before its first frame arrives and ends at the last frame's arrival
-minus the padding after the speech: the times are those of the caller's first and last samples.
-"""
+captured), so an utterance starts one frame before its first frame arrives and ends at the last frame's
+arrival minus the padding after the speech: the times are those of the caller's first and last samples."""
 
 from __future__ import annotations
 

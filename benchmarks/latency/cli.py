@@ -16,8 +16,8 @@ import argparse
 import datetime
 from pathlib import Path
 
-# Only light imports here: every ``python -m pipeline`` command declares these options. The runner (SDKs, fakes,
-# matplotlib) is imported when the benchmark runs.
+# Only light imports here: every ``python -m pipeline`` command declares these options. The runner (SDKs,
+# fakes, matplotlib) is imported when the benchmark runs.
 from benchmarks.latency.profiles import CALLER_VOICE, PROFILES, TurnTaking
 from benchmarks.latency.scenario import ScenarioError, available_scenarios, load_scenario
 
@@ -37,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scenario",
         default=DEFAULT_SCENARIO,
-        help=f"a shipped scenario ({', '.join(available_scenarios())}) or a YAML file (default: {DEFAULT_SCENARIO})",
+        help=f"a shipped scenario ({', '.join(available_scenarios())}) or a YAML file "
+        f"(default: {DEFAULT_SCENARIO})",
     )
     parser.add_argument("--turns", type=_positive, help="turns per session: the scenario repeated or cut")
     parser.add_argument("--concurrency", type=_positive, default=1, help="sessions at once (default 1)")
@@ -45,8 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pause-on-onset",
         action="store_true",
-        help="pause the agent at the caller's speech onset (false-interruption handling) instead of "
-        "talking on until the interruption decision",
+        help="simulated profiles: pause the agent at the caller's speech onset (false-interruption "
+        "handling) instead of talking on until the interruption decision",
     )
     parser.add_argument(
         "--caller-voice", default=CALLER_VOICE, help=f"espeak-ng voice (default {CALLER_VOICE})"
@@ -58,6 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from benchmarks.latency.caller_audio import CallerAudioError
     from benchmarks.latency.report import print_report, write_outputs
     from benchmarks.latency.results import checks
     from benchmarks.latency.runner import BenchmarkPlan, run_benchmark
@@ -88,7 +90,10 @@ def run(args: argparse.Namespace) -> int:
         else Path("bench") / datetime.datetime.now().strftime("latency-%Y%m%d-%H%M%S")
     )
     out.mkdir(parents=True, exist_ok=True)
-    result = run_benchmark(plan)
+    try:
+        result = run_benchmark(plan)
+    except CallerAudioError as exc:
+        raise CliError(str(exc)) from None
     write_outputs(out, result)
     print_report(result, out)
     return 0 if checks(result.records)["turns_with_metrics"] > 0 else 1

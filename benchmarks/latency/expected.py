@@ -1,6 +1,7 @@
 """What voice-to-voice should be under a simulated profile if the pipeline cost nothing: the configured
-endpointing delay plus each fake's configured latency along the turn's critical path, including the LLM's token
-pacing up to the first complete sentence (and, for a turn that calls tools, the tool-call step and the tools)."""
+endpointing delay plus each fake's configured latency along the turn's critical path, including the LLM's
+token pacing up to the first complete sentence (and, for a turn that calls tools, the tool-call step and the
+tools)."""
 
 from __future__ import annotations
 
@@ -24,13 +25,15 @@ class ExpectedTurn:
     tts_ttfb: float
 
     @property
-    def providers(self) -> float:
-        """The fakes' configured latencies after the end of turn (STT final, LLM, tools, TTS)."""
-        return self.stt_final + self.tool_step + self.llm_ttft + self.llm_first_sentence + self.tts_ttfb
-
-    @property
     def voice_to_voice(self) -> float:
-        return self.endpointing + self.providers
+        return (
+            self.endpointing
+            + self.stt_final
+            + self.tool_step
+            + self.llm_ttft
+            + self.llm_first_sentence
+            + self.tts_ttfb
+        )
 
 
 def words_to_first_sentence(text: str) -> int:

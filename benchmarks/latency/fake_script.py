@@ -34,10 +34,8 @@ class TurnReplies:
 
     def __init__(self) -> None:
         self.current: TurnSpec | None = None
-        self.requests = 0
 
     def next(self, request: Mapping[str, Any]) -> ChatReply:
-        self.requests += 1
         turn = self.current
         if turn is None:
             return ChatReply.of(UNSCRIPTED_REPLY)
@@ -47,9 +45,6 @@ class TurnReplies:
         if calls is not None and last_role != "tool":
             return calls
         return text_reply(turn)
-
-    def __len__(self) -> int:
-        return 0
 
 
 class FakeScript:

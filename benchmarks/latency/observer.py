@@ -1,5 +1,5 @@
-"""Watches one session: keeps every event and the departure time of every agent audio frame, and lets the caller
-wait for an event (the agent started or stopped speaking, the turn was decided, ...)."""
+"""Watches one session: keeps every event and the departure time of every agent audio frame, and lets the
+caller wait for an event (the agent started or stopped speaking, the turn was decided, ...)."""
 
 from __future__ import annotations
 

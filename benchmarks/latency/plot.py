@@ -1,5 +1,5 @@
-"""The PNG: a per-turn waterfall (the critical-path parts laid end to end, one row per turn) and the distribution
-of voice-to-voice latency."""
+"""The PNG: a per-turn waterfall (the critical-path parts laid end to end, one row per turn) and the
+distribution of voice-to-voice latency."""
 
 from __future__ import annotations
 

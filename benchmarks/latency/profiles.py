@@ -1,12 +1,12 @@
-"""Simulated provider profiles: fixed latencies for the loopback fake servers, and the deterministic turn-taking
-settings every benchmark session uses.
+"""Simulated provider profiles: fixed latencies for the loopback fake servers, and the deterministic
+turn-taking settings every benchmark session uses.
 
 Turn detection is the silence detector with ``endpointing_delay`` equal to the VAD's ``min_silence_duration``:
 the turn is decided the moment Silero reports the end of speech, which is also when the pipeline sends
-``Finalize`` to the speech-to-text, so the parts of voice-to-voice follow one another (endpointing, then the STT
-final, then the LLM, then TTS) and the configured latencies add up. The delay is 256 ms, eight Silero windows of
-32 ms: a value the VAD can realize exactly (it counts silence in whole windows). What remains is frame timing:
-the VAD can only see a window's end once the 20 ms frame holding it has arrived (0-16 ms later).
+``Finalize`` to the speech-to-text, so the parts of voice-to-voice follow one another (endpointing, then the
+STT final, then the LLM, then TTS) and the configured latencies add up. The delay is 256 ms, eight Silero
+windows of 32 ms: a value the VAD can realize exactly (it counts silence in whole windows). What remains is
+frame timing: the VAD can only see a window's end once the 20 ms frame holding it has arrived (0-16 ms later).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class TurnTaking:
         return VadConfig(batched=True, params=VadParams(min_silence_duration=self.vad_min_silence))
 
     def session_settings(self, instructions: str) -> SessionSettings:
-        """Settings for a simulated run: no idle reminders and no built-in tools (nothing but the scenario)."""
+        """Settings for a simulated run: no idle reminders, no built-in tools (only the scenario's)."""
         return SessionSettings(
             agent=AgentSettings(instructions=instructions, builtin_tools=[]),
             turn=self.turn_settings(),

@@ -1,14 +1,14 @@
 """One row per caller turn, read from a session's events after the run (all durations in milliseconds).
 
 The critical-path parts come from the pipeline's ``TurnMetrics`` and add up to voice-to-voice exactly:
-``endpointing + stt_wait + llm_ttft + tool_time + llm_first_sentence + tts_ttfb + overhead``. ``turn_decision`` is
-end of speech -> turn decided (endpointing + stt_wait); ``stt_final_delay`` (Finalize -> final transcript) is
-reported beside them: it overlaps the endpointing wait, so it is not one of the parts.
+``endpointing + stt_wait + llm_ttft + tool_time + llm_first_sentence + tts_ttfb + overhead``.
+``turn_decision`` is end of speech -> turn decided (endpointing + stt_wait); ``stt_final_delay`` (Finalize ->
+final transcript) is reported beside them: it overlaps the endpointing wait, so it is not one of the parts.
 
-Barge-in (turns that interrupt the agent): from the start of the caller's interrupting speech (the first sample
-of its first frame) to the end of the last agent frame that left the pipeline, split at the ``Interruption``
-event into the decision (which includes the configured minimum interruption duration) and the stop after it.
-"""
+Barge-in (turns that interrupt the agent): from the start of the caller's interrupting speech (the first
+sample of its first frame) to the end of the last agent frame that left the pipeline, split at the
+``Interruption`` event into the decision (which includes the configured minimum interruption duration) and the
+stop after it."""
 
 from __future__ import annotations
 
@@ -67,8 +67,12 @@ class TurnRecord:
     overhead_ms: float | None = None
     observed_v2v_ms: float | None = None  # caller's last speech sample -> first agent frame out
     expected_v2v_ms: float | None = None  # simulated profiles: configured latencies on the critical path
-    endpointing_excess_ms: float | None = None  # endpointing - configured delay (VAD frame timing)
-    provider_excess_ms: float | None = None  # STT..TTS parts - the fakes' latencies (adapters, SDKs, sockets)
+    # Simulated profiles: measured - configured, per stage (v2v - expected = their sum + overhead).
+    endpointing_excess_ms: float | None = None  # VAD windows and frame timing
+    stt_excess_ms: float | None = None  # stt_wait - the fake's final delay (adapter, SDK, socket)
+    llm_excess_ms: float | None = None  # LLM parts and tools - the fake's pacing (adapter, SDK, HTTP)
+    tts_excess_ms: float | None = None  # tts_ttfb - the fake's first-byte delay (adapter, websocket)
+    early_decision: bool = False  # the turn was decided before the caller's last sample (a false endpoint)
     tools_expected: str = ""
     tools_called: str = ""
     tools_ok: bool = True
@@ -122,9 +126,9 @@ def _record(
     for part in PARTS:
         setattr(record, f"{part}_ms", _ms(getattr(metrics, part)))
     if target is not None:
-        record.endpointing_excess_ms = _ms(metrics.endpointing - target.endpointing)
-        providers = metrics.voice_to_voice - metrics.endpointing - metrics.overhead
-        record.provider_excess_ms = _ms(providers - target.providers)
+        _excess(record, metrics, target)
+    if trace.utterance is not None:
+        record.early_decision = decision.timestamp < trace.utterance.end
     stt = observer.all(SttMetrics, lambda event: event.turn_id == turn_id)
     before = [event for event in stt if event.timestamp <= decision.timestamp]
     if before:
@@ -137,6 +141,14 @@ def _record(
     if started is not None and trace.utterance is not None:
         record.observed_v2v_ms = _ms(started.timestamp - trace.utterance.end)
     return record
+
+
+def _excess(record: TurnRecord, metrics: TurnMetrics, target: ExpectedTurn) -> None:
+    llm = metrics.llm_ttft + metrics.tool_time + metrics.llm_first_sentence
+    record.endpointing_excess_ms = _ms(metrics.endpointing - target.endpointing)
+    record.stt_excess_ms = _ms(metrics.stt_wait - target.stt_final)
+    record.llm_excess_ms = _ms(llm - (target.tool_step + target.llm_ttft + target.llm_first_sentence))
+    record.tts_excess_ms = _ms(metrics.tts_ttfb - target.tts_ttfb)
 
 
 def _tools(record: TurnRecord, observer: SessionObserver, decision: EndOfUserTurn) -> None:

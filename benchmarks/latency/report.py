@@ -26,7 +26,8 @@ def write_outputs(out: Path, result: BenchmarkResult) -> None:
         lines = "".join(event.model_dump_json() + "\n" for event in session_events)
         (events / f"session-{session}.jsonl").write_text(lines, encoding="utf-8")
     label = result.run["providers"].get("profile") or result.run["providers"].get("config")
-    title = f"{result.run['scenario']} — {label} — {len(result.records)} turns, concurrency {result.run['concurrency']}"
+    run = result.run
+    title = f"{run['scenario']} — {label} — {len(result.records)} turns, concurrency {run['concurrency']}"
     plot_results(out / "latency.png", result.records, title)
 
 
@@ -44,7 +45,8 @@ def print_report(result: BenchmarkResult, out: Path) -> None:
         )
     else:
         print(
-            f"turn detection (from the config): {taking['detector']} detector, eagerness {taking['eagerness']}"
+            f"turn detection (from the config): {taking['detector']} detector, "
+            f"eagerness {taking['eagerness']}"
         )
     print()
     print(format_table("latency per turn", summarize(result.records), TURN_METRICS))
@@ -53,6 +55,12 @@ def print_report(result: BenchmarkResult, out: Path) -> None:
         print()
         print(format_table("barge-in", barge_in, BARGE_IN_METRICS))
     found = checks(result.records)
+    early = found["turns_decided_before_the_caller_finished"]
+    if early:
+        print(
+            f"\nwarning: {early} turn(s) decided before the caller finished (the VAD heard a pause inside "
+            "the utterance): see early_decision in turns.csv"
+        )
     print(
         f"\n{found['turns_with_metrics']}/{found['turns']} turns measured; tool calls as expected in "
         f"{found['tool_calls_as_expected']}/{found['turns']}; barge-ins interrupted the agent in "

@@ -29,8 +29,10 @@ TURN_METRICS: tuple[tuple[str, str], ...] = (
     ("voice_to_voice_ms", "voice-to-voice"),
     ("observed_v2v_ms", "caller's last sample -> first agent frame"),
     ("v2v_minus_expected_ms", "voice-to-voice - configured latencies"),
-    ("endpointing_excess_ms", "  endpointing - configured delay"),
-    ("provider_excess_ms", "  STT..TTS parts - fake latencies"),
+    ("endpointing_excess_ms", "  endpointing (VAD windows, frames)"),
+    ("stt_excess_ms", "  STT (adapter, SDK, socket)"),
+    ("llm_excess_ms", "  LLM (adapter, SDK, HTTP)"),
+    ("tts_excess_ms", "  TTS (adapter, websocket)"),
 )
 BARGE_IN_METRICS: tuple[tuple[str, str], ...] = (
     ("barge_in_stop_ms", "barge-in: caller onset -> agent audio stopped"),
@@ -95,6 +97,7 @@ def checks(records: Sequence[TurnRecord]) -> dict[str, int]:
         "turns_with_metrics": sum(record.status is TurnStatus.OK for record in records),
         "turns_without_decision": sum(record.status is TurnStatus.NO_TURN for record in records),
         "turns_without_reply": sum(record.status is TurnStatus.NO_REPLY for record in records),
+        "turns_decided_before_the_caller_finished": sum(record.early_decision for record in records),
         "tool_calls_as_expected": sum(record.tools_ok for record in records),
         "barge_ins": len(barge_ins),
         "barge_ins_interrupted": sum(bool(record.interrupted) for record in barge_ins),
@@ -127,7 +130,7 @@ def write_csv(path: Path, records: Sequence[TurnRecord]) -> None:
 
 
 def write_json(path: Path, run: dict[str, Any], records: Sequence[TurnRecord]) -> dict[str, Any]:
-    """The whole result: how it was run, the summaries, the checks and every turn. Returns what was written."""
+    """The whole result: how it was run, the summaries, the checks and every turn; returns what it wrote."""
     report = {
         "run": run,
         "summary_ms": {name: asdict(found) for name, found in summarize(records).items()},

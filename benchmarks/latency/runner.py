@@ -72,11 +72,15 @@ class BenchmarkResult:
 
 
 def run_benchmark(plan: BenchmarkPlan) -> BenchmarkResult:
-    """Blocking: runs the sessions on an asyncio event loop (the fakes and the ElevenLabs adapter need it)."""
-    return anyio.run(_run, plan, backend="asyncio")
+    """Blocking: runs the sessions on an asyncio event loop (the fakes and the ElevenLabs adapter need it).
+    Raises CallerAudioError before anything starts when a caller turn cannot be synthesized or read."""
+    voice = CallerVoice(CALLER_RATE, plan.caller_voice)
+    for spec in [*plan.scenario.turns, WARMUP_TURN]:
+        voice.utterance(plan.scenario, spec)  # synthesize up front, outside the timed sessions
+    return anyio.run(_run, plan, voice, backend="asyncio")
 
 
-async def _run(plan: BenchmarkPlan) -> BenchmarkResult:
+async def _run(plan: BenchmarkPlan, voice: CallerVoice) -> BenchmarkResult:
     scenario = plan.scenario
     expanded = scenario.expanded(plan.turns)
     started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
@@ -86,9 +90,6 @@ async def _run(plan: BenchmarkPlan) -> BenchmarkResult:
     expected = _expectations(plan)
     async with _stacks(plan) as stacks:
         turn_taking = stacks.turn_taking
-        voice = CallerVoice(CALLER_RATE, plan.caller_voice)
-        for spec in [*scenario.turns, WARMUP_TURN]:
-            voice.utterance(scenario, spec)  # synthesize up front, outside the timed sessions
         if plan.warmup:
             async with stacks.open() as stack:
                 await SessionDriver(stack, scenario, [(0, WARMUP_TURN)], voice, session_index=-1).run()

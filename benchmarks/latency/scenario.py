@@ -19,10 +19,9 @@
       - caller: Sorry but that is not what I asked.
         barge_in_after: 1.2                                      # speak 1.2 s after the agent started
 
-Each caller turn should be one sentence: a sentence pause is long enough for the voice activity detector to end
-the turn. ``agent`` and ``tool_calls`` script the simulated LLM; with real providers (``--config``) the expected
-tool calls are only checked.
-"""
+Each caller turn should be one sentence: a sentence pause is long enough for the voice activity detector to
+end the turn. ``agent`` and ``tool_calls`` script the simulated LLM; with real providers (``--config``) the
+expected tool calls are only checked."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Where a benchmark session's providers come from.
 
-* Simulated (``--profile``): each session starts its own loopback fakes (Deepgram, OpenAI, ElevenLabs) with the
-  profile's latencies and points the real adapters at them, so the adapters, SDKs and sockets are all exercised.
+* Simulated (``--profile``): each session starts its own loopback fakes (Deepgram, OpenAI, ElevenLabs) with
+  the profile's latencies and points the real adapters at them, so the adapters, SDKs and sockets all run.
 * Configured (``--config``): the providers of a Parley config (real services when their keys are set), shared
   by all sessions like in production.
 """
