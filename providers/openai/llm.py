@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
-from openai import AsyncStream
-from openai.types.chat import ChatCompletionChunk
+from openai import AsyncOpenAI, AsyncStream
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import Field
 
 from providers.llm import LlmChunk, LlmRequest
@@ -81,12 +81,26 @@ class OpenAILlm:
                 params["parallel_tool_calls"] = options.parallel_tool_calls
         return params
 
+    @staticmethod
+    async def _post(client: AsyncOpenAI, params: dict[str, Any]) -> AsyncStream[ChatCompletionChunk]:
+        """``chat.completions.create(**params)`` without the SDK re-validating the body on the event loop: it
+        costs ~0.1 ms per history message (9 ms at 80 messages) before every reply, and our body is already plain
+        JSON. Same request, headers, retries and stream handling (the SDK's public ``post``)."""
+        return await client.post(
+            "/chat/completions",
+            body=params,
+            cast_to=ChatCompletion,
+            stream=True,
+            stream_cls=AsyncStream[ChatCompletionChunk],
+            options={"security": {"bearer_auth": True}},
+        )
+
     async def stream(self, request: LlmRequest) -> AsyncIterator[LlmChunk]:
         client = self._client.get()
         params = self.request_params(request)
         deadline = FirstItemDeadline(self.options.first_token_timeout, "first token")
         completion: AsyncStream[ChatCompletionChunk] = await sdk_step(
-            lambda: client.chat.completions.create(**params), deadline, self._errors, mid_stream=False
+            lambda: self._post(client, params), deadline, self._errors, mid_stream=False
         )
         reader = CompletionReader()
         try:
