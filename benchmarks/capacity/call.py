@@ -103,23 +103,30 @@ async def run_call(
     offset: int,
     tally: Tally,
     hang_up: anyio.Event,
+    phase: float = 0.0,
 ) -> None:
-    """Run one call until ``hang_up`` is set: caller audio from ``frames[offset]`` on, looped, in real time;
-    then end the session (ending rather than cancelling it: a clean shutdown, like a caller hanging up)."""
+    """Run one call until ``hang_up`` is set: caller audio from ``frames[offset]`` on, looped, in real time,
+    the first frame arriving ``phase`` + 20 ms from now (calls are not aligned on a common 20 ms clock); then
+    end the session (ending rather than cancelling it: a clean shutdown, like a caller hanging up)."""
     session = pipeline.session()
     events = session.events(FramesDropped, TurnMetrics, Interruption, ErrorEvent, SessionEnded)
     async with session, anyio.create_task_group() as group:
         group.start_soon(_drain, session)
         group.start_soon(_watch, events, tally)
-        await _feed(session, probe, frames, offset, hang_up)
+        await _feed(session, probe, frames, offset, hang_up, phase)
         await session.end(HUNG_UP)
 
 
 async def _feed(
-    session: Session, probe: LagProbe, frames: Sequence[bytes], offset: int, hang_up: anyio.Event
+    session: Session,
+    probe: LagProbe,
+    frames: Sequence[bytes],
+    offset: int,
+    hang_up: anyio.Event,
+    phase: float,
 ) -> None:
     """Push frame ``k`` when its last sample exists in real time: at ``origin + (k + 1) * 20 ms``."""
-    origin = anyio.current_time()
+    origin = anyio.current_time() + phase
     probe.start(origin)
     count = len(frames)
     for k in itertools.count():

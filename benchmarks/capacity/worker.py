@@ -22,7 +22,7 @@ import anyio
 import anyio.to_thread
 
 from benchmarks.capacity.call import Tally, call_pipeline, run_call
-from benchmarks.capacity.conversation import CallerAudio
+from benchmarks.capacity.conversation import FRAME_SECONDS, CallerAudio
 from benchmarks.capacity.lag import LagHistogram, LagProbe
 from benchmarks.capacity.procstats import GcPauses, cpu_seconds, resident_bytes
 from pipeline.settings import SessionSettings
@@ -136,7 +136,8 @@ async def _run(plan: WorkerPlan, conn: Connection) -> None:
         for number in range(plan.sessions):
             probe = LagProbe(histogram, anyio.current_time, window.is_open)
             pipeline = call_pipeline(vad, probe, caller.utterances, settings)
-            calls.start_soon(run_call, pipeline, probe, frames, rng.randrange(len(frames)), tally, hang_up)
+            offset, phase = rng.randrange(len(frames)), rng.random() * FRAME_SECONDS
+            calls.start_soon(run_call, pipeline, probe, frames, offset, tally, hang_up, phase)
             await anyio.sleep_until(started + (number + 1) * plan.ramp_seconds / plan.sessions)
         await anyio.sleep(plan.settle_seconds)
         stats_before, cpu_before, wall_before = _batch_stats(vad), cpu_seconds(), anyio.current_time()
