@@ -133,7 +133,7 @@ class ReplyEngine:
     async def play(self, speech: Speech, audio: AudioFrame, text: str = "") -> None:
         """Prerecorded audio (``play``), already at the pipeline rate."""
         for frame in split_frames(audio, self.settings.frame_ms):
-            await speech.audio.send(frame)
+            await speech.queue_audio(frame)
         speech.tracker.add_audio(audio.duration)
         speech.tracker.end_segment(text)
         speech.audio.close()
@@ -264,7 +264,7 @@ class ReplyEngine:
                     idle = 0.0
         tail = resampler.flush()
         for frame in [*chunker.push(tail.pcm), *chunker.flush()]:
-            await speech.audio.send(frame)
+            await speech.queue_audio(frame)
         speech.audio.close()
         self._report_tts(speech, meter)
 
@@ -287,5 +287,5 @@ class ReplyEngine:
 async def _timed_send(speech: Speech, frame: AudioFrame) -> float:
     """Queue a frame; returns how long we waited for room (not synthesis time)."""
     started = anyio.current_time()
-    await speech.audio.send(frame)
+    await speech.queue_audio(frame)
     return anyio.current_time() - started

@@ -11,9 +11,10 @@ from enum import Enum
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from pipeline.audio import AudioFrame
-from pipeline.channel import Channel
+from pipeline.channel import Channel, ChannelClosed
 from pipeline.events import SpeechSource
 from pipeline.heard_text import HeardTextTracker
 from pipeline.tools import ToolResult
@@ -112,6 +113,18 @@ class Speech:
         self.audio.clear()
         self.audio.close()
         return True
+
+    async def queue_audio(self, frame: AudioFrame) -> None:
+        """Queue a frame for the output buffer (waits while it is full). Once the speech has been stopped this is
+        where its work ends: ``stop`` closes the audio and cancels the work's scope, and a producer that was
+        already runnable reaches this before the cancellation has reached it."""
+        try:
+            await self.audio.send(frame)
+        except ChannelClosed:
+            if not self.state.is_final:
+                raise
+            await anyio.lowlevel.checkpoint()  # inside the cancelled scope: raises the cancellation
+            raise
 
     def release(self) -> None:
         self._released.set()

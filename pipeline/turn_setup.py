@@ -48,7 +48,9 @@ class RecentAudio:
     """The caller's last few seconds at the pipeline rate, in a ring buffer (kept only when an audio end-of-turn
     model needs them; then each frame costs one small copy)."""
 
-    def __init__(self, sample_rate: int, seconds: float = RECENT_AUDIO_SECONDS, *, enabled: bool = True) -> None:
+    def __init__(
+        self, sample_rate: int, seconds: float = RECENT_AUDIO_SECONDS, *, enabled: bool = True
+    ) -> None:
         self.enabled = enabled
         self._ring = np.zeros(int(sample_rate * seconds) if enabled else 0, dtype=np.int16)
         self._write = 0  # next index to write

@@ -59,6 +59,9 @@ class SimulatedStt:
             group.cancel_scope.cancel()
 
 
+_LOUD_MEAN_SQUARE = 300.0**2  # RMS above 300 (of 32767) counts as speech
+
+
 class SimulatedSttStream:
     def __init__(self, script: SimulatedStt) -> None:
         self.script = script
@@ -72,8 +75,8 @@ class SimulatedSttStream:
         return self.script.utterances[self._next] if self._next < len(self.script.utterances) else ""
 
     async def push_audio(self, frame: AudioFrame) -> None:
-        samples = frame.to_int16().astype(np.float64)
-        if samples.size and np.sqrt(np.mean(samples**2)) > 300:
+        samples = frame.to_int16().astype(np.float32)
+        if samples.size and float(np.dot(samples, samples)) > _LOUD_MEAN_SQUARE * samples.size:
             self._loud_seconds += frame.duration
             words = self._current().split()
             count = min(len(words), int(self._loud_seconds * self.script.words_per_second))

@@ -1,13 +1,33 @@
 """Tests run on anyio; by default on trio with a virtual clock (time moves only when every task waits), so whole
-conversations run instantly and their timings are exact. Tests that drive real vendor SDKs (asyncio-only) define
-their own ``anyio_backend`` fixture returning "asyncio"."""
+conversations run instantly and their timings are exact. Tests marked ``vendor_sdk`` drive real vendor SDKs
+(asyncio-only) against loopback fakes: they run on asyncio, with no vendor key or URL from the developer's shell."""
 
 from __future__ import annotations
 
 import pytest
 from trio.testing import MockClock
 
+VENDOR_ENVIRONMENT = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "DEEPGRAM_API_KEY",
+    "ELEVENLABS_API_KEY",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "vendor_sdk: a real vendor SDK against a loopback fake (asyncio)")
+
 
 @pytest.fixture
-def anyio_backend() -> tuple[str, dict[str, object]]:
+def anyio_backend(request: pytest.FixtureRequest) -> str | tuple[str, dict[str, object]]:
+    if request.node.get_closest_marker("vendor_sdk"):
+        return "asyncio"
     return ("trio", {"clock": MockClock(autojump_threshold=0)})
+
+
+@pytest.fixture(autouse=True)
+def no_vendor_environment(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("vendor_sdk"):
+        for name in VENDOR_ENVIRONMENT:
+            monkeypatch.delenv(name, raising=False)

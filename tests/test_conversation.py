@@ -4,6 +4,9 @@ remembers."""
 from __future__ import annotations
 
 import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import pytest
@@ -24,6 +27,7 @@ from pipeline.events import (
 )
 from pipeline.tools import tool
 from providers.llm import Role
+from providers.tts import TtsAudio
 from tests.conversation import Call, converse, expected_heard, lifecycle, make_pipeline, of_type
 from tests.doubles import FakeTts, ScriptedLlm, ScriptedStt, call
 
@@ -337,3 +341,58 @@ async def test_stt_drop_is_retried_then_reported() -> None:
     assert stt.attempts == 4  # the first try and three reopenings with backoff
     assert [e.recoverable for e in errors] == [True, True, True, False]
     assert of_type(done.events, SessionEnded)[0].reason == "error"
+
+
+class InterruptedBetweenChunks:
+    """A TTS whose stream has the agent interrupted right before it hands over its ``after``-th audio chunk, as
+    another task (the caller's barge-in) can do while the reply's producer is runnable but not yet running: the
+    producer then goes on to queue that chunk into the audio that the interruption has just closed."""
+
+    def __init__(self, inner: FakeTts, after: int) -> None:
+        self.inner = inner
+        self.after = after
+        self.sample_rate, self.provider, self.model = inner.sample_rate, inner.provider, inner.model
+        self.session: Any = None
+
+    @asynccontextmanager
+    async def stream(self) -> AsyncIterator[Any]:
+        async with self.inner.stream() as stream:
+            yield _InterruptingStream(stream, self)
+
+
+class _InterruptingStream:
+    def __init__(self, stream: Any, tts: InterruptedBetweenChunks) -> None:
+        self._stream = stream
+        self._tts = tts
+        self.push_text, self.end_input = stream.push_text, stream.end_input
+
+    async def outputs(self) -> AsyncIterator[Any]:
+        chunks = 0
+        async for output in self._stream.outputs():
+            if isinstance(output, TtsAudio):
+                chunks += 1
+                if chunks == self._tts.after:
+                    self._tts.session.interrupt()  # no checkpoint between this and the producer's send
+            yield output
+
+
+async def test_an_interruption_landing_between_two_audio_chunks_is_not_an_error() -> None:
+    tts = InterruptedBetweenChunks(FakeTts(seconds_per_char=0.05), after=13)  # in the second sentence
+    pipeline = make_pipeline(
+        ScriptedStt(["tell me a story", "thanks"]), ScriptedLlm([LONG_REPLY, "Sure."]), tts
+    )
+
+    async def script(call_: Call) -> None:
+        tts.session = call_.session
+        await call_.caller.pause(0.3)
+        await call_.caller.speak(1.0)
+        await call_.caller.pause_until(lambda: len(of_type(call_.events, AgentStoppedSpeaking)) >= 1)
+        tts.after = 0  # the second reply plays out
+        await call_.caller.speak(1.0)
+        await call_.caller.pause_until(lambda: len(of_type(call_.events, AgentStoppedSpeaking)) >= 2)
+
+    done = await converse(pipeline, script)
+    assert of_type(done.events, ErrorEvent) == []
+    first, second = of_type(done.events, AgentStoppedSpeaking)
+    assert first.interrupted and LONG_REPLY.startswith(first.heard_text)
+    assert not second.interrupted and second.heard_text == "Sure."

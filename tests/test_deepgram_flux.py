@@ -19,6 +19,7 @@ from tests.fakes.faults import DropAfter
 
 pytestmark = [
     pytest.mark.anyio,
+    pytest.mark.vendor_sdk,
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # the SDK imports websockets.legacy
     pytest.mark.filterwarnings("error::ResourceWarning"),
     pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning"),
@@ -27,11 +28,6 @@ pytestmark = [
 KEY = "dg-flux-secret-77e0"
 RATE = 16000
 SENTENCE = "Book a table for two"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def flux_for(fake: FakeDeepgram, **options: Any) -> DeepgramFlux:

@@ -30,17 +30,13 @@ from vad import EnergyVad
 
 pytestmark = [
     pytest.mark.anyio,
+    pytest.mark.vendor_sdk,
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # the SDK imports websockets.legacy
     pytest.mark.filterwarnings("error::ResourceWarning"),
 ]
 
 KEY = "dg-session-secret-5b21"
 SENTENCE = "Book a table for two."
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def pipeline_with(stt: SpeechToText, endpointing_delay: float = 0.3) -> Pipeline:

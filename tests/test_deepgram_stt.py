@@ -20,6 +20,7 @@ from tests.fakes.faults import DropAfter, ErrorFrame, Malformed, MalformedKind, 
 
 pytestmark = [
     pytest.mark.anyio,
+    pytest.mark.vendor_sdk,
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # the SDK imports websockets.legacy
     pytest.mark.filterwarnings("error::ResourceWarning"),
     pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning"),
@@ -29,11 +30,6 @@ KEY = "dg-secret-key-4f9a1c"
 RATE = 16000
 FRAME = 0.02
 SENTENCE = "Hello there, friend."
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def stt_for(fake: FakeDeepgram, **options: Any) -> DeepgramStt:

@@ -21,15 +21,10 @@ from tests.fakes.audio import synthesize
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.faults import DropAfter, Malformed, MalformedKind, Reject, SlowFirstByte
 
-pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("error::ResourceWarning")]
+pytestmark = [pytest.mark.anyio, pytest.mark.vendor_sdk, pytest.mark.filterwarnings("error::ResourceWarning")]
 
 KEY = "xi-http-test-key-0123456789"
 VOICE = "voice123"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @asynccontextmanager

@@ -23,16 +23,11 @@ from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.faults import DropAfter
 from vad import EnergyVad
 
-pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("error::ResourceWarning")]
+pytestmark = [pytest.mark.anyio, pytest.mark.vendor_sdk, pytest.mark.filterwarnings("error::ResourceWarning")]
 
 KEY = "xi-session-test-key-0123456789"
 MS_PER_CHAR = 30
 LONG_REPLY = "This is a long answer. It goes on for quite a while. Nobody wants to hear all of it."
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @asynccontextmanager

@@ -1,8 +1,8 @@
-"""The shipped text end-of-turn model: accuracy, behaviours a caller notices, speed, reproducible training."""
+"""The shipped text end-of-turn model: accuracy, behaviours a caller notices, reproducible training.
+(Its speed is measured, not asserted: ``uv run python -m turn.eot.train`` prints it.)"""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -191,16 +191,6 @@ def test_empty_transcript_is_neutral(model: TextTurnModel) -> None:
 def test_probabilities_are_in_range(model: TextTurnModel) -> None:
     for text in ("yes", "and", "555", "!!!", "a" * 500, "okay " * 200):
         assert 0.0 <= model.predict(text, YES_NO_Q) <= 1.0
-
-
-def test_prediction_is_fast(model: TextTurnModel) -> None:
-    cases = [("my number is five five five", PHONE_Q), ("I want to go to the", None), ("yes", YES_NO_Q)]
-    calls = 3000
-    start = time.perf_counter()
-    for i in range(calls):
-        model.predict(*cases[i % len(cases)])
-    per_call_ms = (time.perf_counter() - start) * 1e3 / calls
-    assert per_call_ms < 1.0  # budget is 5 ms; typically ~0.05 ms
 
 
 def test_training_is_reproducible_and_learns() -> None:

@@ -18,7 +18,11 @@ from tests.fakes.audio import silence, tone_seconds
 from tests.fakes.deepgram import FakeDeepgram
 from tests.fakes.faults import DropAfter, ErrorFrame, Malformed, MalformedKind, Reject, SlowFirstByte
 
-pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.vendor_sdk,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
 
 KEY = "dg-test-key"
 RATE = 16000
@@ -34,11 +38,6 @@ LISTEN_OPTIONS: dict[str, Any] = {
     "smart_format": True,
     "punctuate": True,
 }
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def client_for(fake: FakeDeepgram, key: str = KEY) -> AsyncDeepgramClient:

@@ -21,17 +21,12 @@ from websockets.exceptions import ConnectionClosedError, InvalidStatus
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.faults import DropAfter, ErrorFrame, Reject
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.vendor_sdk]
 
 KEY = "xi-test-key"
 VOICE = "voice123"
 TEXT = "Hello there."
 SAMPLES_PER_CHAR = {16000: 960, 22050: 1323, 24000: 1440}
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @asynccontextmanager

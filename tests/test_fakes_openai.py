@@ -15,7 +15,7 @@ from tests.fakes.faults import DropAfter, ErrorFrame, Malformed, MalformedKind, 
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.openai_chat import ChatQuirks, ChatReply, ToolCall, Usage
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.vendor_sdk]
 
 KEY = "sk-test-key"
 MESSAGES: list[Any] = [
@@ -36,11 +36,6 @@ TOOLS: list[Any] = [
         "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}},
     },
 ]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def client_for(fake: FakeOpenAI, key: str = KEY, **options: Any) -> AsyncOpenAI:

@@ -14,12 +14,9 @@ from providers.llm import ChatMessage, LlmRequest, Role, TextDelta
 from providers.openai.llm import OpenAILlm
 from tests.fakes.openai import FakeOpenAI
 
+pytestmark = pytest.mark.vendor_sdk
+
 CONFIG = Path(__file__).parent.parent / "configs" / "openai-compatible.yaml"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def test_defaults_to_a_local_ollama_without_a_key() -> None:

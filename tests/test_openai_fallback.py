@@ -17,21 +17,10 @@ from providers.openai.llm import OpenAILlm, OpenAILlmOptions
 from tests.fakes.faults import DropAfter, Fault, Reject, SlowFirstByte
 from tests.fakes.openai import FakeOpenAI
 
-pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("error::ResourceWarning")]
+pytestmark = [pytest.mark.anyio, pytest.mark.vendor_sdk, pytest.mark.filterwarnings("error::ResourceWarning")]
 
 KEY = "sk-fallback-test-0123456789"
 ASK = LlmRequest(messages=(ChatMessage(Role.USER, "Hello?"),))
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(autouse=True)
-def no_openai_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
 
 
 @asynccontextmanager

@@ -20,7 +20,7 @@ from tests.fakes.openai import FakeOpenAI
 from tests.fakes.openai_chat import ChatQuirks, ChatReply, Usage
 from tests.fakes.openai_chat import ToolCall as FakeToolCall
 
-pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("error::ResourceWarning")]
+pytestmark = [pytest.mark.anyio, pytest.mark.vendor_sdk, pytest.mark.filterwarnings("error::ResourceWarning")]
 
 KEY = "sk-test-0123456789abcdef"
 ASK = LlmRequest(
@@ -32,17 +32,6 @@ WEATHER = ToolSchema(
     {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]},
 )
 TIME = ToolSchema("get_time", "The time now")
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(autouse=True)
-def no_openai_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
 
 
 @asynccontextmanager

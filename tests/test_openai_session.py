@@ -28,20 +28,9 @@ from tests.fakes.faults import DropAfter, Reject
 from tests.fakes.openai import FakeOpenAI
 from vad import EnergyVad
 
-pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("error::ResourceWarning")]
+pytestmark = [pytest.mark.anyio, pytest.mark.vendor_sdk, pytest.mark.filterwarnings("error::ResourceWarning")]
 
 KEY = "sk-session-test-0123456789"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(autouse=True)
-def no_openai_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
 
 
 def pipeline_with(llm: LLM, utterances: list[str]) -> Pipeline:

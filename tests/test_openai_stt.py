@@ -23,22 +23,11 @@ from providers.stt import Transcript
 from tests.fakes.faults import Reject
 from tests.fakes.openai import FakeOpenAI
 
-pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("error::ResourceWarning")]
+pytestmark = [pytest.mark.anyio, pytest.mark.vendor_sdk, pytest.mark.filterwarnings("error::ResourceWarning")]
 
 KEY = "sk-stt-test-0123456789"
 RATE = 16000
 FRAME = 320  # 20 ms
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(autouse=True)
-def no_openai_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
 
 
 def tone(seconds: float, amplitude: float = 3000.0) -> np.ndarray:

@@ -18,21 +18,10 @@ from tests.fakes.audio import tone
 from tests.fakes.faults import DropAfter, Reject, SlowFirstByte
 from tests.fakes.openai import FakeOpenAI
 
-pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("error::ResourceWarning")]
+pytestmark = [pytest.mark.anyio, pytest.mark.vendor_sdk, pytest.mark.filterwarnings("error::ResourceWarning")]
 
 KEY = "sk-tts-test-0123456789"
 MS_PER_CHAR = 60  # the fake's default
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(autouse=True)
-def no_openai_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
 
 
 @asynccontextmanager

@@ -43,6 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--unbatched", action="store_true", help="run each VAD window on its own (shared, unbatched engine)"
     )
     parser.add_argument(
+        "--offload-min-rows",
+        type=int,
+        default=defaults.offload_min_rows,
+        help="run VAD batches of at least this many rows in a worker thread (default: never; with one process "
+        "per core the thread only competes with its own event loop)",
+    )
+    parser.add_argument(
         "--gc",
         choices=[mode.value for mode in GcMode],
         default=defaults.gc_mode.value,
@@ -68,6 +75,10 @@ def config_from(args: argparse.Namespace) -> RampConfig:
         from pipeline.cli import CliError
 
         raise CliError("--processes, --seconds and --ramp-seconds must be positive, --settle-seconds >= 0")
+    if args.offload_min_rows is not None and args.offload_min_rows < 1:
+        from pipeline.cli import CliError
+
+        raise CliError("--offload-min-rows must be at least 1")
     return RampConfig(
         start=args.start,
         step=args.step,
@@ -75,6 +86,7 @@ def config_from(args: argparse.Namespace) -> RampConfig:
         seconds=args.seconds,
         processes=args.processes,
         batched=not args.unbatched,
+        offload_min_rows=args.offload_min_rows,
         gc_mode=GcMode(args.gc),
         ramp_seconds=args.ramp_seconds,
         settle_seconds=args.settle_seconds,
@@ -122,6 +134,7 @@ def _describe(config: RampConfig, loop_seconds: float) -> dict[str, Any]:
         "seconds": config.seconds,
         "processes": config.processes,
         "vad": "silero-batched" if config.batched else "silero-unbatched",
+        "vad_offload_min_rows": config.offload_min_rows,
         "gc": config.gc_mode.value,
         "ramp_seconds": config.ramp_seconds,
         "settle_seconds": config.settle_seconds,

@@ -37,6 +37,7 @@ class RampConfig:
     seconds: float = 20.0
     processes: int = 2
     batched: bool = True
+    offload_min_rows: int | None = None
     gc_mode: GcMode = GcMode.TUNED
     ramp_seconds: float = 5.0
     settle_seconds: float = 2.0
@@ -92,6 +93,7 @@ def run_step(sessions: int, config: RampConfig, caller: CallerAudio) -> StepResu
                 ramp_seconds=config.ramp_seconds,
                 settle_seconds=config.settle_seconds,
                 batched=config.batched,
+                offload_min_rows=config.offload_min_rows,
                 gc_mode=config.gc_mode,
                 seed=config.seed * 1000 + index,
             )

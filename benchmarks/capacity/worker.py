@@ -46,6 +46,7 @@ class WorkerPlan:
     ramp_seconds: float  # the calls start spread over this
     settle_seconds: float  # after the last call started, before measuring
     batched: bool
+    offload_min_rows: int | None  # VAD batches this large run in a worker thread; None: never
     gc_mode: GcMode
     seed: int
 
@@ -119,7 +120,7 @@ async def _run(plan: WorkerPlan, conn: Connection) -> None:
         raise TypeError(f"expected CallerAudio first, got {type(caller).__name__}")
     frames = caller.frames()
     settings = SessionSettings(drain_timeout=0.0)  # hanging up stops the agent at once
-    vad = create_vad(VadConfig(batched=plan.batched))
+    vad = create_vad(VadConfig(batched=plan.batched, offload_min_rows=plan.offload_min_rows))
     await _warm_up(vad, frames, caller.utterances, settings)
     configure_gc(plan.gc_mode)
     baseline = resident_bytes()
