@@ -13,10 +13,9 @@ readings.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from deepgram import AsyncDeepgramClient  # noqa: E402
 from deepgram.listen.v1.types import ListenV1Results  # noqa: E402
 from deepgram.listen.v2.types import ListenV2TurnInfo  # noqa: E402
 
+from benchmarks.timing import TimingRow, measure, timing_table  # noqa: E402
 from pipeline.audio import AudioFrame  # noqa: E402
 from providers.deepgram.flux import DeepgramFlux, FluxOptions  # noqa: E402
 from providers.deepgram.stt import DeepgramOptions, DeepgramStt  # noqa: E402
@@ -47,19 +47,6 @@ NOVA_PARAMS: dict[str, Any] = {
     "interim_results": True,
     "endpointing": 5000,
 }
-
-
-def summary(name: str, samples: list[float]) -> str:
-    ms = sorted(1000 * s for s in samples)
-    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-    return f"{name:<52} {statistics.median(ms):8.3f} {p95:8.3f} {statistics.fmean(ms):8.3f} {len(ms):6d}"
-
-
-async def measure(runs: int, once: Callable[[], Awaitable[list[float]]]) -> list[list[float]]:
-    for _ in range(5):  # warm-up
-        await once()
-    results = [await once() for _ in range(runs)]
-    return [list(column) for column in zip(*results, strict=True)]
 
 
 class Pusher:
@@ -86,7 +73,7 @@ async def next_transcript(stream: SttStream, wanted: Callable[[Transcript], bool
     raise RuntimeError("stream ended")
 
 
-async def bench_nova(fake: FakeDeepgram, runs: int) -> list[str]:
+async def bench_nova(fake: FakeDeepgram, runs: int) -> list[TimingRow]:
     stt = DeepgramStt(DeepgramOptions(api_key=KEY, ws_url=fake.url, endpointing_ms=5000, smart_format=False))
     async with stt.stream(sample_rate=RATE) as stream:
         pusher = Pusher(stream)
@@ -102,19 +89,19 @@ async def bench_nova(fake: FakeDeepgram, runs: int) -> list[str]:
             final_sent = fake.sent[-1][0]
             return [interim_at - interim_sent, final_at - final_sent, final_at - asked]
 
-        interim, final, round_trip = await measure(runs, once)
+        interim, final, round_trip = zip(*await measure(runs, once), strict=True)
     return [
-        summary("nova adapter: first interim (fake send -> yield)", interim),
-        summary("nova adapter: Finalize answer (fake send -> yield)", final),
-        summary("nova adapter: finalize() -> from_finalize final", round_trip),
+        ("nova adapter: first interim (fake send -> yield)", interim),
+        ("nova adapter: Finalize answer (fake send -> yield)", final),
+        ("nova adapter: finalize() -> from_finalize final", round_trip),
     ]
 
 
-async def bench_nova_raw(fake: FakeDeepgram, runs: int) -> list[str]:
+async def bench_nova_raw(fake: FakeDeepgram, runs: int) -> list[TimingRow]:
     client = AsyncDeepgramClient(api_key=KEY, environment=fake.environment)
     async with client.listen.v1.connect(**NOVA_PARAMS) as conn:
 
-        async def once() -> list[float]:
+        async def once() -> float:
             mark = len(fake.sent)
             for start in range(0, len(UTTERANCE), 640):
                 await conn.send_media(UTTERANCE[start : start + 640])
@@ -124,36 +111,36 @@ async def bench_nova_raw(fake: FakeDeepgram, runs: int) -> list[str]:
             await conn.send_finalize()
             while not (isinstance(message := await conn.recv(), ListenV1Results) and message.from_finalize):
                 pass
-            return [received - sent_time(fake, mark, "Results")]
+            return received - sent_time(fake, mark, "Results")
 
-        (interim,) = await measure(runs, once)
-    return [summary("nova raw SDK: first interim (fake send -> recv)", interim)]
+        interim = await measure(runs, once)
+    return [("nova raw SDK: first interim (fake send -> recv)", interim)]
 
 
-async def bench_flux(fake: FakeDeepgram, runs: int) -> list[str]:
+async def bench_flux(fake: FakeDeepgram, runs: int) -> list[TimingRow]:
     flux = DeepgramFlux(FluxOptions(api_key=KEY, ws_url=fake.url))
     async with flux.stream(sample_rate=RATE) as stream:
         pusher = Pusher(stream)
 
-        async def once() -> list[float]:
+        async def once() -> float:
             mark = len(fake.sent)
             await pusher.send(UTTERANCE + silence(RATE, 0.5))  # Flux ends the turn after 0.5 s of silence
             first_at = await next_transcript(stream, lambda t: True)
             first = first_at - sent_time(fake, mark, "TurnInfo")
             await next_transcript(stream, lambda t: t.is_final)
-            return [first]
+            return first
 
-        (first,) = await measure(runs, once)
-    return [summary("flux adapter: first TurnInfo (fake send -> yield)", first)]
+        first = await measure(runs, once)
+    return [("flux adapter: first TurnInfo (fake send -> yield)", first)]
 
 
-async def bench_flux_raw(fake: FakeDeepgram, runs: int) -> list[str]:
+async def bench_flux_raw(fake: FakeDeepgram, runs: int) -> list[TimingRow]:
     client = AsyncDeepgramClient(api_key=KEY, environment=fake.environment)
     async with client.listen.v2.connect(
         model="flux-general-en", encoding="linear16", sample_rate=RATE
     ) as conn:
 
-        async def once() -> list[float]:
+        async def once() -> float:
             mark = len(fake.sent)
             audio = UTTERANCE + silence(RATE, 0.5)
             for start in range(0, len(audio), 640):
@@ -165,19 +152,19 @@ async def bench_flux_raw(fake: FakeDeepgram, runs: int) -> list[str]:
                 isinstance(message := await conn.recv(), ListenV2TurnInfo) and message.event == "EndOfTurn"
             ):
                 pass
-            return [received - sent_time(fake, mark, "TurnInfo")]
+            return received - sent_time(fake, mark, "TurnInfo")
 
-        (first,) = await measure(runs, once)
-    return [summary("flux raw SDK: first TurnInfo (fake send -> recv)", first)]
+        first = await measure(runs, once)
+    return [("flux raw SDK: first TurnInfo (fake send -> recv)", first)]
 
 
 async def main(runs: int) -> None:
-    lines = [f"{'':<52} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'runs':>6}"]
+    rows: list[TimingRow] = []
     async with FakeDeepgram(api_key=KEY) as fake:
         fake.config.idle_timeout = 60.0
         for bench in (bench_nova, bench_nova_raw, bench_flux, bench_flux_raw):
-            lines += await bench(fake, runs)
-    print("\n".join(lines))
+            rows += await bench(fake, runs)
+    print(timing_table(rows))
 
 
 if __name__ == "__main__":

@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import statistics
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
@@ -26,6 +24,7 @@ from elevenlabs.client import AsyncElevenLabs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.timing import WARMUP_RUNS, TimingRow, measure, timing_table
 from providers.elevenlabs.http_tts import ElevenLabsHttpTts
 from providers.elevenlabs.options import ElevenLabsHttpOptions, ElevenLabsWebsocketOptions
 from providers.elevenlabs.websocket_tts import ElevenLabsTts
@@ -35,18 +34,6 @@ from tests.fakes.elevenlabs import FakeElevenLabs
 KEY = "xi-bench-key-0123456789"
 VOICE = "voice123"
 TEXT = "Hello there, how are you today?"
-
-
-def summary(name: str, samples: list[float]) -> str:
-    ms = sorted(1000 * s for s in samples)
-    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-    return f"{name:<62} {statistics.median(ms):8.3f} {p95:8.3f} {statistics.fmean(ms):8.3f} {len(ms):6d}"
-
-
-async def measure(runs: int, once: Callable[[], Awaitable[float]]) -> list[float]:
-    for _ in range(5):  # warm-up: connection, imports, caches
-        await once()
-    return [await once() for _ in range(runs)]
 
 
 async def first_audio(stream: TtsStream) -> float:
@@ -62,7 +49,7 @@ async def first_audio(stream: TtsStream) -> float:
     return first
 
 
-async def bench_websocket(fake: FakeElevenLabs, runs: int) -> list[str]:
+async def bench_websocket(fake: FakeElevenLabs, runs: int) -> list[TimingRow]:
     options = ElevenLabsWebsocketOptions(
         api_key=KEY, voice_id=VOICE, base_url=fake.base_url, ws_url=fake.ws_url
     )
@@ -95,19 +82,19 @@ async def bench_websocket(fake: FakeElevenLabs, runs: int) -> list[str]:
 
     try:
         adapter_rows = await measure(runs, adapter)
-        del totals[:5]
+        del totals[:WARMUP_RUNS]
         async with websockets.connect(url, additional_headers={"xi-api-key": KEY}, compression=None) as ws:
             raw_rows = await measure(runs, lambda: raw_once(ws))
     finally:
         await tts.aclose()
     return [
-        summary("websocket: first audio -> first TtsAudio (adapter)", adapter_rows),
-        summary("websocket: first audio -> decoded audio (raw client)", raw_rows),
-        summary("websocket: push_text -> first TtsAudio (warm socket)", totals),
+        ("websocket: first audio -> first TtsAudio (adapter)", adapter_rows),
+        ("websocket: first audio -> decoded audio (raw client)", raw_rows),
+        ("websocket: push_text -> first TtsAudio (warm socket)", totals),
     ]
 
 
-async def bench_http(fake: FakeElevenLabs, runs: int, *, alignment: bool) -> list[str]:
+async def bench_http(fake: FakeElevenLabs, runs: int, *, alignment: bool) -> list[TimingRow]:
     options = ElevenLabsHttpOptions(api_key=KEY, voice_id=VOICE, base_url=fake.base_url, alignment=alignment)
     tts = ElevenLabsHttpTts(options)
     http = httpx.AsyncClient()
@@ -134,8 +121,8 @@ async def bench_http(fake: FakeElevenLabs, runs: int, *, alignment: bool) -> lis
     kind = "HTTP with timestamps" if alignment else "HTTP"
     try:
         return [
-            summary(f"{kind}: first audio -> first TtsAudio (adapter)", await measure(runs, adapter)),
-            summary(f"{kind}: first audio -> first chunk (raw SDK)", await measure(runs, raw)),
+            (f"{kind}: first audio -> first TtsAudio (adapter)", await measure(runs, adapter)),
+            (f"{kind}: first audio -> first chunk (raw SDK)", await measure(runs, raw)),
         ]
     finally:
         await tts.aclose()
@@ -149,8 +136,7 @@ async def main(runs: int) -> None:
             *await bench_http(fake, runs, alignment=False),
             *await bench_http(fake, runs, alignment=True),
         ]
-    print(f"{'':<62} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'runs':>6}")
-    print("\n".join(rows))
+    print(timing_table(rows))
 
 
 if __name__ == "__main__":

@@ -12,24 +12,23 @@ multipart upload and the fake's parsing included). Times are event-loop clock re
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from pathlib import Path
 
 import anyio
-import numpy as np
 from openai import AsyncOpenAI
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.audio import AudioFrame
+from benchmarks.timing import WARMUP_RUNS, TimingRow, measure, timing_table
+from pipeline.audio import AudioFrame, split_frames
 from providers.llm import ChatMessage, LlmRequest, Role, TextDelta
 from providers.openai.llm import OpenAILlm, OpenAILlmOptions
 from providers.openai.stt import OpenAIStt, OpenAISttOptions
 from providers.openai.tts import OpenAITts, OpenAITtsOptions
 from providers.tts import TtsAudio
+from tests.fakes.audio import tone_seconds
 from tests.fakes.openai import FakeOpenAI
 
 KEY = "sk-bench"
@@ -37,19 +36,7 @@ REQUEST = LlmRequest(messages=(ChatMessage(Role.SYSTEM, "Be brief."), ChatMessag
 RATE = 16000
 
 
-def summary(name: str, samples: list[float]) -> str:
-    ms = sorted(1000 * s for s in samples)
-    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-    return f"{name:<50} {statistics.median(ms):8.3f} {p95:8.3f} {statistics.fmean(ms):8.3f} {len(ms):6d}"
-
-
-async def measure(runs: int, once: Callable[[], Awaitable[float]]) -> list[float]:
-    for _ in range(5):  # warm-up: connection, imports, caches
-        await once()
-    return [await once() for _ in range(runs)]
-
-
-async def bench_llm(fake: FakeOpenAI, runs: int) -> list[str]:
+async def bench_llm(fake: FakeOpenAI, runs: int) -> list[TimingRow]:
     llm = OpenAILlm(OpenAILlmOptions(api_key=KEY, base_url=fake.base_url, max_retries=0))
     client = AsyncOpenAI(api_key=KEY, base_url=fake.base_url, max_retries=0)
 
@@ -76,15 +63,15 @@ async def bench_llm(fake: FakeOpenAI, runs: int) -> list[str]:
 
     try:
         return [
-            summary("LLM first byte -> first TextDelta (adapter)", await measure(runs, adapter)),
-            summary("LLM first byte -> first content (raw SDK)", await measure(runs, raw)),
+            ("LLM first byte -> first TextDelta (adapter)", await measure(runs, adapter)),
+            ("LLM first byte -> first content (raw SDK)", await measure(runs, raw)),
         ]
     finally:
         await llm.aclose()
         await client.close()
 
 
-async def bench_tts(fake: FakeOpenAI, runs: int) -> list[str]:
+async def bench_tts(fake: FakeOpenAI, runs: int) -> list[TimingRow]:
     tts = OpenAITts(OpenAITtsOptions(api_key=KEY, base_url=fake.base_url, max_retries=0))
     client = AsyncOpenAI(api_key=KEY, base_url=fake.base_url, max_retries=0)
 
@@ -110,20 +97,18 @@ async def bench_tts(fake: FakeOpenAI, runs: int) -> list[str]:
 
     try:
         return [
-            summary("TTS first byte -> first TtsAudio (adapter)", await measure(runs, adapter)),
-            summary("TTS first byte -> first bytes (raw SDK)", await measure(runs, raw)),
+            ("TTS first byte -> first TtsAudio (adapter)", await measure(runs, adapter)),
+            ("TTS first byte -> first bytes (raw SDK)", await measure(runs, raw)),
         ]
     finally:
         await tts.aclose()
         await client.close()
 
 
-async def bench_stt(fake: FakeOpenAI, runs: int, *, stream: bool) -> list[str]:
+async def bench_stt(fake: FakeOpenAI, runs: int, *, stream: bool) -> list[TimingRow]:
     model = "gpt-4o-transcribe" if stream else "whisper-1"
     stt = OpenAIStt(OpenAISttOptions(api_key=KEY, base_url=fake.base_url, max_retries=0, model=model))
-    t = np.arange(RATE) / RATE
-    speech = (3000 * np.sin(2 * np.pi * 220 * t)).astype("<i2")
-    frames = [AudioFrame.from_int16(speech[i : i + 320], RATE) for i in range(0, RATE, 320)]
+    frames = split_frames(AudioFrame(tone_seconds(RATE, 1.0), RATE), 20)
     totals: list[float] = []
     label = "first interim" if stream else "final"
     try:
@@ -144,13 +129,13 @@ async def bench_stt(fake: FakeOpenAI, runs: int, *, stream: bool) -> list[str]:
                 return first - fake.first_body_times[-1]
 
             overhead = await measure(runs, once)
-            del totals[:5]
+            del totals[:WARMUP_RUNS]
     finally:
         await stt.aclose()
     kind = "streamed" if stream else "JSON"
     return [
-        summary(f"STT ({kind}) first byte -> {label}", overhead),
-        summary(f"STT ({kind}) finalize() -> final, 1 s of audio", totals),
+        (f"STT ({kind}) first byte -> {label}", overhead),
+        (f"STT ({kind}) finalize() -> final, 1 s of audio", totals),
     ]
 
 
@@ -162,8 +147,7 @@ async def main(runs: int) -> None:
             *await bench_stt(fake, runs, stream=False),
             *await bench_stt(fake, runs, stream=True),
         ]
-    print(f"{'':<50} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'runs':>6}")
-    print("\n".join(rows))
+    print(timing_table(rows))
 
 
 if __name__ == "__main__":

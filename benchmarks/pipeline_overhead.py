@@ -16,13 +16,14 @@ from pathlib import Path
 
 import anyio
 
+from benchmarks.timing import percentile
 from pipeline.agent import Pipeline
-from pipeline.audio import AudioFrame, resample_int16, split_frames
+from pipeline.audio import AudioFrame, split_frames
 from pipeline.events import AgentStoppedSpeaking, TurnMetrics
 from pipeline.session import Session
 from pipeline.settings import SessionSettings, TurnSettings
-from providers.local.espeak_engine import EspeakEngine
 from providers.simulated import SimulatedLlm, SimulatedStt, SimulatedTts
+from tests.speech_audio import speak
 from vad import VadConfig, create_vad
 
 RATE = 16000
@@ -30,14 +31,8 @@ ENDPOINTING = 0.3
 PHRASE = "Can you check my order please"
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def caller_phrase() -> AudioFrame:
-    speech = EspeakEngine.shared().synthesize(PHRASE, voice="en-us+klatt4", rate_wpm=170)
-    return AudioFrame.from_int16(resample_int16(speech.samples, speech.sample_rate, RATE), RATE)
+    return AudioFrame.from_int16(speak(PHRASE, RATE, voice="en-us+klatt4", rate_wpm=170), RATE)
 
 
 async def push(session: Session, frame: AudioFrame) -> None:
@@ -62,7 +57,6 @@ async def run(turns: int) -> list[TurnMetrics]:
     done = anyio.Event()
 
     async def watch() -> None:
-        nonlocal done
         async for event in events:
             if isinstance(event, TurnMetrics):
                 metrics.append(event)

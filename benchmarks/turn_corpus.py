@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from turn.eot.spoken_numbers import NumberStyle, integer_words, random_digits, speak_groups
@@ -271,12 +271,18 @@ CATEGORIES: tuple[tuple[str, CaseBuilder, int], ...] = (
 )  # fmt: skip
 
 
-def iter_cases(seed: int = DEFAULT_SEED, n_cases: int = DEFAULT_CASES) -> Iterator[TurnCase]:
-    """Yield ``n_cases`` distinct cases drawn with ``seed`` (same seed, same cases)."""
+def iter_cases(
+    seed: int = DEFAULT_SEED,
+    n_cases: int = DEFAULT_CASES,
+    categories: Sequence[tuple[str, CaseBuilder, int]] = CATEGORIES,
+    id_prefix: str = "",
+) -> Iterator[TurnCase]:
+    """Yield ``n_cases`` distinct cases drawn with ``seed`` (same seed, same cases) from the weighted
+    ``categories`` (name, builder, weight)."""
     rng = random.Random(seed)
-    names = [name for name, _, _ in CATEGORIES]
-    weights = [weight for _, _, weight in CATEGORIES]
-    builders = {name: builder for name, builder, _ in CATEGORIES}
+    names = [name for name, _, _ in categories]
+    weights = [weight for _, _, weight in categories]
+    builders = {name: builder for name, builder, _ in categories}
     seen: set[tuple[str | None, tuple[Chunk, ...]]] = set()
     attempts = 0
     while len(seen) < n_cases and attempts < n_cases * 50:
@@ -287,7 +293,7 @@ def iter_cases(seed: int = DEFAULT_SEED, n_cases: int = DEFAULT_CASES) -> Iterat
         if key in seen:
             continue
         seen.add(key)
-        yield TurnCase(f"{category}-{len(seen):03d}", category, question, chunks)
+        yield TurnCase(f"{id_prefix}{category}-{len(seen):03d}", category, question, chunks)
 
 
 def build_corpus(seed: int = DEFAULT_SEED, n_cases: int = DEFAULT_CASES) -> list[TurnCase]:

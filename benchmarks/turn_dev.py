@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import random
 from collections import Counter
-from collections.abc import Callable
 
 import anyio
 from trio.testing import MockClock
 
-from benchmarks.turn_corpus import Chunk, TurnCase, build_corpus
-from benchmarks.turn_taking import evaluate, settings_to_compare
+from benchmarks.turn_corpus import CaseBuilder, Chunk, TurnCase, build_corpus, iter_cases
+from benchmarks.turn_taking import Timing, evaluate, settings_to_compare
 from pipeline.turn_setup import shared_text_model
 from turn.eot.spoken_numbers import NumberStyle, integer_words, random_digits, speak_groups
 
@@ -169,7 +168,7 @@ def _v_complete(rng: random.Random) -> Built:
     return question, (answer,)
 
 
-VARIATIONS: tuple[tuple[str, Callable[[random.Random], Built], int], ...] = (
+VARIATIONS: tuple[tuple[str, CaseBuilder, int], ...] = (
     ("phone", _v_phone, 12), ("card", _v_card, 5), ("zip", _v_zip, 4), ("address", _v_address, 7),
     ("list", _v_list, 8), ("filler", _v_filler, 8), ("clause", _v_clause, 10), ("name", _v_name, 5),
     ("complete_then_more", _v_complete_then_more, 5), ("complete", _v_complete, 30),
@@ -177,19 +176,7 @@ VARIATIONS: tuple[tuple[str, Callable[[random.Random], Built], int], ...] = (
 
 
 def variation_corpus(seed: int = VARIATION_SEED, n_cases: int = VARIATION_CASES) -> list[TurnCase]:
-    rng = random.Random(seed)
-    cases: list[TurnCase] = []
-    seen: set[tuple[str | None, tuple[Chunk, ...]]] = set()
-    for _ in range(n_cases * 50):
-        if len(cases) >= n_cases:
-            break
-        name, build, _ = rng.choices(VARIATIONS, weights=[w for *_, w in VARIATIONS])[0]
-        question, chunks = build(rng)
-        key = (question, tuple(c if isinstance(c, str) else "pause" for c in chunks))
-        if key not in seen:
-            seen.add(key)
-            cases.append(TurnCase(f"var-{name}-{len(cases):03d}", name, question, chunks))
-    return cases
+    return list(iter_cases(seed, n_cases, VARIATIONS, id_prefix="var-"))
 
 
 def dev_corpora() -> dict[str, list[TurnCase]]:
@@ -212,7 +199,7 @@ def print_failures(cases: list[TurnCase], pause_above: float, end_below: float) 
 
 
 async def _table(cases: list[TurnCase]) -> list[dict[str, float | str | int]]:
-    return [await evaluate(cases, setting) for setting in settings_to_compare([0.4, 0.6, 1.0, 1.6])]
+    return [await evaluate(cases, setting, Timing()) for setting in settings_to_compare([0.4, 0.6, 1.0, 1.6])]
 
 
 def main() -> None:

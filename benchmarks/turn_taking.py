@@ -115,10 +115,6 @@ class Setting:
     label: str
     turn: TurnSettings
 
-    @property
-    def detector(self) -> str:
-        return self.turn.detector
-
 
 def settings_to_compare(silence_delays: list[float]) -> list[Setting]:
     semantic = [

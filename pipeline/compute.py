@@ -30,10 +30,6 @@ def inline_compute(enabled: bool = True) -> Iterator[None]:
         _inline.reset(token)
 
 
-def compute_is_inline() -> bool:
-    return _inline.get()
-
-
 async def run_blocking(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     if _inline.get():
         return fn(*args, **kwargs)

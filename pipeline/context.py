@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from providers.llm import ChatMessage, Role, ToolCall
+from providers.llm import ChatMessage, Role
 
 
 class ChatContext:
@@ -27,13 +27,8 @@ class ChatContext:
     def add_user(self, text: str) -> None:
         self.add(ChatMessage(Role.USER, text))
 
-    def add_assistant(
-        self, text: str, *, tool_calls: tuple[ToolCall, ...] = (), interrupted: bool = False
-    ) -> None:
-        self.add(ChatMessage(Role.ASSISTANT, text, tool_calls=tool_calls, interrupted=interrupted))
-
-    def add_tool_result(self, call_id: str, content: str) -> None:
-        self.add(ChatMessage(Role.TOOL, content, tool_call_id=call_id))
+    def add_assistant(self, text: str, *, interrupted: bool = False) -> None:
+        self.add(ChatMessage(Role.ASSISTANT, text, interrupted=interrupted))
 
     def add_note(self, text: str) -> None:
         """Extra information for the model (``session.inject``), as a system message in the history."""
@@ -41,9 +36,6 @@ class ChatContext:
 
     def replace_history(self, messages: Iterable[ChatMessage]) -> None:
         self._messages = list(messages)
-
-    def copy(self) -> ChatContext:
-        return ChatContext(self.system_prompt, self._messages)
 
     def last_assistant_text(self) -> str | None:
         for message in reversed(self._messages):

@@ -65,7 +65,6 @@ class InterruptionController:
         self._bus = bus
         self._context = context
         self.playout = Playout(out, self, bus.now)
-        self._playout = self.playout
         self._task_group = task_group
         self.overlap = CallerOverlap(
             policy=barge_in,
@@ -156,7 +155,7 @@ class InterruptionController:
 
     def launch(self, speech: Speech, work: SpeechWork) -> Speech:
         """Queue ``speech`` for playout and start producing its audio now."""
-        if not self._playout.try_enqueue(speech):
+        if not self.playout.try_enqueue(speech):
             speech.error = "too many queued speeches"
             speech.transition(SpeechState.FAILED)
             self._bus.emit(
@@ -180,8 +179,8 @@ class InterruptionController:
             speech_id=target.id,
             speech_duration=self._user_speech_duration,
         )
-        if self._playout.current is target:
-            self._playout.resume()  # a paused playout must notice at once; it then calls on_speech_finished
+        if self.playout.current is target:
+            self.playout.resume()  # a paused playout must notice at once; it then calls on_speech_finished
         else:
             self._release(target)
         return True
@@ -205,8 +204,7 @@ class InterruptionController:
         if not speech.audio.closed:
             speech.audio.close()
         await speech.wait_released()
-        interrupted = speech.state is SpeechState.INTERRUPTED
-        commit_speech(self._context, speech, speech.heard_text() if interrupted else speech.text)
+        commit_speech(self._context, speech)
 
     def _fail(self, speech: Speech, source: str, code: str, message: str, recoverable: bool) -> None:
         speech.error = message
@@ -218,7 +216,7 @@ class InterruptionController:
             message=message,
             recoverable=recoverable,
         )
-        if speech.stop(SpeechState.FAILED) and self._playout.current is not speech:
+        if speech.stop(SpeechState.FAILED) and self.playout.current is not speech:
             self._release(speech)
 
     # --- playout callbacks ----------------------------------------------------------------------------------
@@ -229,7 +227,7 @@ class InterruptionController:
         )
         timer = self._timers.get(speech.id)
         if timer is not None:
-            timer.first_audio_out = self._playout.first_frame_time
+            timer.first_audio_out = self.playout.first_frame_time
             self._on_turn_metrics(speech, timer)
         self._update_agent_state()
 
@@ -247,16 +245,14 @@ class InterruptionController:
         self._speeches.remove(speech)
         self._timers.pop(speech.id, None)
         speech.release()
-        interrupted = speech.state is SpeechState.INTERRUPTED
-        heard = speech.heard_text() if interrupted else speech.text
         if speech.played_seconds > 0:
             self._bus.emit(
                 AgentStoppedSpeaking,
                 turn_id=speech.turn_id,
                 speech_id=speech.id,
                 source=speech.source,
-                interrupted=interrupted,
-                heard_text=heard,
+                interrupted=speech.state is SpeechState.INTERRUPTED,
+                heard_text=speech.heard_text(),
                 text=speech.text,
                 played_seconds=round(speech.played_seconds, 6),
             )
@@ -297,8 +293,13 @@ class InterruptionController:
         if self.user_state is UserState.LISTENING:
             self._set_user_state(UserState.AWAY)
 
-    def end(self) -> None:
-        """The session is ending: the agent state becomes ENDED."""
-        if self.agent_state is not AgentState.ENDED:
-            old, self.agent_state = self.agent_state, AgentState.ENDED
-            self._bus.emit(AgentStateChanged, old=old, new=AgentState.ENDED)
+    async def finish(self, drain_timeout: float) -> None:
+        """The session is ending: speech in progress may finish (up to ``drain_timeout``), what is left is
+        interrupted, the output buffer closes and the agent state becomes ENDED."""
+        with anyio.move_on_after(drain_timeout):
+            while self.active_speech is not None:
+                await self.active_speech.wait()
+        self.interrupt()  # whatever did not finish in time
+        self.playout.close()
+        old, self.agent_state = self.agent_state, AgentState.ENDED
+        self._bus.emit(AgentStateChanged, old=old, new=AgentState.ENDED)

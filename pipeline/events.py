@@ -321,38 +321,7 @@ def register_event_type(cls: type[Event]) -> type[Event]:
     return cls
 
 
-for _cls in (
-    SessionStarted,
-    SessionEnded,
-    ErrorEvent,
-    UserStartedSpeaking,
-    UserStoppedSpeaking,
-    UserTranscript,
-    EndOfUserTurn,
-    UserStateChanged,
-    AgentStateChanged,
-    AgentStartedSpeaking,
-    AgentStoppedSpeaking,
-    AgentTranscriptDelta,
-    Interruption,
-    Backchannel,
-    AgentPaused,
-    AgentResumed,
-    ProviderAvailabilityChanged,
-    Handoff,
-    InactivityCountdown,
-    UserIdle,
-    ToolStarted,
-    ToolFinished,
-    SttMetrics,
-    LlmMetrics,
-    TtsMetrics,
-    VadMetrics,
-    EndpointingMetrics,
-    FramesDropped,
-    TurnMetrics,
-    UsageSummary,
-):
+for _cls in Event.__subclasses__():  # every event class above
     register_event_type(_cls)
 
 

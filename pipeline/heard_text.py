@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from operator import attrgetter
 
 from providers.tts import Alignment
 
@@ -20,8 +21,7 @@ class TimedWord:
 
 class HeardTextTracker:
     def __init__(self) -> None:
-        self._words: list[TimedWord] = []
-        self._ends: list[float] = []
+        self._words: list[TimedWord] = []  # in order of their end times
         self._cursor = 0.0  # audio received so far, seconds
         self._segment_start = 0.0
         self._segment_aligned = False
@@ -52,7 +52,7 @@ class HeardTextTracker:
 
     def heard(self, played_seconds: float) -> str:
         """The words whose audio has been completely played."""
-        count = bisect_right(self._ends, played_seconds + 1e-9)
+        count = bisect_right(self._words, played_seconds + 1e-9, key=attrgetter("end"))
         return " ".join(word.text for word in self._words[:count])
 
     def _add_aligned_char(self, char: str, end: float) -> None:
@@ -77,4 +77,3 @@ class HeardTextTracker:
 
     def _append(self, text: str, end: float) -> None:
         self._words.append(TimedWord(text, end))
-        self._ends.append(end)

@@ -38,10 +38,6 @@ class Playout:
         self.current: Speech | None = None
         self.first_frame_time = 0.0  # clock time the current speech's first frame went out
 
-    @property
-    def paused(self) -> bool:
-        return self._resumed is not None
-
     def try_enqueue(self, speech: Speech) -> bool:
         """Queue a speech to play after those already queued; False when the queue is full."""
         return self._queue.send_nowait(speech)

@@ -3,7 +3,7 @@ frames at the pipeline rate in the speech's output queue. TTS starts on the firs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -17,7 +17,8 @@ from pipeline.sentences import SentenceSplitter
 from pipeline.speech import ReplyStep, Speech
 from pipeline.tool_runner import ToolRunner
 from pipeline.tools import ToolRegistry
-from providers.llm import LLM, ChatMessage, LlmRequest, LlmUsage, Role, TextDelta, ToolCall
+from pipeline.turn_commit import step_messages
+from providers.llm import LLM, ChatMessage, LlmRequest, LlmUsage, TextDelta, ToolCall
 from providers.tts import TextToSpeech, TtsAudio, TtsSegmentEnd, TtsStream
 
 
@@ -28,18 +29,6 @@ class ReplySettings:
     max_tool_steps: int = 5
     temperature: float | None = None
     max_tokens: int | None = None
-
-
-def step_messages(steps: Sequence[ReplyStep]) -> list[ChatMessage]:
-    """The messages a reply's finished steps add to the context (calls that never started are left out)."""
-    messages: list[ChatMessage] = []
-    for step in steps:
-        if step.calls:
-            messages.append(ChatMessage(Role.ASSISTANT, step.text, tool_calls=tuple(step.calls)))
-            messages.extend(ChatMessage(Role.TOOL, r.content, tool_call_id=r.call.id) for r in step.results)
-        elif step.text:
-            messages.append(ChatMessage(Role.ASSISTANT, step.text))
-    return messages
 
 
 class _TtsMeter:
@@ -121,14 +110,14 @@ class ReplyEngine:
         async with self.tts.stream() as tts_stream, anyio.create_task_group() as group:
             tts_input = _MeteredTtsInput(tts_stream, timer)
             group.start_soon(self._write_reply, speech, messages, tts_input)
-            await self._read_audio(speech, tts_input, timer)
+            await self._read_audio(speech, tts_input)
 
     async def speak(self, speech: Speech, text: str) -> None:
         """Fixed text (``say``, greetings, reminders)."""
         async with self.tts.stream() as tts_stream, anyio.create_task_group() as group:
             tts_input = _MeteredTtsInput(tts_stream, None)
             group.start_soon(self._write_text, speech, text, tts_input)
-            await self._read_audio(speech, tts_input, None)
+            await self._read_audio(speech, tts_input)
 
     async def play(self, speech: Speech, audio: AudioFrame, text: str = "") -> None:
         """Prerecorded audio (``play``), already at the pipeline rate."""
@@ -163,7 +152,7 @@ class ReplyEngine:
             await self._runner.run(calls, step, speech)
             if timer is not None and timer.first_token is None:
                 timer.tool_time += anyio.current_time() - tools_started
-            history.extend(step_messages([step]))
+            history.extend(step_messages(step))
         await tts_input.end()
 
     async def _llm_step(
@@ -240,24 +229,23 @@ class ReplyEngine:
             self.llm.provider, self.llm.model, usage.prompt_tokens if usage else 0, completion or 0
         )
 
-    async def _read_audio(self, speech: Speech, tts_input: _MeteredTtsInput, timer: TurnTimer | None) -> None:
+    async def _read_audio(self, speech: Speech, tts_input: _MeteredTtsInput) -> None:
         rate = self.settings.sample_rate
         resampler = StreamResampler(self.tts.sample_rate, rate)
         chunker = Rechunker.for_duration(rate, self.settings.frame_ms)
+        timer = tts_input.timer
         meter = tts_input.meter
         idle = 0.0
         async for output in tts_input.stream.outputs():
             now = anyio.current_time()
             match output:
                 case TtsAudio(pcm=pcm, alignment=alignment):
-                    seconds = len(pcm) / 2 / self.tts.sample_rate
-                    meter.audio(seconds, now)
+                    audio = AudioFrame(pcm, self.tts.sample_rate)
+                    meter.audio(audio.duration, now)
                     if timer is not None:
                         timer.mark_first("first_tts_audio", now)
-                    speech.tracker.add_audio(seconds, alignment)
-                    resampled = resampler.process(AudioFrame(pcm, self.tts.sample_rate))
-                    for frame in chunker.push(resampled.pcm):
-                        idle += await _timed_send(speech, frame)
+                    speech.tracker.add_audio(audio.duration, alignment)
+                    idle += await _timed_queue(speech, chunker.push(resampler.process(audio).pcm))
                 case TtsSegmentEnd(text=text):
                     speech.tracker.end_segment(text)
                     meter.segment_done(now, idle)
@@ -284,8 +272,9 @@ class ReplyEngine:
         self._usage.add_tts(self.tts.provider, self.tts.model, meter.characters, meter.audio_seconds)
 
 
-async def _timed_send(speech: Speech, frame: AudioFrame) -> float:
-    """Queue a frame; returns how long we waited for room (not synthesis time)."""
+async def _timed_queue(speech: Speech, frames: Iterable[AudioFrame]) -> float:
+    """Queue one chunk's frames; returns how long we waited for room (not synthesis time)."""
     started = anyio.current_time()
-    await speech.queue_audio(frame)
+    for frame in frames:
+        await speech.queue_audio(frame)
     return anyio.current_time() - started

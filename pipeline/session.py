@@ -272,14 +272,7 @@ class Session:
         await self._end_requested.wait()
         self.state = SessionState.ENDING
         self._audio_in.close()
-        controller = self.controller
-        with anyio.move_on_after(self.settings.drain_timeout if self._end_reason != "error" else 0):
-            while controller.active_speech is not None:
-                await controller.active_speech.wait()
-        if controller.active_speech is not None:
-            controller.interrupt()
-        controller.playout.close()
-        controller.end()
+        await self.controller.finish(self.settings.drain_timeout if self._end_reason != "error" else 0)
         if self._stt_stage is not None:
             self._stt_stage.report_usage()
         self.bus.emit(UsageSummary, usage=self.usage.entries())

@@ -95,7 +95,10 @@ class Speech:
         return self.tracker.full_text
 
     def heard_text(self) -> str:
-        return self.tracker.heard(self.played_seconds)
+        """What the caller heard: all of it, unless the speech was interrupted (then the words played)."""
+        if self.state is SpeechState.INTERRUPTED:
+            return self.tracker.heard(self.played_seconds)
+        return self.text
 
     def transition(self, to: SpeechState) -> None:
         if to not in _TRANSITIONS[self.state]:
@@ -128,10 +131,6 @@ class Speech:
 
     def release(self) -> None:
         self._released.set()
-
-    @property
-    def released(self) -> bool:
-        return self._released.is_set()
 
     async def wait_released(self) -> None:
         await self._released.wait()

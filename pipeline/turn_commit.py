@@ -7,19 +7,32 @@ result — so the model knows what it did, and never sees words the caller did n
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pipeline.context import ChatContext
 from pipeline.events import SpeechSource
 from pipeline.speech import ReplyStep, Speech, SpeechState
 from providers.llm import ChatMessage, Role
 
 
-def commit_speech(context: ChatContext, speech: Speech, heard: str) -> None:
+def commit_speech(context: ChatContext, speech: Speech) -> None:
     interrupted = speech.state is SpeechState.INTERRUPTED
+    heard = speech.heard_text()
     if speech.source is SpeechSource.REPLY:
         for message in _reply_messages(speech.steps, heard if interrupted else None):
             context.add(message)
     elif heard:
         context.add_assistant(heard, interrupted=interrupted)
+
+
+def step_messages(step: ReplyStep) -> list[ChatMessage]:
+    """The messages a finished reply step adds to the context: its text, and its started calls with results."""
+    if not step.calls:
+        return [ChatMessage(Role.ASSISTANT, step.text)] if step.text else []
+    return [
+        ChatMessage(Role.ASSISTANT, step.text, tool_calls=tuple(step.calls)),
+        *(ChatMessage(Role.TOOL, r.content, tool_call_id=r.call.id) for r in step.results),
+    ]
 
 
 def _reply_messages(steps: list[ReplyStep], heard: str | None) -> list[ChatMessage]:
@@ -32,12 +45,8 @@ def _reply_messages(steps: list[ReplyStep], heard: str | None) -> list[ChatMessa
             words = text.split()
             kept, remaining = words[: len(remaining)], remaining[len(words) :]
             text = " ".join(kept)
-        if step.calls:
-            messages.append(ChatMessage(Role.ASSISTANT, text, tool_calls=tuple(step.calls)))
-            messages.extend(ChatMessage(Role.TOOL, r.content, tool_call_id=r.call.id) for r in step.results)
-            _answer_unfinished_calls(step, messages)
-        elif text:
-            messages.append(ChatMessage(Role.ASSISTANT, text))
+        messages.extend(step_messages(replace(step, text=text)))
+        _answer_unfinished_calls(step, messages)
     if heard is not None:
         _mark_last_assistant_interrupted(messages)
     return messages

@@ -51,14 +51,13 @@ class RecentAudio:
     def __init__(
         self, sample_rate: int, seconds: float = RECENT_AUDIO_SECONDS, *, enabled: bool = True
     ) -> None:
-        self.enabled = enabled
         self._ring = np.zeros(int(sample_rate * seconds) if enabled else 0, dtype=np.int16)
         self._write = 0  # next index to write
         self._filled = 0
 
     def add(self, samples: np.ndarray) -> None:
         size = len(self._ring)
-        if not self.enabled or size == 0:
+        if size == 0:  # not enabled
             return
         samples = samples[-size:]
         first = min(len(samples), size - self._write)

@@ -27,12 +27,6 @@ class AvailabilityChange:
 
 @runtime_checkable
 class ReportsAvailability(Protocol):
-    async def aclose(self) -> None:
-        for llm in self.llms:
-            close = getattr(llm, "aclose", None)
-            if close is not None:
-                await close()
-
     def subscribe_availability(self, listener: AvailabilityListener) -> Callable[[], None]:
         """Call ``listener`` on every availability change; returns the unsubscribe function."""
         ...

@@ -106,9 +106,6 @@ class SimulatedSttStream:
 # --- LLM ---------------------------------------------------------------------------------------------------
 
 
-# --- LLM ---------------------------------------------------------------------------------------------------
-
-
 @dataclass
 class SimulatedLlm:
     """Replies in order: each reply is text (streamed word by word) or a list of text/ToolCall chunks.

@@ -31,9 +31,6 @@ class Recording:
     def seconds(self) -> float:
         return sum(frame.duration for frame in self.frames)
 
-    def last_time(self) -> float:
-        return self.frames[-1].timestamp if self.frames else float("nan")
-
     def between(self, start: float, end: float) -> list[AudioFrame]:
         return [frame for frame in self.frames if start <= frame.timestamp < end]
 
@@ -110,14 +107,19 @@ class Call:
     events: list[Event] = field(default_factory=list)
     recording: Recording = field(default_factory=Recording)
 
-    def has(self, cls: type[Event]) -> Callable[[], bool]:
-        return lambda: any(isinstance(event, cls) for event in self.events)
+    def has(self, cls: type[Event], count: int = 1) -> Callable[[], bool]:
+        """A condition for `Caller.pause_until`: `count` events of type `cls` have been published."""
+        return lambda: len(of_type(self.events, cls)) >= count
 
 
-async def converse(pipeline: Pipeline, script: Callable[[Call], Awaitable[None]]) -> Call:
+async def run_call(
+    pipeline: Pipeline, script: Callable[[Call], Awaitable[None]], limit: float | None = None
+) -> Call:
+    """A session running `script`, then ended; its events and agent audio are recorded. With `limit`, the whole
+    call must be over within that many seconds."""
     session = pipeline.session()
     subscription = session.events()  # subscribed before the start, so session_started is seen too
-    with inline_compute():  # blocking work (sync tools) runs inline, so virtual time stays exact
+    with anyio.fail_after(limit):
         async with session, anyio.create_task_group() as group:
             call_ = Call(session, Caller(session))
             group.start_soon(collect_events, subscription, call_.events)
@@ -125,6 +127,12 @@ async def converse(pipeline: Pipeline, script: Callable[[Call], Awaitable[None]]
             await script(call_)
             await session.end()
     return call_
+
+
+async def converse(pipeline: Pipeline, script: Callable[[Call], Awaitable[None]]) -> Call:
+    """`run_call` on the virtual clock: blocking work (sync tools) runs inline, so virtual time stays exact."""
+    with inline_compute():
+        return await run_call(pipeline, script)
 
 
 def make_pipeline(

@@ -9,14 +9,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from providers.llm import ToolCall
-from providers.simulated import RATE, SPEECH_RMS, SimulatedSttStream, silence, tone
+from providers.simulated import RATE, SimulatedSttStream, silence, tone
 from providers.simulated import SimulatedLlm as ScriptedLlm
 from providers.simulated import SimulatedStt as ScriptedStt
 from providers.simulated import SimulatedTts as FakeTts
 
 __all__ = [
     "RATE",
-    "SPEECH_RMS",
     "FailingStt",
     "FakeTts",
     "ScriptedLlm",

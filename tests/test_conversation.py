@@ -26,10 +26,11 @@ from pipeline.events import (
     UserTranscript,
 )
 from pipeline.tools import tool
+from providers.errors import ErrorCode, ProviderError
 from providers.llm import Role
 from providers.tts import TtsAudio
 from tests.conversation import Call, converse, expected_heard, lifecycle, make_pipeline, of_type
-from tests.doubles import FakeTts, ScriptedLlm, ScriptedStt, call
+from tests.doubles import FailingStt, FakeTts, ScriptedLlm, ScriptedStt, call
 
 pytestmark = pytest.mark.anyio
 
@@ -265,8 +266,6 @@ async def test_say_speaks_fixed_text_and_end_drains_it() -> None:
 
 
 async def test_llm_failure_is_reported_and_the_next_turn_works() -> None:
-    from providers.errors import ErrorCode, ProviderError
-
     failure = ProviderError("scripted-llm", "server error 500", code=ErrorCode.SERVER_ERROR, recoverable=True)
     llm = ScriptedLlm([failure, "Second try works."])
     pipeline = make_pipeline(ScriptedStt(["first", "second"]), llm, FakeTts())
@@ -286,8 +285,6 @@ async def test_llm_failure_is_reported_and_the_next_turn_works() -> None:
 
 
 async def test_unrecoverable_llm_failure_ends_the_session_cleanly() -> None:
-    from providers.errors import ErrorCode, ProviderError
-
     failure = ProviderError("scripted-llm", "invalid API key", code=ErrorCode.AUTH_FAILED, recoverable=False)
     pipeline = make_pipeline(ScriptedStt(["hi"]), ScriptedLlm([failure]), FakeTts())
 
@@ -303,9 +300,6 @@ async def test_unrecoverable_llm_failure_ends_the_session_cleanly() -> None:
 
 
 async def test_stt_that_cannot_connect_ends_the_session_with_the_reason() -> None:
-    from providers.errors import ErrorCode, ProviderError
-    from tests.doubles import FailingStt
-
     stt = FailingStt(
         ProviderError(
             "failing-stt",
@@ -327,9 +321,6 @@ async def test_stt_that_cannot_connect_ends_the_session_with_the_reason() -> Non
 
 
 async def test_stt_drop_is_retried_then_reported() -> None:
-    from providers.errors import ErrorCode, ProviderError
-    from tests.doubles import FailingStt
-
     stt = FailingStt(ProviderError("failing-stt", "connection lost", code=ErrorCode.CONNECTION_LOST))
     pipeline = make_pipeline(stt, ScriptedLlm([]), FakeTts())  # type: ignore[arg-type]
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import anyio
 import pytest
 
-from pipeline.audio import AudioFrame
 from providers.deepgram.flux import DeepgramFlux, FluxOptions
 from providers.errors import ErrorCode, ProviderError
 from providers.registry import registry
-from providers.stt import SttStream, Transcript, TurnSignal
+from providers.stt import Transcript, TurnSignal
+from tests.adapters import Feed, is_final, read_until
 from tests.fakes.audio import silence, tone_seconds
 from tests.fakes.deepgram import FakeDeepgram
 from tests.fakes.faults import DropAfter
@@ -33,33 +32,6 @@ SENTENCE = "Book a table for two"
 def flux_for(fake: FakeDeepgram, **options: Any) -> DeepgramFlux:
     options.setdefault("reconnect_backoff", 0.01)
     return DeepgramFlux(FluxOptions(api_key=KEY, ws_url=fake.url, **options))
-
-
-class Feed:
-    def __init__(self, stream: SttStream) -> None:
-        self.stream = stream
-        self.time = 0.0
-
-    async def send(self, pcm: bytes) -> None:
-        step = 640
-        for start in range(0, len(pcm), step):
-            frame = AudioFrame(pcm[start : start + step], RATE, self.time)
-            await self.stream.push_audio(frame)
-            self.time = frame.end_time
-
-
-async def read_until(stream: SttStream, done: Callable[[Transcript], bool]) -> list[Transcript]:
-    seen: list[Transcript] = []
-    with anyio.fail_after(5):
-        async for transcript in stream.transcripts():
-            seen.append(transcript)
-            if done(transcript):
-                return seen
-    raise AssertionError(f"stream ended early: {seen}")
-
-
-def is_final(transcript: Transcript) -> bool:
-    return transcript.is_final
 
 
 def started(transcript: Transcript) -> bool:

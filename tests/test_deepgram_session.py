@@ -4,9 +4,6 @@ mid-turn loses nothing, and with Flux its EndOfTurn decides the turn."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import anyio
 import pytest
 
 from pipeline.agent import Pipeline
@@ -22,7 +19,7 @@ from pipeline.settings import SessionSettings, TurnSettings
 from providers.deepgram.flux import DeepgramFlux, FluxOptions
 from providers.deepgram.stt import DeepgramOptions, DeepgramStt
 from providers.stt import SpeechToText
-from tests.conversation import Caller, Recording, collect_events, of_type, record_output
+from tests.conversation import Call, of_type, run_call
 from tests.doubles import FakeTts, ScriptedLlm
 from tests.fakes.deepgram import FakeDeepgram
 from tests.fakes.faults import DropAfter
@@ -53,23 +50,12 @@ def pipeline_with(stt: SpeechToText, endpointing_delay: float = 0.3) -> Pipeline
 
 
 async def one_turn(pipeline: Pipeline, speech: float = 0.8) -> list[Event]:
-    session = pipeline.session()
-    events: list[Event] = []
-    subscription = session.events()
-    with anyio.fail_after(10):
-        async with session, anyio.create_task_group() as group:
-            group.start_soon(collect_events, subscription, events)
-            group.start_soon(record_output, session, Recording())
-            caller = Caller(session)
-            await caller.pause(0.3)
-            await caller.speak(speech)
-            await caller.pause_until(seen(events, AgentStoppedSpeaking), limit=5.0)
-            await session.end()
-    return events
+    async def script(call: Call) -> None:
+        await call.caller.pause(0.3)
+        await call.caller.speak(speech)
+        await call.caller.pause_until(call.has(AgentStoppedSpeaking), limit=5.0)
 
-
-def seen(events: list[Event], cls: type[Event]) -> Callable[[], bool]:
-    return lambda: any(isinstance(event, cls) for event in events)
+    return (await run_call(pipeline, script, limit=10)).events
 
 
 def nova(fake: FakeDeepgram) -> DeepgramStt:
@@ -127,14 +113,12 @@ async def test_flux_end_of_turn_decides_the_turn() -> None:
 
 async def test_a_wrong_key_ends_the_session_with_a_clear_error() -> None:
     async with FakeDeepgram(api_key="the-right-key") as fake:
-        session = pipeline_with(nova(fake)).session()
-        events: list[Event] = []
-        subscription = session.events()
-        with anyio.fail_after(5):
-            async with session, anyio.create_task_group() as group:
-                group.start_soon(collect_events, subscription, events)
-                group.start_soon(record_output, session, Recording())
-                await Caller(session).pause_until(seen(events, SessionEnded), limit=3.0)
+        call = await run_call(
+            pipeline_with(nova(fake)),
+            lambda call: call.caller.pause_until(call.has(SessionEnded), limit=3.0),
+            limit=5,
+        )
+        events = call.events
 
     (error,) = of_type(events, ErrorEvent)
     assert (error.source, error.code, error.recoverable) == ("deepgram", "auth_failed", False)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable
 from typing import Any
 
 import anyio
 import pytest
 
-from pipeline.audio import AudioFrame
 from providers.deepgram.stt import DeepgramOptions, DeepgramStt
 from providers.errors import ErrorCode, ProviderError
 from providers.registry import registry
-from providers.stt import SpeechToText, SttStream, Transcript
-from tests.fakes.audio import silence, tone_seconds
+from providers.stt import SpeechToText, Transcript
+from tests.adapters import Feed, is_final, read_until, unused_port
+from tests.fakes.audio import silence, tone_seconds, utterance
 from tests.fakes.deepgram import FakeDeepgram
 from tests.fakes.faults import DropAfter, ErrorFrame, Malformed, MalformedKind, Reject, SlowFirstByte
 
@@ -28,46 +26,12 @@ pytestmark = [
 
 KEY = "dg-secret-key-4f9a1c"
 RATE = 16000
-FRAME = 0.02
 SENTENCE = "Hello there, friend."
 
 
 def stt_for(fake: FakeDeepgram, **options: Any) -> DeepgramStt:
     options.setdefault("reconnect_backoff", 0.01)
     return DeepgramStt(DeepgramOptions(api_key=KEY, ws_url=fake.url, **options))
-
-
-def utterance(lead: float, speech: float, tail: float) -> bytes:
-    return silence(RATE, lead) + tone_seconds(RATE, speech) + silence(RATE, tail)
-
-
-class Feed:
-    """Pushes PCM to a stream as 20 ms frames with running media timestamps."""
-
-    def __init__(self, stream: SttStream) -> None:
-        self.stream = stream
-        self.time = 0.0
-
-    async def send(self, pcm: bytes) -> None:
-        step = round(FRAME * RATE) * 2
-        for start in range(0, len(pcm), step):
-            frame = AudioFrame(pcm[start : start + step], RATE, self.time)
-            await self.stream.push_audio(frame)
-            self.time = frame.end_time
-
-
-async def read_until(stream: SttStream, done: Callable[[Transcript], bool]) -> list[Transcript]:
-    seen: list[Transcript] = []
-    with anyio.fail_after(5):
-        async for transcript in stream.transcripts():
-            seen.append(transcript)
-            if done(transcript):
-                return seen
-    raise AssertionError(f"stream ended before the expected transcript: {seen}")
-
-
-def is_final(transcript: Transcript) -> bool:
-    return transcript.is_final
 
 
 def from_finalize(transcript: Transcript) -> bool:
@@ -338,11 +302,8 @@ async def test_cancelling_the_stream_closes_the_socket() -> None:
 
 
 async def test_unreachable_server_is_a_recoverable_connection_error() -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     options = DeepgramOptions(
-        api_key=KEY, ws_url=f"ws://127.0.0.1:{port}", reconnect_attempts=1, reconnect_backoff=0.01
+        api_key=KEY, ws_url=f"ws://127.0.0.1:{unused_port()}", reconnect_attempts=1, reconnect_backoff=0.01
     )
     with pytest.raises(ProviderError) as info:
         async with DeepgramStt(options).stream(sample_rate=RATE):

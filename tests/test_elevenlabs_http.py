@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing
 from typing import Any
 
 import anyio
 import pytest
 
-from pipeline.errors import root_cause
 from providers.elevenlabs.http_tts import SPEC, ElevenLabsHttpTts
 from providers.elevenlabs.options import ElevenLabsHttpOptions
-from providers.errors import ErrorCode, ProviderError
+from providers.errors import ErrorCode
 from providers.registry import registry
-from providers.tts import TtsAudio, TtsOutput, TtsSegmentEnd
+from providers.tts import TtsAudio, TtsSegmentEnd
+from tests.adapters import failure_of, pcm_of, speak, unused_port
 from tests.fakes.audio import synthesize
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.faults import DropAfter, Malformed, MalformedKind, Reject, SlowFirstByte
@@ -27,58 +25,13 @@ KEY = "xi-http-test-key-0123456789"
 VOICE = "voice123"
 
 
-@asynccontextmanager
-async def provider(fake: FakeElevenLabs, **options: Any) -> AsyncIterator[ElevenLabsHttpTts]:
+def provider(fake: FakeElevenLabs, **options: Any) -> aclosing[ElevenLabsHttpTts]:
     settings: dict[str, Any] = {"api_key": KEY, "voice_id": VOICE, "base_url": fake.base_url, "timeout": 2.0}
-    tts = ElevenLabsHttpTts(ElevenLabsHttpOptions(**(settings | options)))
-    try:
-        yield tts
-    finally:
-        await tts.aclose()
-
-
-async def speak(
-    tts: ElevenLabsHttpTts, sentences: list[str], *, stop_after_audio: int | None = None
-) -> list[TtsOutput]:
-    outputs: list[TtsOutput] = []
-    with anyio.fail_after(5):
-        async with tts.stream() as stream, anyio.create_task_group() as group:
-
-            async def write() -> None:
-                for sentence in sentences:
-                    await stream.push_text(sentence)
-                await stream.end_input()
-
-            group.start_soon(write)
-            async for output in stream.outputs():
-                outputs.append(output)
-                if (
-                    stop_after_audio is not None
-                    and sum(isinstance(o, TtsAudio) for o in outputs) >= stop_after_audio
-                ):
-                    group.cancel_scope.cancel()
-                    break
-    return outputs
-
-
-async def failure_of(tts: ElevenLabsHttpTts, sentences: list[str]) -> ProviderError:
-    try:
-        await speak(tts, sentences)
-    except Exception as exc:
-        error = root_cause(exc)
-    else:
-        pytest.fail("the reply did not fail")
-    assert isinstance(error, ProviderError)
-    assert KEY not in str(error)
-    return error
+    return aclosing(ElevenLabsHttpTts(ElevenLabsHttpOptions(**(settings | options))))
 
 
 def expected_pcm(text: str, rate: int = 16000) -> bytes:
     return b"".join(chunk.pcm for chunk in synthesize(text, rate, 60, 5))
-
-
-def pcm_of(outputs: list[TtsOutput]) -> bytes:
-    return b"".join(o.pcm for o in outputs if isinstance(o, TtsAudio))
 
 
 async def test_each_sentence_is_one_streaming_request_with_exact_audio() -> None:
@@ -149,7 +102,7 @@ async def test_leaving_early_closes_the_http_response() -> None:
 async def test_http_errors_map_to_provider_errors(reject: Reject, code: ErrorCode, recoverable: bool) -> None:
     async with FakeElevenLabs(api_key=KEY) as fake, provider(fake) as tts:
         fake.faults.push(reject)
-        error = await failure_of(tts, ["Hello."])
+        error = await failure_of(tts, ["Hello."], KEY)
         assert (error.code, error.recoverable, error.status) == (code, recoverable, reject.status)
         assert pcm_of(await speak(tts, ["Fine."])) == expected_pcm("Fine.")
 
@@ -157,7 +110,7 @@ async def test_http_errors_map_to_provider_errors(reject: Reject, code: ErrorCod
 async def test_a_wrong_key_names_the_env_var_and_never_the_key() -> None:
     wrong = "xi-wrong-key-abcdefghijkl"
     async with FakeElevenLabs(api_key=KEY) as fake, provider(fake, api_key=wrong) as tts:
-        error = await failure_of(tts, ["Hello."])
+        error = await failure_of(tts, ["Hello."], KEY)
     assert (error.code, error.recoverable) == (ErrorCode.AUTH_FAILED, False)
     assert "ELEVENLABS_API_KEY" in error.message and "Invalid API key" in error.message
     assert wrong not in str(error)
@@ -166,7 +119,7 @@ async def test_a_wrong_key_names_the_env_var_and_never_the_key() -> None:
 async def test_a_dropped_body_is_a_recoverable_connection_loss() -> None:
     async with FakeElevenLabs(api_key=KEY) as fake, provider(fake) as tts:
         fake.faults.push(DropAfter(1))
-        error = await failure_of(tts, ["Hello there, this is cut."])
+        error = await failure_of(tts, ["Hello there, this is cut."], KEY)
         assert (error.code, error.recoverable) == (ErrorCode.CONNECTION_LOST, True)
         assert pcm_of(await speak(tts, ["Again."])) == expected_pcm("Again.")
 
@@ -174,7 +127,7 @@ async def test_a_dropped_body_is_a_recoverable_connection_loss() -> None:
 async def test_slow_first_byte_times_out() -> None:
     async with FakeElevenLabs(api_key=KEY) as fake, provider(fake, timeout=0.1) as tts:
         fake.faults.push(SlowFirstByte(0.3))
-        error = await failure_of(tts, ["Hello."])
+        error = await failure_of(tts, ["Hello."], KEY)
     assert (error.code, error.recoverable) == (ErrorCode.TIMEOUT, True)
 
 
@@ -186,12 +139,9 @@ async def test_unknown_lines_in_the_timestamp_stream_are_skipped() -> None:
 
 
 async def test_connection_refused_is_unavailable() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    tts = ElevenLabsHttpTts(ElevenLabsHttpOptions(api_key=KEY, base_url=f"http://127.0.0.1:{port}"))
+    tts = ElevenLabsHttpTts(ElevenLabsHttpOptions(api_key=KEY, base_url=f"http://127.0.0.1:{unused_port()}"))
     try:
-        error = await failure_of(tts, ["Hello."])
+        error = await failure_of(tts, ["Hello."], KEY)
     finally:
         await tts.aclose()
     assert (error.code, error.recoverable) == (ErrorCode.UNAVAILABLE, True)

@@ -4,20 +4,18 @@ fails one reply and the next works; a bad key ends the session with a clear, key
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 
-import anyio
 import pytest
 
 from pipeline.agent import Pipeline
-from pipeline.events import AgentStartedSpeaking, AgentStoppedSpeaking, ErrorEvent, Event, SessionEnded
-from pipeline.session import Session
+from pipeline.events import AgentStartedSpeaking, AgentStoppedSpeaking, ErrorEvent, SessionEnded
 from pipeline.settings import SessionSettings, TurnSettings
 from providers.elevenlabs.options import ElevenLabsWebsocketOptions
 from providers.elevenlabs.websocket_tts import ElevenLabsTts
 from providers.llm import Role
-from tests.conversation import Caller, Recording, collect_events, of_type, record_output
+from tests.conversation import Call, expected_heard, of_type, run_call
 from tests.doubles import ScriptedLlm, ScriptedStt
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.faults import DropAfter
@@ -30,13 +28,10 @@ MS_PER_CHAR = 30
 LONG_REPLY = "This is a long answer. It goes on for quite a while. Nobody wants to hear all of it."
 
 
-@asynccontextmanager
-async def elevenlabs(fake: FakeElevenLabs, key: str = KEY) -> AsyncIterator[ElevenLabsTts]:
-    tts = ElevenLabsTts(ElevenLabsWebsocketOptions(api_key=key, base_url=fake.base_url, ws_url=fake.ws_url))
-    try:
-        yield tts
-    finally:
-        await tts.aclose()
+def elevenlabs(fake: FakeElevenLabs, key: str = KEY) -> aclosing[ElevenLabsTts]:
+    return aclosing(
+        ElevenLabsTts(ElevenLabsWebsocketOptions(api_key=key, base_url=fake.base_url, ws_url=fake.ws_url))
+    )
 
 
 def pipeline_with(tts: ElevenLabsTts, llm: ScriptedLlm, utterances: list[str]) -> Pipeline:
@@ -55,41 +50,12 @@ def pipeline_with(tts: ElevenLabsTts, llm: ScriptedLlm, utterances: list[str]) -
     )
 
 
-async def run_call(
-    pipeline: Pipeline, script: Callable[[Caller, list[Event]], Awaitable[None]]
-) -> tuple[list[Event], Session]:
-    session = pipeline.session()
-    events: list[Event] = []
-    subscription = session.events()
-    with anyio.fail_after(15):
-        async with session, anyio.create_task_group() as group:
-            group.start_soon(collect_events, subscription, events)
-            group.start_soon(record_output, session, Recording())
-            await script(Caller(session), events)
-            await session.end()
-    for event in events:
+async def keyless_call(pipeline: Pipeline, script: Callable[[Call], Awaitable[None]]) -> Call:
+    """`run_call` within 15 s; no event may carry the key."""
+    call = await run_call(pipeline, script, limit=15)
+    for event in call.events:
         assert KEY not in event.model_dump_json()
-    return events, session
-
-
-def seen(events: list[Event], cls: type[Event], count: int = 1) -> Callable[[], bool]:
-    return lambda: len(of_type(events, cls)) >= count
-
-
-def heard_by_alignment(sentences: list[str], played: float) -> str:
-    """The words whose last character had been played, by the fake's timing: each sentence is spoken as sent
-    (with its trailing space), MS_PER_CHAR per character, one after the other."""
-    heard: list[str] = []
-    offset = 0.0
-    for sentence in sentences:
-        position = 0
-        for word in sentence.split():
-            start = sentence.index(word, position)
-            position = start + len(word)
-            if offset + position * MS_PER_CHAR / 1000 <= played + 1e-9:
-                heard.append(word)
-        offset += (len(sentence) + 1) * MS_PER_CHAR / 1000
-    return " ".join(heard)
+    return call
 
 
 async def test_barge_in_keeps_exactly_the_words_the_alignment_says_were_played() -> None:
@@ -99,22 +65,24 @@ async def test_barge_in_keeps_exactly_the_words_the_alignment_says_were_played()
         llm = ScriptedLlm([LONG_REPLY, "Sure, go ahead."], ttft=0.05, token_interval=0.01)
         pipeline = pipeline_with(tts, llm, ["tell me something", "stop please"])
 
-        async def script(caller: Caller, events: list[Event]) -> None:
-            await caller.pause(0.3)
-            await caller.speak(0.6)
-            await caller.pause_until(seen(events, AgentStartedSpeaking))
-            await caller.pause(0.7)
-            await caller.speak(0.8)  # barge in
-            await caller.pause_until(seen(events, AgentStoppedSpeaking, 2))
-            await caller.pause(0.2)
+        async def script(call: Call) -> None:
+            await call.caller.pause(0.3)
+            await call.caller.speak(0.6)
+            await call.caller.pause_until(call.has(AgentStartedSpeaking))
+            await call.caller.pause(0.7)
+            await call.caller.speak(0.8)  # barge in
+            await call.caller.pause_until(call.has(AgentStoppedSpeaking, 2))
+            await call.caller.pause(0.2)
 
-        events, session = await run_call(pipeline, script)
+        call = await keyless_call(pipeline, script)
+        events, session = call.events, call.session
         stats = tts.stats()
 
     first, second = of_type(events, AgentStoppedSpeaking)
     sentences = [m["text"].strip() for m in fake.requests[0].messages if m.get("text", " ") != " "]
     assert first.interrupted and 0.5 < first.played_seconds < 2.0
-    expected = heard_by_alignment(sentences, first.played_seconds)
+    # By the fake's timing: each sentence spoken as sent (with its trailing space), one after the other.
+    expected = expected_heard([s + " " for s in sentences], first.played_seconds, MS_PER_CHAR / 1000)
     assert expected and first.heard_text == expected and LONG_REPLY.startswith(expected)
     assert not second.interrupted and second.heard_text == "Sure, go ahead."
     assistant = [m for m in session.context.messages if m.role is Role.ASSISTANT]
@@ -131,14 +99,14 @@ async def test_a_dropped_socket_fails_one_reply_and_the_next_turn_works() -> Non
         llm = ScriptedLlm(["This reply is cut off by the network.", "Second try works."], ttft=0.05)
         pipeline = pipeline_with(tts, llm, ["first", "second"])
 
-        async def script(caller: Caller, events: list[Event]) -> None:
+        async def script(call: Call) -> None:
             for turn in (1, 2):
-                await caller.pause(0.3)
-                await caller.speak(0.6)
-                await caller.pause_until(seen(events, AgentStoppedSpeaking, turn))
-            await caller.pause(0.2)
+                await call.caller.pause(0.3)
+                await call.caller.speak(0.6)
+                await call.caller.pause_until(call.has(AgentStoppedSpeaking, turn))
+            await call.caller.pause(0.2)
 
-        events, _ = await run_call(pipeline, script)
+        events = (await keyless_call(pipeline, script)).events
         session_context = [m for m in events if isinstance(m, AgentStoppedSpeaking)]
 
     (error,) = of_type(events, ErrorEvent)
@@ -152,12 +120,12 @@ async def test_a_bad_key_ends_the_session_with_the_reason() -> None:
     async with FakeElevenLabs(api_key=KEY) as fake, elevenlabs(fake, key="xi-not-the-right-key-000") as tts:
         pipeline = pipeline_with(tts, ScriptedLlm(["Hello."], ttft=0.05), ["hi"])
 
-        async def script(caller: Caller, events: list[Event]) -> None:
-            await caller.pause(0.3)
-            await caller.speak(0.6)
-            await caller.pause_until(seen(events, SessionEnded), limit=5)
+        async def script(call: Call) -> None:
+            await call.caller.pause(0.3)
+            await call.caller.speak(0.6)
+            await call.caller.pause_until(call.has(SessionEnded), limit=5)
 
-        events, _ = await run_call(pipeline, script)
+        events = (await keyless_call(pipeline, script)).events
 
     (error,) = of_type(events, ErrorEvent)
     assert (error.code, error.recoverable) == ("auth_failed", False)

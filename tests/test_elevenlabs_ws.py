@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,12 +10,12 @@ from typing import Any
 import anyio
 import pytest
 
-from pipeline.errors import root_cause
 from providers.elevenlabs.options import ElevenLabsWebsocketOptions
 from providers.elevenlabs.websocket_tts import SPEC, ElevenLabsTts
 from providers.errors import ErrorCode, ProviderError
 from providers.registry import registry
 from providers.tts import Alignment, TtsAudio, TtsOutput, TtsSegmentEnd
+from tests.adapters import failure_of, pcm_of, speak, unused_port
 from tests.fakes.audio import synthesize
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.faults import DropAfter, ErrorFrame, Malformed, MalformedKind, Reject, SlowFirstByte
@@ -44,39 +43,11 @@ async def provider(fake: FakeElevenLabs, **options: Any) -> AsyncIterator[Eleven
         assert not [task for task in asyncio.all_tasks() if task.get_name().startswith("elevenlabs")]
 
 
-async def speak(
-    tts: ElevenLabsTts, sentences: list[str], *, stop_after_audio: int | None = None
-) -> list[TtsOutput]:
-    """One reply the way the pipeline drives it: a writer task pushes, the caller reads; with
-    ``stop_after_audio`` the reply is abandoned (barge-in) after that many audio chunks."""
-    outputs: list[TtsOutput] = []
-    with anyio.fail_after(5):
-        async with tts.stream() as stream, anyio.create_task_group() as group:
-
-            async def write() -> None:
-                for sentence in sentences:
-                    await stream.push_text(sentence)
-                await stream.end_input()
-
-            group.start_soon(write)
-            async for output in stream.outputs():
-                outputs.append(output)
-                audio_count = sum(isinstance(o, TtsAudio) for o in outputs)
-                if stop_after_audio is not None and audio_count >= stop_after_audio:
-                    group.cancel_scope.cancel()
-                    break
-    return outputs
-
-
 def expected_pcm(sentences: list[str], rate: int = 16000, *, together: bool = False) -> bytes:
     """What the fake speaks for the text messages (each sentence plus one trailing space): in auto mode one
     generation per message; with a chunk schedule, one for all the text buffered until the flush."""
     texts = ["".join(s + " " for s in sentences)] if together else [s + " " for s in sentences]
     return b"".join(chunk.pcm for text in texts for chunk in synthesize(text, rate, 60, 5))
-
-
-def pcm_of(outputs: list[TtsOutput]) -> bytes:
-    return b"".join(o.pcm for o in outputs if isinstance(o, TtsAudio))
 
 
 def client_messages(fake: FakeElevenLabs) -> list[dict[str, Any]]:
@@ -88,19 +59,6 @@ async def until(condition: Callable[[], bool]) -> None:
     with anyio.fail_after(2):
         while not condition():
             await anyio.sleep(0.005)
-
-
-async def failure_of(tts: ElevenLabsTts, sentences: list[str]) -> ProviderError:
-    """The ProviderError a reply fails with (the pipeline reads it out of the task group the same way)."""
-    try:
-        await speak(tts, sentences)
-    except Exception as exc:
-        error = root_cause(exc)
-    else:
-        pytest.fail("the reply did not fail")
-    assert isinstance(error, ProviderError)
-    assert KEY not in str(error) and KEY not in error.message
-    return error
 
 
 async def test_a_reply_streams_exact_audio_alignment_and_segment_ends() -> None:
@@ -250,7 +208,7 @@ async def test_rapid_barge_ins_never_open_a_sixth_context() -> None:
 
 async def test_bad_key_closes_1008_and_fails_for_good() -> None:
     async with FakeElevenLabs(api_key=KEY) as fake, provider(fake, api_key="xi-wrong-key-99999999") as tts:
-        error = await failure_of(tts, ["Hello."])
+        error = await failure_of(tts, ["Hello."], KEY)
     assert (error.code, error.recoverable) == (ErrorCode.AUTH_FAILED, False)
     assert "ELEVENLABS_API_KEY" in error.message and "xi-wrong-key-99999999" not in str(error)
 
@@ -266,7 +224,7 @@ async def test_bad_key_closes_1008_and_fails_for_good() -> None:
 async def test_refused_handshakes(status: int, code: ErrorCode, recoverable: bool) -> None:
     async with FakeElevenLabs(api_key=KEY) as fake, provider(fake) as tts:
         fake.faults.push(Reject(status), times=2)  # the background open and any fresh attempt
-        error = await failure_of(tts, ["Hello."])
+        error = await failure_of(tts, ["Hello."], KEY)
         assert (error.code, error.recoverable, error.status) == (code, recoverable, status)
         fake.faults.clear()
         assert pcm_of(await speak(tts, ["Recovered."])) == expected_pcm(["Recovered."])
@@ -299,14 +257,14 @@ async def test_a_drop_before_any_audio_is_retried_on_a_fresh_socket() -> None:
 async def test_slow_handshake_times_out() -> None:
     async with FakeElevenLabs(api_key=KEY) as fake, provider(fake, open_timeout=0.1) as tts:
         fake.faults.push(SlowFirstByte(0.3), times=2)
-        error = await failure_of(tts, ["Hello."])
+        error = await failure_of(tts, ["Hello."], KEY)
     assert (error.code, error.recoverable) == (ErrorCode.TIMEOUT, True)
 
 
 async def test_slow_first_audio_times_out_and_closes_the_context() -> None:
     async with FakeElevenLabs(api_key=KEY) as fake, provider(fake, response_timeout=0.1) as tts:
         fake.config.first_byte_delay = 0.3
-        error = await failure_of(tts, ["Hello."])
+        error = await failure_of(tts, ["Hello."], KEY)
         assert (error.code, error.recoverable) == (ErrorCode.TIMEOUT, True)
         await until(lambda: bool(fake.requests[0].messages_with(close_context=True)))
 
@@ -314,7 +272,7 @@ async def test_slow_first_audio_times_out_and_closes_the_context() -> None:
 async def test_malformed_frame_fails_the_reply_as_a_bad_response() -> None:
     async with FakeElevenLabs(api_key=KEY) as fake, provider(fake) as tts:
         fake.faults.push(Malformed(MalformedKind.INVALID_JSON, after=1))
-        error = await failure_of(tts, ["Hello there, how are you?"])
+        error = await failure_of(tts, ["Hello there, how are you?"], KEY)
         assert (error.code, error.recoverable) == (ErrorCode.BAD_RESPONSE, True)
         assert pcm_of(await speak(tts, ["Fine again."])) == expected_pcm(["Fine again."])
 
@@ -329,7 +287,7 @@ async def test_unknown_frames_are_ignored() -> None:
 async def test_in_band_server_error_is_reported_with_the_vendor_text() -> None:
     async with FakeElevenLabs(api_key=KEY) as fake, provider(fake) as tts:
         fake.faults.push(ErrorFrame(after=1, message="synthesis failed"))
-        error = await failure_of(tts, ["Hello there."])
+        error = await failure_of(tts, ["Hello there."], KEY)
     assert (error.code, error.recoverable) == (ErrorCode.SERVER_ERROR, True)
     assert "synthesis failed" in error.message
 
@@ -372,13 +330,10 @@ async def test_an_unused_socket_closes_itself_before_the_service_does() -> None:
 
 
 async def test_connection_refused_is_unavailable() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    options = ElevenLabsWebsocketOptions(api_key=KEY, base_url=f"http://127.0.0.1:{port}")
+    options = ElevenLabsWebsocketOptions(api_key=KEY, base_url=f"http://127.0.0.1:{unused_port()}")
     tts = ElevenLabsTts(options)
     try:
-        error = await failure_of(tts, ["Hello."])
+        error = await failure_of(tts, ["Hello."], KEY)
     finally:
         await tts.aclose()
     assert (error.code, error.recoverable) == (ErrorCode.UNAVAILABLE, True)

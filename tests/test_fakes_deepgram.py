@@ -14,7 +14,7 @@ from deepgram.listen.v1.types import ListenV1Error, ListenV1Metadata, ListenV1Re
 from deepgram.listen.v2.types import ListenV2Connected, ListenV2TurnInfo
 from websockets.exceptions import ConnectionClosedError
 
-from tests.fakes.audio import silence, tone_seconds
+from tests.fakes.audio import silence, tone_seconds, utterance
 from tests.fakes.deepgram import FakeDeepgram
 from tests.fakes.faults import DropAfter, ErrorFrame, Malformed, MalformedKind, Reject, SlowFirstByte
 
@@ -42,10 +42,6 @@ LISTEN_OPTIONS: dict[str, Any] = {
 
 def client_for(fake: FakeDeepgram, key: str = KEY) -> AsyncDeepgramClient:
     return AsyncDeepgramClient(api_key=key, environment=fake.environment)
-
-
-def utterance(lead: float, speech: float, tail: float) -> bytes:
-    return silence(RATE, lead) + tone_seconds(RATE, speech) + silence(RATE, tail)
 
 
 async def send_in_frames(conn: Any, audio: bytes, frame_bytes: int = 3200) -> None:

@@ -13,7 +13,7 @@ from openai import AsyncOpenAI
 
 from tests.fakes.faults import DropAfter, ErrorFrame, Malformed, MalformedKind, Reject, SlowFirstByte
 from tests.fakes.openai import FakeOpenAI
-from tests.fakes.openai_chat import ChatQuirks, ChatReply, ToolCall, Usage
+from tests.fakes.openai_chat import QUIRK_CASES, ChatQuirks, ChatReply, ToolCall, Usage
 
 pytestmark = [pytest.mark.anyio, pytest.mark.vendor_sdk]
 
@@ -130,17 +130,7 @@ async def test_default_reply_echoes_the_user() -> None:
     assert text_of(chunks) == "You said: Weather in Paris?"
 
 
-@pytest.mark.parametrize(
-    "quirks",
-    [
-        ChatQuirks(no_usage=True),
-        ChatQuirks(no_id=True),
-        ChatQuirks(data_without_space=True),
-        ChatQuirks(crlf=True),
-        ChatQuirks(keepalive_every=2),
-        ChatQuirks(True, True, True, True, 1),
-    ],
-)
+@pytest.mark.parametrize("quirks", QUIRK_CASES.values(), ids=QUIRK_CASES.keys())
 async def test_compatible_server_quirks_still_parse(quirks: ChatQuirks) -> None:
     async with FakeOpenAI(api_key=None) as fake:
         fake.config.quirks = quirks

@@ -4,9 +4,7 @@ failure surfaces, and that closing it early closes the HTTP stream."""
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import AsyncIterator
-from contextlib import aclosing, asynccontextmanager
+from contextlib import aclosing
 from typing import Any
 
 import anyio
@@ -15,9 +13,10 @@ import pytest
 from providers.errors import ErrorCode, ProviderError
 from providers.llm import ChatMessage, LlmChunk, LlmRequest, LlmUsage, Role, TextDelta, ToolCall, ToolSchema
 from providers.openai.llm import OpenAILlm, OpenAILlmOptions
+from tests.adapters import unused_port
 from tests.fakes.faults import DropAfter, ErrorFrame, Malformed, MalformedKind, Reject, SlowFirstByte
 from tests.fakes.openai import FakeOpenAI
-from tests.fakes.openai_chat import ChatQuirks, ChatReply, Usage
+from tests.fakes.openai_chat import QUIRK_CASES, ChatQuirks, ChatReply, Usage
 from tests.fakes.openai_chat import ToolCall as FakeToolCall
 
 pytestmark = [pytest.mark.anyio, pytest.mark.vendor_sdk, pytest.mark.filterwarnings("error::ResourceWarning")]
@@ -34,14 +33,9 @@ WEATHER = ToolSchema(
 TIME = ToolSchema("get_time", "The time now")
 
 
-@asynccontextmanager
-async def openai_llm(fake: FakeOpenAI, **options: Any) -> AsyncIterator[OpenAILlm]:
+def openai_llm(fake: FakeOpenAI, **options: Any) -> aclosing[OpenAILlm]:
     settings: dict[str, Any] = {"api_key": KEY, "base_url": fake.base_url, "max_retries": 0} | options
-    llm = OpenAILlm(OpenAILlmOptions(**settings))
-    try:
-        yield llm
-    finally:
-        await llm.aclose()
+    return aclosing(OpenAILlm(OpenAILlmOptions(**settings)))
 
 
 async def collect(llm: OpenAILlm, request: LlmRequest = ASK) -> list[LlmChunk]:
@@ -181,18 +175,7 @@ async def test_history_with_tool_calls_and_an_interruption_is_sent_in_openai_for
     ]
 
 
-@pytest.mark.parametrize(
-    "quirks",
-    [
-        ChatQuirks(no_usage=True),
-        ChatQuirks(no_id=True),
-        ChatQuirks(data_without_space=True),
-        ChatQuirks(crlf=True),
-        ChatQuirks(keepalive_every=2),
-        ChatQuirks(True, True, True, True, 1),
-    ],
-    ids=["no-usage", "no-id", "data-without-space", "crlf", "keepalive", "all"],
-)
+@pytest.mark.parametrize("quirks", QUIRK_CASES.values(), ids=QUIRK_CASES.keys())
 async def test_compatible_server_quirks(quirks: ChatQuirks) -> None:
     request = LlmRequest(messages=ASK.messages, tools=(WEATHER,))
     async with FakeOpenAI(api_key=None) as fake:
@@ -325,9 +308,7 @@ async def test_first_token_timeout_also_covers_a_response_that_started_but_stays
 
 
 async def test_unreachable_server_is_a_connection_error() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = unused_port()
     llm = OpenAILlm(OpenAILlmOptions(base_url=f"http://127.0.0.1:{port}/v1", max_retries=0))
     try:
         _, error = await collect_until_error(llm)

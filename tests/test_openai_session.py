@@ -4,16 +4,12 @@ first LLM is answered by the second and the session reports the availability cha
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-import anyio
 import pytest
 
 from pipeline.agent import Pipeline
 from pipeline.events import (
     AgentStoppedSpeaking,
     ErrorEvent,
-    Event,
     ProviderAvailabilityChanged,
     SessionEnded,
 )
@@ -21,8 +17,7 @@ from pipeline.settings import SessionSettings, TurnSettings
 from providers.fallback import FallbackLlm
 from providers.llm import LLM
 from providers.openai.llm import OpenAILlm, OpenAILlmOptions
-from tests.conversation import Caller, collect_events, of_type, record_output
-from tests.conversation import Recording as AudioRecording
+from tests.conversation import Call, of_type, run_call
 from tests.doubles import FakeTts, ScriptedStt
 from tests.fakes.faults import DropAfter, Reject
 from tests.fakes.openai import FakeOpenAI
@@ -44,41 +39,23 @@ def pipeline_with(llm: LLM, utterances: list[str]) -> Pipeline:
     )
 
 
-async def run_call(
-    pipeline: Pipeline, script: Callable[[Caller, list[Event]], Awaitable[None]]
-) -> list[Event]:
-    session = pipeline.session()
-    events: list[Event] = []
-    subscription = session.events()
-    with anyio.fail_after(15):
-        async with session, anyio.create_task_group() as group:
-            group.start_soon(collect_events, subscription, events)
-            group.start_soon(record_output, session, AudioRecording())
-            await script(Caller(session), events)
-            await session.end()
-    return events
-
-
-def seen(events: list[Event], cls: type[Event], count: int = 1) -> Callable[[], bool]:
-    return lambda: len(of_type(events, cls)) >= count
-
-
 async def test_a_reply_failing_mid_stream_is_reported_and_the_next_turn_works() -> None:
     async with FakeOpenAI(api_key=KEY) as fake:
         fake.replies.push("Let me think about that for a moment. Hmm", "Sure thing.")
         fake.faults.push(DropAfter(4))  # the role chunk, "Let ", "me ", "think " — then the connection drops
         llm = OpenAILlm(OpenAILlmOptions(api_key=KEY, base_url=fake.base_url, max_retries=2))
 
-        async def script(caller: Caller, events: list[Event]) -> None:
-            await caller.pause(0.2)
-            await caller.speak(0.5)
-            await caller.pause_until(seen(events, ErrorEvent), limit=5)
-            await caller.pause(0.3)
-            await caller.speak(0.5)
-            await caller.pause_until(seen(events, AgentStoppedSpeaking), limit=5)
+        async def script(call: Call) -> None:
+            await call.caller.pause(0.2)
+            await call.caller.speak(0.5)
+            await call.caller.pause_until(call.has(ErrorEvent), limit=5)
+            await call.caller.pause(0.3)
+            await call.caller.speak(0.5)
+            await call.caller.pause_until(call.has(AgentStoppedSpeaking), limit=5)
 
+        pipeline = pipeline_with(llm, ["what do you think", "are you there"])
         try:
-            events = await run_call(pipeline_with(llm, ["what do you think", "are you there"]), script)
+            events = (await run_call(pipeline, script, limit=15)).events
         finally:
             await llm.aclose()
     (error,) = of_type(events, ErrorEvent)
@@ -101,13 +78,14 @@ async def test_with_a_fallback_list_the_second_llm_answers_and_the_change_is_rep
         )
         backup = OpenAILlm(OpenAILlmOptions(base_url=backup_fake.base_url, model="backup", max_retries=0))
 
-        async def script(caller: Caller, events: list[Event]) -> None:
-            await caller.pause(0.2)
-            await caller.speak(0.5)
-            await caller.pause_until(seen(events, AgentStoppedSpeaking), limit=5)
+        async def script(call: Call) -> None:
+            await call.caller.pause(0.2)
+            await call.caller.speak(0.5)
+            await call.caller.pause_until(call.has(AgentStoppedSpeaking), limit=5)
 
+        pipeline = pipeline_with(FallbackLlm([primary, backup]), ["hello"])
         try:
-            events = await run_call(pipeline_with(FallbackLlm([primary, backup]), ["hello"]), script)
+            events = (await run_call(pipeline, script, limit=15)).events
         finally:
             await primary.aclose()
             await backup.aclose()

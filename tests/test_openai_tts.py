@@ -3,8 +3,7 @@ failures, and closing on barge-in."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing
 from typing import Any
 
 import anyio
@@ -14,6 +13,7 @@ from pipeline.audio import AudioFrame, StreamResampler
 from providers.errors import ErrorCode, ProviderError
 from providers.openai.tts import OpenAITts, OpenAITtsOptions
 from providers.tts import TtsAudio, TtsOutput, TtsSegmentEnd
+from tests.adapters import pcm_of
 from tests.fakes.audio import tone
 from tests.fakes.faults import DropAfter, Reject, SlowFirstByte
 from tests.fakes.openai import FakeOpenAI
@@ -24,14 +24,9 @@ KEY = "sk-tts-test-0123456789"
 MS_PER_CHAR = 60  # the fake's default
 
 
-@asynccontextmanager
-async def openai_tts(fake: FakeOpenAI, **options: Any) -> AsyncIterator[OpenAITts]:
+def openai_tts(fake: FakeOpenAI, **options: Any) -> aclosing[OpenAITts]:
     settings: dict[str, Any] = {"api_key": KEY, "base_url": fake.base_url, "max_retries": 0} | options
-    tts = OpenAITts(OpenAITtsOptions(**settings))
-    try:
-        yield tts
-    finally:
-        await tts.aclose()
+    return aclosing(OpenAITts(OpenAITtsOptions(**settings)))
 
 
 def expected_audio(text: str) -> bytes:
@@ -50,10 +45,6 @@ async def speak(tts: OpenAITts, *texts: str) -> list[TtsOutput]:
     return outputs
 
 
-def audio_of(outputs: list[TtsOutput]) -> bytes:
-    return b"".join(output.pcm for output in outputs if isinstance(output, TtsAudio))
-
-
 async def test_each_sentence_streams_its_exact_24khz_pcm() -> None:
     async with (
         FakeOpenAI(api_key=KEY) as fake,
@@ -63,8 +54,8 @@ async def test_each_sentence_streams_its_exact_24khz_pcm() -> None:
     ends = [output for output in outputs if isinstance(output, TtsSegmentEnd)]
     assert ends == [TtsSegmentEnd("Hello there."), TtsSegmentEnd("How are you?")]
     first_end = outputs.index(ends[0])
-    assert audio_of(outputs[:first_end]) == expected_audio("Hello there.")
-    assert audio_of(outputs[first_end:]) == expected_audio("How are you?")
+    assert pcm_of(outputs[:first_end]) == expected_audio("Hello there.")
+    assert pcm_of(outputs[first_end:]) == expected_audio("How are you?")
     assert sum(1 for o in outputs[:first_end] if isinstance(o, TtsAudio)) > 1, "streamed in several chunks"
     assert [request.body for request in fake.requests] == [
         {
@@ -83,7 +74,7 @@ async def test_audio_is_resample_ready() -> None:
     async with FakeOpenAI(api_key=KEY) as fake, openai_tts(fake) as tts:
         outputs = await speak(tts, "One second of it.")
     assert tts.sample_rate == 24000
-    pcm = audio_of(outputs)
+    pcm = pcm_of(outputs)
     resampler = StreamResampler(tts.sample_rate, 16000)
     out = resampler.process(AudioFrame(pcm, tts.sample_rate)).pcm + resampler.flush().pcm
     assert len(out) // 2 == pytest.approx(len(pcm) // 2 * 2 / 3, abs=2)
@@ -127,7 +118,7 @@ async def test_dropped_audio_stream_is_a_lost_connection_after_the_first_audio()
                 await stream.end_input()
                 async for output in stream.outputs():
                     got.append(output)
-    assert audio_of(got) == expected_audio("A sentence long enough for several chunks.")[: 2 * 2400 * 2]
+    assert pcm_of(got) == expected_audio("A sentence long enough for several chunks.")[: 2 * 2400 * 2]
     assert (info.value.code, info.value.recoverable) == (ErrorCode.CONNECTION_LOST, True)
     assert len(fake.requests) == 1
 

@@ -42,13 +42,13 @@ class BargeInPolicy:
     def is_backchannel(self, text: str) -> bool:
         """ "uh-huh", "yeah right", "okay okay": only acknowledgements, at most three words."""
         phrase = normalize(text)
-        if not phrase or len(phrase.split()) > MAX_BACKCHANNEL_WORDS:
+        words = phrase.split()
+        if not words or len(words) > MAX_BACKCHANNEL_WORDS:
             return False
-        if phrase in self.backchannels:
-            return True
-        return all(word in self.backchannels for word in phrase.split())
+        return phrase in self.backchannels or all(word in self.backchannels for word in words)
 
     def should_interrupt(self, speech_duration: float, transcript: str) -> bool:
-        if transcript and self.is_backchannel(transcript):
+        """Checked on every VAD window of overlapping speech: the cheap tests first."""
+        if speech_duration < self.min_duration or len(transcript.split()) < self.min_words:
             return False
-        return speech_duration >= self.min_duration and len(transcript.split()) >= self.min_words
+        return not self.is_backchannel(transcript)

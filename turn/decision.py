@@ -8,7 +8,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class TurnDecision:
     transcript: str
-    reason: str  # "silence", "semantic", "stt" (provider end-of-turn), "stt_timeout", "forced"
+    reason: str  # "silence", "semantic", "stt" (provider end-of-turn), "stt_timeout"
     probability: float | None  # turn-completion probability when a model judged it
     delay: float  # the silence required after the end of speech
     user_stopped: float  # clock time the user's speech ended

@@ -93,13 +93,6 @@ class TurnDetector:
             self._choose_delay()
             self._check()
 
-    def force_end_of_turn(self) -> None:
-        """End the turn now with what has been heard (e.g. the application knows the caller is done)."""
-        if self.state is not TurnState.IDLE or self.transcript:
-            now = anyio.current_time()
-            self._user_stopped = self._user_stopped or now
-            self._decide("forced", None, now)
-
     def reset(self) -> None:
         """Forget the current turn (e.g. its words were a backchannel the agent talked over)."""
         self.state = TurnState.IDLE

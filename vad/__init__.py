@@ -4,7 +4,7 @@ energy fallback, with one stream API and speech state machine."""
 from vad.batched_engine import BatchedSileroEngine, BatchStats
 from vad.energy import EnergyVad
 from vad.errors import VadError, VadInferenceError, VadModelError
-from vad.factory import ConfiguredVad, VadConfig, create_vad
+from vad.factory import VadConfig, create_vad
 from vad.model_path import resolve_model_path
 from vad.params import VadParams
 from vad.protocols import Vad, WindowScore, WindowScorer
@@ -17,7 +17,6 @@ from vad.stream import VadStream
 __all__ = [
     "BatchStats",
     "BatchedSileroEngine",
-    "ConfiguredVad",
     "EnergyVad",
     "SileroEngine",
     "SileroModel",

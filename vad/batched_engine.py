@@ -26,8 +26,8 @@ import numpy as np
 
 from vad.errors import VadInferenceError
 from vad.params import VadParams
-from vad.silero_model import BatchOutput, SileroModel
-from vad.silero_scorer import RowOutput, SileroScorer
+from vad.silero_model import BatchOutput, RowOutput, SileroModel
+from vad.silero_scorer import SileroScorer
 from vad.stream import VadStream
 
 DEFAULT_MAX_WAIT = 0.003
@@ -110,9 +110,7 @@ class BatchedSileroEngine:
         return self._stats
 
     def create_stream(self, sample_rate: int | None = None, params: VadParams | None = None) -> VadStream:
-        params = params or self._params
-        if sample_rate is not None:
-            params = params.with_sample_rate(sample_rate)
+        params = (params or self._params).with_sample_rate(sample_rate)
         return VadStream(SileroScorer(self, params.sample_rate), params)
 
     def attach(self, sample_rate: int) -> None:
@@ -150,9 +148,9 @@ class BatchedSileroEngine:
         return self._in_flight[sample_rate] + 1 >= self._attached[sample_rate] or self._max_batch == 1
 
     def _run_alone(self, row: np.ndarray, state: np.ndarray, sample_rate: int) -> RowOutput:
-        output = self._model.run(row[np.newaxis, :], state, sample_rate)
+        output = self._model.run_row(row, state, sample_rate)
         self._record(1, offloaded=False)
-        return RowOutput(float(output.probabilities[0]), output.state, output.elapsed_s)
+        return output
 
     def _is_ready(self, batch: _Batch) -> bool:
         rate = batch.sample_rate

@@ -23,8 +23,6 @@ class EnergyScorer:
     """
 
     def __init__(self, sample_rate: int, floor_db: float, ceiling_db: float) -> None:
-        if ceiling_db <= floor_db:
-            raise ValueError(f"ceiling_db ({ceiling_db}) must be above floor_db ({floor_db})")
         self._window_size = window_geometry(sample_rate).window
         self._floor_db = floor_db
         self._span_db = ceiling_db - floor_db
@@ -63,8 +61,6 @@ class EnergyVad:
         self._ceiling_db = ceiling_db
 
     def create_stream(self, sample_rate: int | None = None, params: VadParams | None = None) -> VadStream:
-        params = params or self._params
-        if sample_rate is not None:
-            params = params.with_sample_rate(sample_rate)
+        params = (params or self._params).with_sample_rate(sample_rate)
         scorer = EnergyScorer(params.sample_rate, self._floor_db, self._ceiling_db)
         return VadStream(scorer, params)

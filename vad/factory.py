@@ -18,7 +18,6 @@ from vad.params import VadParams
 from vad.protocols import Vad
 from vad.silero_engine import SileroEngine
 from vad.silero_model import SileroModel
-from vad.stream import VadStream
 
 
 class VadConfig(BaseModel):
@@ -45,27 +44,17 @@ class VadConfig(BaseModel):
     params: VadParams = Field(default_factory=VadParams)
 
 
-class ConfiguredVad:
-    """A Vad that applies fixed default params to the streams of another Vad (e.g. a shared engine)."""
-
-    def __init__(self, source: Vad, params: VadParams) -> None:
-        self._source = source
-        self.params = params
-
-    def create_stream(self, sample_rate: int | None = None, params: VadParams | None = None) -> VadStream:
-        return self._source.create_stream(sample_rate, params or self.params)
-
-
 def create_vad(config: VadConfig | None = None) -> Vad:
     """Build the configured VAD. Silero engines share the process-wide onnxruntime session; a batched engine
     belongs to one event loop, so call this once per loop."""
     config = config or VadConfig()
     if config.kind == "energy":
         return EnergyVad(config.params)
+    model = SileroModel.shared(config.model_path)
     if not config.batched:
-        return ConfiguredVad(SileroEngine.shared(config.model_path), config.params)
+        return SileroEngine(model, config.params)
     return BatchedSileroEngine(
-        SileroModel.shared(config.model_path),
+        model,
         params=config.params,
         max_wait=config.max_wait,
         max_batch=config.max_batch,

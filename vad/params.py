@@ -42,8 +42,8 @@ class VadParams(BaseModel):
             )
         return value
 
-    def with_sample_rate(self, sample_rate: int) -> VadParams:
-        """A validated copy for another sample rate (same object if unchanged)."""
-        if sample_rate == self.sample_rate:
+    def with_sample_rate(self, sample_rate: int | None) -> VadParams:
+        """A validated copy for another sample rate (same object if None or unchanged)."""
+        if sample_rate is None or sample_rate == self.sample_rate:
             return self
         return VadParams.model_validate({**self.model_dump(), "sample_rate": sample_rate})

@@ -9,8 +9,8 @@ from typing import ClassVar
 import numpy as np
 
 from vad.params import VadParams
-from vad.silero_model import SileroModel
-from vad.silero_scorer import RowOutput, SileroScorer
+from vad.silero_model import RowOutput, SileroModel
+from vad.silero_scorer import SileroScorer
 from vad.stream import VadStream
 
 
@@ -44,18 +44,11 @@ class SileroEngine:
         return self._model
 
     def create_stream(self, sample_rate: int | None = None, params: VadParams | None = None) -> VadStream:
-        params = params or self._params
-        if sample_rate is not None:
-            params = params.with_sample_rate(sample_rate)
+        params = (params or self._params).with_sample_rate(sample_rate)
         return VadStream(SileroScorer(self, params.sample_rate), params)
 
     async def infer(self, row: np.ndarray, state: np.ndarray, sample_rate: int) -> RowOutput:
-        return self.infer_now(row, state, sample_rate)
-
-    def infer_now(self, row: np.ndarray, state: np.ndarray, sample_rate: int) -> RowOutput:
-        """Synchronous single-row inference (thread-safe)."""
-        output = self._model.run(row[np.newaxis, :], state, sample_rate)
-        return RowOutput(float(output.probabilities[0]), output.state, output.elapsed_s)
+        return self._model.run_row(row, state, sample_rate)
 
     def attach(self, sample_rate: int) -> None:
         """Streams need no registration here (SileroBackend protocol)."""

@@ -51,6 +51,15 @@ class BatchOutput:
     elapsed_s: float  # time spent inside onnxruntime for the whole batch
 
 
+@dataclass(frozen=True, slots=True)
+class RowOutput:
+    """The model's answer for one stream's row."""
+
+    probability: float
+    state: np.ndarray  # [2, 1, 128]
+    inference_s: float
+
+
 class SileroModel:
     """Wraps one onnxruntime session. ``run`` is thread-safe (onnxruntime's ``run`` is), so one instance serves
     every stream and thread of the process; use ``SileroModel.shared()`` rather than the constructor."""
@@ -114,3 +123,8 @@ class SileroModel:
             raise VadInferenceError(f"Silero VAD inference failed on {rows.shape[0]} rows: {exc}") from exc
         elapsed = time.perf_counter() - started
         return BatchOutput(output.reshape(-1), new_state, elapsed)
+
+    def run_row(self, row: np.ndarray, state: np.ndarray, sample_rate: int) -> RowOutput:
+        """Run one stream's row alone: ``row`` [context+window] float32, ``state`` [2, 1, 128] float32."""
+        output = self.run(row[np.newaxis, :], state, sample_rate)
+        return RowOutput(float(output.probabilities[0]), output.state, output.elapsed_s)

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from vad.protocols import WindowScore
-from vad.silero_model import initial_state, window_geometry
-
-
-@dataclass(frozen=True, slots=True)
-class RowOutput:
-    """The model's answer for one stream's row."""
-
-    probability: float
-    state: np.ndarray  # [2, 1, 128]
-    inference_s: float
+from vad.silero_model import RowOutput, initial_state, window_geometry
 
 
 class SileroBackend(Protocol):

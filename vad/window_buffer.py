@@ -12,7 +12,9 @@ def to_float32(samples: np.ndarray) -> np.ndarray:
     if samples.ndim != 1:
         raise ValueError(f"expected mono 1-D samples, got shape {samples.shape}")
     if samples.dtype == np.int16:
-        return samples.astype(np.float32) * _INT16_SCALE
+        audio = samples.astype(np.float32)
+        audio *= _INT16_SCALE  # in place: one allocation per chunk
+        return audio
     if samples.dtype.kind == "f":
         return np.array(samples, dtype=np.float32)  # a copy: the buffer may outlive the caller's array
     raise TypeError(f"expected int16 PCM (or float samples), got dtype {samples.dtype}")

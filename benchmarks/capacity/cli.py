@@ -26,6 +26,7 @@ from benchmarks.capacity.report import (
     table_row,
 )
 from benchmarks.capacity.worker import GcMode
+from pipeline.cli import CliError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,12 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from(args: argparse.Namespace) -> RampConfig:
     if args.processes < 1 or args.seconds <= 0 or args.ramp_seconds <= 0 or args.settle_seconds < 0:
-        from pipeline.cli import CliError
-
         raise CliError("--processes, --seconds and --ramp-seconds must be positive, --settle-seconds >= 0")
     if args.offload_min_rows is not None and args.offload_min_rows < 1:
-        from pipeline.cli import CliError
-
         raise CliError("--offload-min-rows must be at least 1")
     return RampConfig(
         start=args.start,
@@ -113,14 +110,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"    error: {message}", flush=True)
 
     run_ramp(config, caller, report, on_step=show)
-    best = report.max_sustained
-    per_session = next(
-        (s.rss_mb_per_session for s in report.steps if s.sustained and s.sessions == best), None
-    )
-    print(f"max sessions sustained: {best} (target >= {TARGET_SESSIONS})")
-    if per_session is not None:
+    best = report.best
+    print(f"max sessions sustained: {report.max_sustained} (target >= {TARGET_SESSIONS})")
+    if best is not None:
         print(
-            f"resident memory per session at {best}: {per_session:.2f} MB (target <= {TARGET_MB_PER_SESSION:g} MB)"
+            f"resident memory per session at {best.sessions}: {best.rss_mb_per_session:.2f} MB "
+            f"(target <= {TARGET_MB_PER_SESSION:g} MB)"
         )
     print(f"wrote {report.write(out)}")
     return 0

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.audio import resample_int16
-
 RATE = 16000
 FRAME_MS = 20
 FRAME_SAMPLES = RATE * FRAME_MS // 1000
@@ -22,7 +20,6 @@ FRAME_BYTES = 2 * FRAME_SAMPLES
 VOICE = "en-us+klatt4"
 RATE_WPM = 165
 PAUSE_SECONDS = 3.5  # after each caller line: room for the agent's reply (about 1 s to start, 2 s long)
-_SILENCE_LEVEL = 100  # |sample| at or below this counts as silence when trimming synthesized speech
 
 CALLER_LINES = (
     "Hi I would like to check the status of my order please.",
@@ -53,18 +50,10 @@ class CallerAudio:
 
 
 def synthesize_caller(lines: tuple[str, ...] = CALLER_LINES, pause: float = PAUSE_SECONDS) -> CallerAudio:
-    """Speak ``lines`` with espeak-ng, each followed by ``pause`` seconds of silence."""
-    from providers.local.espeak_engine import EspeakEngine  # only the parent process needs espeak-ng
+    """Speak ``lines`` with espeak-ng (trimmed to the speech), each followed by ``pause`` seconds of silence."""
+    from tests.speech_audio import speak  # only the parent process needs espeak-ng
 
-    engine = EspeakEngine.shared()
     pieces: list[np.ndarray] = []
     for line in lines:
-        synthesis = engine.synthesize(line, voice=VOICE, rate_wpm=RATE_WPM)
-        speech = resample_int16(_trim(synthesis.samples), synthesis.sample_rate, RATE)
-        pieces += [speech, np.zeros(round(pause * RATE), dtype=np.int16)]
+        pieces += [speak(line, RATE, VOICE, RATE_WPM), np.zeros(round(pause * RATE), dtype=np.int16)]
     return CallerAudio(np.concatenate(pieces).astype("<i2").tobytes(), lines)
-
-
-def _trim(samples: np.ndarray) -> np.ndarray:
-    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > _SILENCE_LEVEL)
-    return samples[loud[0] : loud[-1] + 1] if loud.size else samples[:0]

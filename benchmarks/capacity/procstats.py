@@ -24,9 +24,7 @@ class GcPauses:
     """Pauses of the cyclic garbage collector (through ``gc.callbacks``) while installed."""
 
     def __init__(self) -> None:
-        self.collections = 0
         self.full_collections = 0  # generation 2
-        self.total_seconds = 0.0
         self.max_seconds = 0.0
         self._started = 0.0
 
@@ -41,8 +39,5 @@ class GcPauses:
         if phase == "start":
             self._started = time.perf_counter()
             return
-        pause = time.perf_counter() - self._started
-        self.collections += 1
         self.full_collections += int(info["generation"] == 2)
-        self.total_seconds += pause
-        self.max_seconds = max(self.max_seconds, pause)
+        self.max_seconds = max(self.max_seconds, time.perf_counter() - self._started)

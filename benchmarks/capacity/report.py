@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.capacity.call import MAX_ERROR_SAMPLES
 from benchmarks.capacity.lag import LagHistogram
 from benchmarks.capacity.worker import WorkerResult
 
@@ -73,7 +74,7 @@ class StepResult:
             turns=sum(r.turns for r in results),
             interruptions=sum(r.interruptions for r in results),
             errors=sum(r.errors for r in results),
-            error_samples=[message for r in results for message in r.error_samples][:5],
+            error_samples=[message for r in results for message in r.error_samples][:MAX_ERROR_SAMPLES],
             vad_mean_batch=(sum(r.vad_rows for r in results) / batches if batches else 0.0)
             if batched
             else None,
@@ -138,12 +139,20 @@ class CapacityReport:
     steps: list[StepResult] = field(default_factory=list)
 
     @property
+    def best(self) -> StepResult | None:
+        """The step with the most sessions that kept up (None if none did)."""
+        return max(
+            (step for step in self.steps if step.sustained), key=lambda step: step.sessions, default=None
+        )
+
+    @property
     def max_sustained(self) -> int:
         """The most sessions of a step that kept up (0 if none did)."""
-        return max((step.sessions for step in self.steps if step.sustained), default=0)
+        best = self.best
+        return best.sessions if best is not None else 0
 
     def to_json(self) -> dict[str, Any]:
-        best = next((s for s in self.steps if s.sustained and s.sessions == self.max_sustained), None)
+        best = self.best
         return {
             "config": self.config,
             "machine": self.machine,

@@ -81,7 +81,6 @@ class WorkerResult:
     vad_offloaded_batches: int
     gc_full_collections: int
     gc_max_pause_seconds: float
-    gc_total_pause_seconds: float
 
 
 class MeasurementWindow:
@@ -167,7 +166,6 @@ async def _run(plan: WorkerPlan, conn: Connection) -> None:
                 vad_offloaded_batches=stats.offloaded_batches - stats_before.offloaded_batches,
                 gc_full_collections=pauses.full_collections,
                 gc_max_pause_seconds=pauses.max_seconds,
-                gc_total_pause_seconds=pauses.total_seconds,
             )
         )
         hang_up.set()

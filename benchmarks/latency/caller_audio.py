@@ -9,8 +9,8 @@ import numpy as np
 
 from benchmarks.latency.profiles import CALLER_RATE_WPM, CALLER_VOICE
 from benchmarks.latency.scenario import Scenario, TurnSpec
-from pipeline.audio import read_wav, resample_int16
-from providers.local.espeak_engine import EspeakEngine
+from pipeline.audio import read_wav
+from tests.speech_audio import speak
 
 SPEECH_LEVEL = 300  # |sample| above this (about -40 dBFS) is speech when trimming
 
@@ -47,8 +47,7 @@ class CallerVoice:
         return self._cache[key]
 
     def _speak(self, text: str) -> np.ndarray:
-        speech = EspeakEngine.shared().synthesize(text, voice=self.voice, rate_wpm=self.rate_wpm)
-        return trim_to_speech(resample_int16(speech.samples, speech.sample_rate, self.sample_rate))
+        return trim_to_speech(speak(text, self.sample_rate, self.voice, self.rate_wpm))
 
     def _load(self, path: Path) -> np.ndarray:
         frame, _ = read_wav(path, self.sample_rate)

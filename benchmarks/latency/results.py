@@ -129,8 +129,8 @@ def write_csv(path: Path, records: Sequence[TurnRecord]) -> None:
             writer.writerow(record.as_row())
 
 
-def write_json(path: Path, run: dict[str, Any], records: Sequence[TurnRecord]) -> dict[str, Any]:
-    """The whole result: how it was run, the summaries, the checks and every turn; returns what it wrote."""
+def write_json(path: Path, run: dict[str, Any], records: Sequence[TurnRecord]) -> None:
+    """The whole result: how it was run, the summaries, the checks and every turn."""
     report = {
         "run": run,
         "summary_ms": {name: asdict(found) for name, found in summarize(records).items()},
@@ -139,4 +139,3 @@ def write_json(path: Path, run: dict[str, Any], records: Sequence[TurnRecord]) -
         "turns": [record.as_row() for record in records],
     }
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return report

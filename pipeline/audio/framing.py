@@ -32,6 +32,9 @@ class Rechunker:
         return len(self._buffer) // SAMPLE_WIDTH
 
     def push(self, pcm: bytes) -> Iterator[AudioFrame]:
+        if not self._buffer and len(pcm) == self._frame_bytes:  # already one whole frame: no copies
+            yield self._frame(pcm)
+            return
         self._buffer += pcm
         while len(self._buffer) >= self._frame_bytes:
             chunk = bytes(self._buffer[: self._frame_bytes])

@@ -8,7 +8,7 @@ from typing import Protocol
 import anyio
 
 from pipeline.audio import AudioFrame, read_wav, split_frames
-from pipeline.events import AgentState
+from pipeline.conversation import line_is_quiet
 from pipeline.session import Session
 from pipeline.transports.recorder import CallRecorder
 
@@ -38,9 +38,8 @@ async def push_silence_until_idle(
     quiet_since: float | None = None
     waited = 0.0
     while waited < limit and session.running:
-        idle = session.controller.agent_state is AgentState.LISTENING and session.turn_detector.is_idle
         now = session.bus.now()
-        quiet_since = (quiet_since if quiet_since is not None else now) if idle else None
+        quiet_since = (quiet_since if quiet_since is not None else now) if line_is_quiet(session) else None
         if quiet_since is not None and now - quiet_since >= quiet:
             return
         await push_frame(session, recorder, frame)

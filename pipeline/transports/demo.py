@@ -4,7 +4,7 @@ over a long answer (a barge-in)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterable, Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -118,8 +118,8 @@ class _AgentWatcher:
     def replied(self) -> bool:
         return self._started_since_mark and self._listening
 
-    async def follow(self, events: object) -> None:
-        async for event in events:  # type: ignore[attr-defined]
+    async def follow(self, events: AsyncIterable[Event]) -> None:
+        async for event in events:
             self._count(event)
 
     def _count(self, event: Event) -> None:

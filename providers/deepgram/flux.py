@@ -89,7 +89,7 @@ class FluxDialect:
     def finalize(self, now: float, audio_until: float) -> Reaction:
         return _reaction(self._turns.requested(now, audio_until))
 
-    def control_sent(self, control: Control, connection_time: float, now: float) -> None:
+    def control_sent(self, control: Control, connection_time: float) -> None:
         if control is Control.FORCE_END_TURN:
             self._turns.force_sent()
 

@@ -33,7 +33,7 @@ class Control(Enum):
     FORCE_END_TURN = "force_end_turn"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Sent:
     frame: AudioFrame
     end: float  # connection seconds at the end of this frame
@@ -126,11 +126,12 @@ class AudioLedger:
             self._unsent.popleft()
             frames.append(head)
             size += len(head.pcm)
+            seconds = head.duration
             self.timeline.note(self._offset, head.timestamp)
-            self._offset += head.duration
+            self._offset += seconds
             self._sent.append(_Sent(head, self._offset))
-            self._unsent_seconds -= head.duration
-            self._sent_seconds += head.duration
+            self._unsent_seconds -= seconds
+            self._sent_seconds += seconds
         self._bound_replay()
         return frames
 

@@ -50,7 +50,7 @@ class NovaDialect:
     def finalize(self, now: float, audio_until: float) -> Reaction:
         return Reaction(transcripts=self._finalize.requested(now), controls=[Control.FINALIZE])
 
-    def control_sent(self, control: Control, connection_time: float, now: float) -> None:
+    def control_sent(self, control: Control, connection_time: float) -> None:
         if control is Control.FINALIZE:
             self._finalize.sent(connection_time)
 

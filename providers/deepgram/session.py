@@ -72,7 +72,7 @@ class Dialect(Protocol):
         """``finalize()`` was called; ``audio_until`` is the connection time at the end of the queued audio."""
         ...
 
-    def control_sent(self, control: Control, connection_time: float, now: float) -> None: ...
+    def control_sent(self, control: Control, connection_time: float) -> None: ...
 
     def message(self, message: object, now: float, to_media: Callable[[float], float]) -> Reaction:
         """React to one parsed server message; raises ``ProviderError`` for an in-band error. ``to_media`` maps
@@ -196,15 +196,14 @@ class SocketStream:
                 item = self._ledger.take(MAX_SEND_BYTES)
                 if isinstance(item, Control):
                     await self._dialect.send_control(socket, item)
-                    self._dialect.control_sent(item, self._ledger.offset, anyio.current_time())
+                    self._dialect.control_sent(item, self._ledger.offset)
                 elif item:
                     await socket.send_media(b"".join(frame.pcm for frame in item))
                     last_audio = anyio.current_time()
                 else:
-                    due = last_audio + self._settings.keepalive_interval
-                    with anyio.move_on_after(max(0.0, due - anyio.current_time())):
+                    with anyio.CancelScope(deadline=last_audio + self._settings.keepalive_interval) as idle:
                         await self._ledger.wait_for_unsent()
-                    if not self._ledger.has_unsent() and anyio.current_time() >= due:
+                    if idle.cancelled_caught and not self._ledger.has_unsent():
                         await self._keepalive(socket)
                         last_audio = anyio.current_time()
         except (ConnectionClosed, OSError):

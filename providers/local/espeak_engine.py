@@ -249,8 +249,6 @@ class _Run:
         return 0
 
     def result(self) -> Synthesis:
-        if self.state is _RunState.FAILED and self.error is not None:
-            raise self.error
         samples = np.concatenate(self.buffers) if self.buffers else np.zeros(0, np.int16)
         words = self.tracker.finish(samples.size / self.sample_rate)
         return Synthesis(
@@ -319,12 +317,16 @@ class EspeakEngine:
         ``sink`` returning ``False`` stops synthesis (barge-in); the returned Synthesis then holds the audio
         produced so far and has ``cancelled`` set. An exception raised by ``sink`` propagates.
         """
+        return self._execute(text, sink, voice, rate_wpm, pitch).result()
+
+    def _execute(self, text: str, sink: ChunkSink | None, voice: str, rate_wpm: int, pitch: int) -> _Run:
+        """Run one synthesis; raises what the sink raised, or on a failed status unless the sink cancelled."""
         validate_options(voice, rate_wpm, pitch)
         if not isinstance(text, str) or "\0" in text:
             raise ValueError("text must be a string without NUL characters")
         run = _Run(text, self.sample_rate, sink)
         if not text.strip():
-            return run.result()
+            return run
         with self._lock:
             self._select_voice(voice)
             self._library.set_parameter(Parameter.RATE, rate_wpm)
@@ -334,10 +336,11 @@ class EspeakEngine:
                 status = self._library.synth(text)
             finally:
                 self._run = None
-        result = run.result()
-        if status is not Status.OK and not result.cancelled:
+        if run.state is _RunState.FAILED and run.error is not None:
+            raise run.error
+        if status is not Status.OK and run.state is not _RunState.CANCELLED:
             raise RuntimeError(f"espeak_Synth failed with status {status.name}")
-        return result
+        return run
 
     def synthesize_chunks(
         self, text: str, *, voice: str = "en-us", rate_wpm: int = 175, pitch: int = 50
@@ -360,7 +363,7 @@ class EspeakEngine:
 
         def work() -> None:
             try:
-                self.synthesize_stream(text, sink, voice=voice, rate_wpm=rate_wpm, pitch=pitch)
+                self._execute(text, sink, voice, rate_wpm, pitch)  # chunks only: no Synthesis to build
             except BaseException as error:  # handed to the consuming thread
                 chunks.put(error)
             else:

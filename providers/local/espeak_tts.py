@@ -72,7 +72,7 @@ class EspeakTts:
         position = 0.0
         try:
             while (chunk := await run_blocking(_next_chunk, chunks)) is not None:
-                audio = chunk.samples.astype("<i2").tobytes()
+                audio = chunk.samples.astype("<i2", copy=False).tobytes()
                 yield TtsAudio(audio, aligner.on_chunk(chunk))
                 position = chunk.start_s + len(chunk.samples) / chunk.sample_rate
         except (RuntimeError, ValueError) as exc:

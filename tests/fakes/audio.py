@@ -39,6 +39,11 @@ def silence(sample_rate: int, seconds: float) -> bytes:
     return bytes(round(sample_rate * seconds) * BYTES_PER_SAMPLE)
 
 
+def utterance(lead: float, speech: float, tail: float, sample_rate: int = 16000) -> bytes:
+    """Silence, the tone for `speech` seconds, silence: one utterance to the fakes' energy framing."""
+    return silence(sample_rate, lead) + tone_seconds(sample_rate, speech) + silence(sample_rate, tail)
+
+
 def rms(pcm: bytes) -> float:
     samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32)
     return float(np.sqrt(np.mean(samples * samples))) if samples.size else 0.0

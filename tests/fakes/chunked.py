@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from tests.fakes.faults import FaultPlan, MalformedKind, StreamAction
 from tests.fakes.http import HttpResponse
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,16 @@ async def stream_chunks(
     if await _run(response, plan, plan.actions_from(index), renderers):
         return
     await response.end()
+
+
+async def stamp_first(chunks: AsyncIterator[T], times: list[float]) -> AsyncIterator[T]:
+    """`chunks`, appending to `times` the loop time at which the first one is handed on (for benchmarks)."""
+    first = True
+    async for chunk in chunks:
+        if first:
+            times.append(asyncio.get_running_loop().time())
+            first = False
+        yield chunk
 
 
 async def _run(

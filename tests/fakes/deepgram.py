@@ -17,9 +17,8 @@ import contextlib
 import enum
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import ServerConnection
@@ -29,6 +28,7 @@ from websockets.http11 import Request, Response
 from tests.fakes.deepgram_flux import FluxParams, FluxSession, FluxSilences
 from tests.fakes.deepgram_listen import DeepgramTiming, ListenParams, ListenSession, SessionStep
 from tests.fakes.faults import FaultPlan, FaultQueue, MalformedKind
+from tests.fakes.http import LoopbackFake
 from tests.fakes.recording import RecordedRequest, new_record
 from tests.fakes.transcripts import TranscriptScript
 from tests.fakes.wsserver import (
@@ -94,7 +94,7 @@ class _Pending:
     plan: FaultPlan
 
 
-class FakeDeepgram:
+class FakeDeepgram(LoopbackFake):
     def __init__(
         self,
         api_key: str | None = "test-deepgram-key",
@@ -108,16 +108,8 @@ class FakeDeepgram:
         self.requests: list[RecordedRequest] = []
         self.sent: list[tuple[float, str]] = []  # (loop time, type) as each server message is sent
         self._server = WsServer(self._serve, self._process_request)
+        self._servers = (self._server,)
         self._pending: dict[uuid.UUID, _Pending] = {}
-
-    async def __aenter__(self) -> FakeDeepgram:
-        await self._server.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self._server.close()
 
     @property
     def url(self) -> str:
@@ -140,12 +132,9 @@ class FakeDeepgram:
     async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         record = new_record("GET", request.path, dict(request.headers.raw_items()))
         self.requests.append(record)
-        plan = self.faults.pop()
-        if plan.first_byte_delay > 0:
-            await asyncio.sleep(plan.first_byte_delay)
+        plan = await self.faults.take()
         if plan.reject is not None:
-            body = plan.reject.body if plan.reject.body is not None else _error_body(plan.reject.status)
-            return reject(plan.reject.status, body, headers=plan.reject.headers)
+            return reject(plan.reject.status, plan.reject.body_or(_error_body), headers=plan.reject.headers)
         if record.path not in ("/v1/listen", "/v2/listen"):
             return reject(404, _error_body(404))
         if not self._authorized(record.headers.get("authorization", "")):
@@ -166,8 +155,8 @@ class FakeDeepgram:
     async def _serve(self, connection: ServerConnection) -> None:
         pending = self._pending.pop(connection.id)
         record = pending.record
-        outbox = _TimedOutbox(connection, pending.plan, WsRenderers(_render_error, _render_malformed))
-        outbox.on_sent = self._note_sent
+        renderers = WsRenderers(_render_error, _render_malformed)
+        outbox = WsOutbox(connection, pending.plan, renderers, on_send=self._note_sent)
         sender = QueuedSender(outbox)
         request_id = str(uuid.uuid4())
         session: ListenSession | FluxSession
@@ -217,17 +206,6 @@ class FakeDeepgram:
             message = record.record_text(data)
             if isinstance(message, dict) and session.on_control(message) is SessionStep.CLOSE:
                 return _End.CLOSE_STREAM
-
-
-class _TimedOutbox(WsOutbox):
-    """Reports each message as it is handed to the socket."""
-
-    on_sent: Callable[[Mapping[str, Any] | str | bytes], None] | None = None
-
-    async def send(self, message: Mapping[str, Any] | str | bytes) -> None:
-        if self.on_sent is not None:
-            self.on_sent(message)
-        await super().send(message)
 
 
 def _error_body(status: int) -> bytes:

@@ -75,10 +75,6 @@ class FluxSession:
         self._last_update = 0.0
         self._send({"type": "Connected", "request_id": request_id})
 
-    @property
-    def state(self) -> TurnState:
-        return self._state
-
     def on_audio(self, data: bytes) -> None:
         for frame in self._framer.feed(data):
             self._on_frame(frame)
@@ -142,8 +138,7 @@ class FluxSession:
         self._words = ScriptedWords((), ())
 
     def _revealed(self, position: float) -> int:
-        revealed = int((position - self._turn_start) / self._timing.word_seconds)
-        return min(len(self._words), max(1, revealed))
+        return self._words.revealed(position - self._turn_start, self._timing.word_seconds)
 
     def _turn_info(
         self, event: str, position: float, count: int, confidence: float, delay: float = 0.0

@@ -100,10 +100,6 @@ class ListenSession:
         self._speech_end = 0.0
         self._last_interim = 0.0
 
-    @property
-    def state(self) -> UtteranceState:
-        return self._state
-
     def on_audio(self, data: bytes) -> None:
         for frame in self._framer.feed(data):
             self._on_frame(frame)
@@ -160,8 +156,7 @@ class ListenSession:
         if not reached(position - self._last_interim, self._timing.interim_interval):
             return
         self._last_interim = position
-        revealed = int((position - self._utterance_start) / self._timing.word_seconds)
-        count = min(len(self._words), max(1, revealed))
+        count = self._words.revealed(position - self._utterance_start, self._timing.word_seconds)
         self._sender.put(
             self._results(
                 self._words, count, position, is_final=False, speech_final=False, from_finalize=False
@@ -202,10 +197,7 @@ class ListenSession:
             alternative["words"] = chunk
             alternative["transcript"] = " ".join(w.get("punctuated_word", w["word"]) for w in chunk)
             self._sender.put(message, self._timing.final_delay)
-        self._span_start = position
-        self._words = None
-        wants_end = self._params.utterance_end is not None and len(words) > 0
-        self._state = UtteranceState.AWAITING_UTTERANCE_END if wants_end else UtteranceState.IDLE
+        self._end_utterance(position, words)
 
     def _final(self, position: float, *, speech_final: bool, from_finalize: bool) -> None:
         words = self._words or ScriptedWords((), ())
@@ -213,10 +205,13 @@ class ListenSession:
             words, len(words), position, is_final=True, speech_final=speech_final, from_finalize=from_finalize
         )
         self._sender.put(message, self._timing.final_delay)
+        self._end_utterance(position, words)
+
+    def _end_utterance(self, position: float, words: ScriptedWords) -> None:
+        """After the final(s) covering audio up to `position`: wait for UtteranceEnd if it is on and words came."""
         self._span_start = position
         self._words = None
-        has_words = len(words) > 0
-        wants_end = self._params.utterance_end is not None and has_words
+        wants_end = self._params.utterance_end is not None and len(words) > 0
         self._state = UtteranceState.AWAITING_UTTERANCE_END if wants_end else UtteranceState.IDLE
 
     def _results(

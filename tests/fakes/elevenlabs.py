@@ -18,14 +18,13 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from tests.fakes.audio import synthesize
-from tests.fakes.chunked import InBandRenderers, stream_chunks
+from tests.fakes.chunked import InBandRenderers, stamp_first, stream_chunks
 from tests.fakes.elevenlabs_context import SynthSettings
 from tests.fakes.elevenlabs_ws import (
     ContextLimits,
@@ -35,7 +34,7 @@ from tests.fakes.elevenlabs_ws import (
     run_socket,
 )
 from tests.fakes.faults import FaultPlan, FaultQueue, MalformedKind
-from tests.fakes.http import ClientGone, HttpRequest, HttpResponse, HttpServer
+from tests.fakes.http import ClientGone, HttpRequest, HttpResponse, HttpServer, LoopbackFake
 from tests.fakes.recording import RecordedRequest, new_record
 from tests.fakes.wsserver import InBandError, WsOutbox, WsRenderers, WsServer, reject
 
@@ -70,7 +69,11 @@ def error_detail(status: int, message: str | None = None) -> dict[str, Any]:
     return {"detail": {"status": kind, "message": message or default}}
 
 
-class FakeElevenLabs:
+def _error_body(status: int) -> bytes:
+    return json.dumps(error_detail(status)).encode()
+
+
+class FakeElevenLabs(LoopbackFake):
     def __init__(self, api_key: str | None = "test-xi-key", config: ElevenLabsConfig | None = None) -> None:
         self.api_key = api_key  # None accepts any key
         self.config = config or ElevenLabsConfig()
@@ -80,18 +83,8 @@ class FakeElevenLabs:
         self.first_audio_times: list[float] = []
         self._http = HttpServer(self._handle_http)
         self._ws = WsServer(self._serve_ws, self._process_ws_request)
+        self._servers = (self._http, self._ws)
         self._pending: dict[uuid.UUID, tuple[RecordedRequest, FaultPlan]] = {}
-
-    async def __aenter__(self) -> FakeElevenLabs:
-        await self._http.start()
-        await self._ws.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self._ws.close()
-        await self._http.close()
 
     @property
     def base_url(self) -> str:
@@ -121,10 +114,8 @@ class FakeElevenLabs:
     async def _handle_http(self, request: HttpRequest, response: HttpResponse) -> None:
         record = new_record(request.method, request.target, request.headers)
         self.requests.append(record)
-        plan = self.faults.pop()
+        plan = await self.faults.take()
         try:
-            if plan.first_byte_delay > 0:
-                await asyncio.sleep(plan.first_byte_delay)
             await self._answer_http(request, response, record, plan)
         except ClientGone:
             record.disconnected = True
@@ -134,13 +125,8 @@ class FakeElevenLabs:
         self, request: HttpRequest, response: HttpResponse, record: RecordedRequest, plan: FaultPlan
     ) -> None:
         if plan.reject is not None:
-            status = plan.reject.status
-            body = (
-                plan.reject.body
-                if plan.reject.body is not None
-                else json.dumps(error_detail(status)).encode()
-            )
-            await response.send(status, body, "application/json", plan.reject.headers)
+            body = plan.reject.body_or(_error_body)
+            await response.send(plan.reject.status, body, "application/json", plan.reject.headers)
             return
         if self.api_key is not None and request.headers.get("xi-api-key") != self.api_key:
             await response.send_json(401, error_detail(401))
@@ -165,24 +151,14 @@ class FakeElevenLabs:
             await stream_chunks(response, plan, self._pcm_chunks(text, settings), InBandRenderers())
 
     async def _pcm_chunks(self, text: str, settings: SynthSettings) -> AsyncIterator[bytes]:
-        async for pcm, _ in self._stamped(self._paced(text, settings)):
+        async for pcm, _ in stamp_first(self._paced(text, settings), self.first_audio_times):
             yield pcm
 
     async def _timestamp_lines(self, text: str, settings: SynthSettings) -> AsyncIterator[bytes]:
-        async for pcm, alignment in self._stamped(self._paced(text, settings)):
+        async for pcm, alignment in stamp_first(self._paced(text, settings), self.first_audio_times):
             line = {"audio_base64": base64.b64encode(pcm).decode(), "alignment": alignment}
             line["normalized_alignment"] = alignment
             yield json.dumps(line).encode() + b"\n"
-
-    async def _stamped(
-        self, chunks: AsyncIterator[tuple[bytes, dict[str, Any]]]
-    ) -> AsyncIterator[tuple[bytes, dict[str, Any]]]:
-        first = True
-        async for chunk in chunks:
-            if first:
-                self.first_audio_times.append(asyncio.get_running_loop().time())
-                first = False
-            yield chunk
 
     async def _paced(self, text: str, settings: SynthSettings) -> AsyncIterator[tuple[bytes, dict[str, Any]]]:
         """(pcm, alignment with absolute times in seconds) per chunk, after first_byte_delay, paced."""
@@ -206,19 +182,11 @@ class FakeElevenLabs:
     async def _process_ws_request(self, connection: ServerConnection, request: Request) -> Response | None:
         record = new_record("GET", request.path, dict(request.headers.raw_items()))
         self.requests.append(record)
-        plan = self.faults.pop()
-        if plan.first_byte_delay > 0:
-            await asyncio.sleep(plan.first_byte_delay)
+        plan = await self.faults.take()
         if plan.reject is not None:
-            status = plan.reject.status
-            body = (
-                plan.reject.body
-                if plan.reject.body is not None
-                else json.dumps(error_detail(status)).encode()
-            )
-            return reject(status, body, headers=plan.reject.headers)
+            return reject(plan.reject.status, plan.reject.body_or(_error_body), headers=plan.reject.headers)
         if _WS_PATH.match(record.path) is None:
-            return reject(404, json.dumps(error_detail(404)).encode())
+            return reject(404, _error_body(404))
         self._pending[connection.id] = (record, plan)
         return None
 
@@ -226,9 +194,8 @@ class FakeElevenLabs:
         record, plan = self._pending.pop(connection.id)
         route = _WS_PATH.match(record.path)
         assert route is not None
-        outbox = _StampingOutbox(
-            connection, plan, WsRenderers(_ws_error, _ws_malformed), self.first_audio_times
-        )
+        renderers = WsRenderers(_ws_error, _ws_malformed)
+        outbox = WsOutbox(connection, plan, renderers, on_send=_FirstAudioStamps(self.first_audio_times))
         auto_mode = record.query.get("auto_mode", "false").lower() == "true"
         settings = self._settings(record.query.get("output_format", "mp3_44100_128"), auto_mode)
         if settings is None:
@@ -249,17 +216,14 @@ class FakeElevenLabs:
         await run_socket(connection, session, record, outbox, auth, timeout)
 
 
-class _StampingOutbox(WsOutbox):
+class _FirstAudioStamps:
     """Notes when each context's first audio message is sent."""
 
-    def __init__(
-        self, connection: ServerConnection, plan: FaultPlan, renderers: WsRenderers, times: list[float]
-    ) -> None:
-        super().__init__(connection, plan, renderers)
+    def __init__(self, times: list[float]) -> None:
         self._times = times
         self._started: set[object] = set()
 
-    async def send(self, message: Mapping[str, Any] | str | bytes) -> None:
+    def __call__(self, message: Mapping[str, Any] | str | bytes) -> None:
         if (
             isinstance(message, Mapping)
             and "audio" in message
@@ -267,7 +231,6 @@ class _StampingOutbox(WsOutbox):
         ):
             self._started.add(message.get("contextId"))
             self._times.append(asyncio.get_running_loop().time())
-        await super().send(message)
 
 
 def _malformed_line(kind: MalformedKind) -> bytes:

@@ -63,10 +63,6 @@ class TtsContext:
         self._done = asyncio.Event()
         self._task = asyncio.create_task(self._run())
 
-    @property
-    def state(self) -> ContextState:
-        return self._state
-
     def add_text(self, text: str, flush: bool) -> None:
         if self._state is not ContextState.OPEN:
             return

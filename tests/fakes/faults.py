@@ -7,10 +7,11 @@ takes one `FaultPlan` off the queue and the fake applies it. Each fake renders v
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -33,6 +34,10 @@ class Reject:
             "retry-after": str(max(1, math.ceil(retry_after_s))),
         }
         return cls(429, headers=headers)
+
+    def body_or(self, default: Callable[[int], bytes]) -> bytes:
+        """The body to send: the given one, else `default(status)` (the vendor's error body)."""
+        return self.body if self.body is not None else default(self.status)
 
 
 @dataclass(frozen=True)
@@ -149,11 +154,12 @@ class FaultQueue:
         plan = FaultPlan.of(faults)
         self._plans.extend(plan for _ in range(times))
 
-    def pop(self) -> FaultPlan:
-        return self._plans.popleft() if self._plans else NO_FAULTS
+    async def take(self) -> FaultPlan:
+        """The next plan (or none), once its `SlowFirstByte` delay has passed."""
+        plan = self._plans.popleft() if self._plans else NO_FAULTS
+        if plan.first_byte_delay > 0:
+            await asyncio.sleep(plan.first_byte_delay)
+        return plan
 
     def clear(self) -> None:
         self._plans.clear()
-
-    def __len__(self) -> int:
-        return len(self._plans)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol, Self
 
 _log = logging.getLogger(__name__)
 _MAX_HEAD = 64 * 1024
@@ -96,12 +96,7 @@ class HttpResponse:
 
     async def abort(self) -> None:
         """Cut the connection without finishing the body, after what was written reached the socket."""
-        transport = self._writer.transport
-        for _ in range(100):
-            if transport.is_closing() or transport.get_write_buffer_size() == 0:
-                break
-            await asyncio.sleep(0.001)
-        transport.abort()
+        await abort_transport(self._writer.transport)
         self._state = ResponseState.ABORTED
 
     def _require(self, state: ResponseState) -> None:
@@ -117,6 +112,36 @@ class HttpResponse:
         except ConnectionError as exc:
             self._state = ResponseState.ABORTED
             raise ClientGone from exc
+
+
+async def abort_transport(transport: asyncio.WriteTransport) -> None:
+    """Cut a TCP connection (no clean end) once already-written bytes have left the buffer."""
+    for _ in range(100):
+        if transport.is_closing() or transport.get_write_buffer_size() == 0:
+            break
+        await asyncio.sleep(0.001)
+    transport.abort()
+
+
+class LoopbackServer(Protocol):
+    async def start(self) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+class LoopbackFake:
+    """What every fake is: `async with fake:` starts its `_servers` in order and closes them in reverse."""
+
+    _servers: tuple[LoopbackServer, ...]
+
+    async def __aenter__(self) -> Self:
+        for server in self._servers:
+            await server.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        for server in reversed(self._servers):
+            await server.close()
 
 
 Handler = Callable[[HttpRequest, HttpResponse], Awaitable[None]]

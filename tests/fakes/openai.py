@@ -17,12 +17,11 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
-from tests.fakes.chunked import InBandRenderers, stream_chunks
+from tests.fakes.chunked import InBandRenderers, stamp_first, stream_chunks
 from tests.fakes.faults import FaultPlan, FaultQueue, MalformedKind
-from tests.fakes.http import ClientGone, HttpRequest, HttpResponse, HttpServer
+from tests.fakes.http import ClientGone, HttpRequest, HttpResponse, HttpServer, LoopbackFake
 from tests.fakes.openai_audio import (
     SPEECH_CONTENT_TYPES,
     SpeechTiming,
@@ -68,7 +67,11 @@ def error_payload(status: int, message: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message or default_message, "type": kind, "param": None, "code": code}}
 
 
-class FakeOpenAI:
+def _error_body(status: int) -> bytes:
+    return json.dumps(error_payload(status)).encode()
+
+
+class FakeOpenAI(LoopbackFake):
     def __init__(self, api_key: str | None = "sk-test", config: OpenAIConfig | None = None) -> None:
         self.api_key = api_key  # None accepts any bearer token (like most compatible servers)
         self.config = config or OpenAIConfig()
@@ -79,15 +82,7 @@ class FakeOpenAI:
         self.uploads: list[bytes] = []  # file parts of transcription requests, in order
         self.first_body_times: list[float] = []  # event-loop time when each response body started
         self._server = HttpServer(self._handle)
-
-    async def __aenter__(self) -> FakeOpenAI:
-        await self._server.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self._server.close()
+        self._servers = (self._server,)
 
     @property
     def base_url(self) -> str:
@@ -98,12 +93,13 @@ class FakeOpenAI:
         self.requests.append(record)
         number = len(self.requests)
         headers = {"x-request-id": f"req_fake_{number}"}
-        plan = self.faults.pop()
+        plan = await self.faults.take()
         try:
-            if plan.first_byte_delay > 0:
-                await asyncio.sleep(plan.first_byte_delay)
             if plan.reject is not None:
-                await self._reject(response, plan, headers)
+                body = plan.reject.body_or(_error_body)
+                await response.send(
+                    plan.reject.status, body, "application/json", headers | dict(plan.reject.headers)
+                )
             elif (
                 self.api_key is not None and request.headers.get("authorization") != f"Bearer {self.api_key}"
             ):
@@ -113,14 +109,6 @@ class FakeOpenAI:
         except ClientGone:
             record.disconnected = True
             raise
-
-    async def _reject(self, response: HttpResponse, plan: FaultPlan, headers: dict[str, str]) -> None:
-        assert plan.reject is not None
-        status = plan.reject.status
-        body = (
-            plan.reject.body if plan.reject.body is not None else json.dumps(error_payload(status)).encode()
-        )
-        await response.send(status, body, "application/json", headers | dict(plan.reject.headers))
 
     async def _route(self, request: HttpRequest, response: HttpResponse, exchange: _Exchange) -> None:
         route = (request.method, exchange.record.path)
@@ -194,14 +182,8 @@ class FakeOpenAI:
     def _stamp(self) -> None:
         self.first_body_times.append(asyncio.get_running_loop().time())
 
-    async def _stamped(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-        """`chunks`, recording when the first one is handed to the writer."""
-        first = True
-        async for chunk in chunks:
-            if first:
-                self._stamp()
-                first = False
-            yield chunk
+    def _stamped(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        return stamp_first(chunks, self.first_body_times)
 
 
 @dataclass(frozen=True)

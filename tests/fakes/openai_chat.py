@@ -88,6 +88,17 @@ class ChatQuirks:
         return SseStyle(not self.data_without_space, self.crlf, self.keepalive_every)
 
 
+# Each quirk alone, then all together: what a client of "any OpenAI-compatible server" must parse (test cases).
+QUIRK_CASES: dict[str, ChatQuirks] = {
+    "no-usage": ChatQuirks(no_usage=True),
+    "no-id": ChatQuirks(no_id=True),
+    "data-without-space": ChatQuirks(data_without_space=True),
+    "crlf": ChatQuirks(crlf=True),
+    "keepalive": ChatQuirks(keepalive_every=2),
+    "all": ChatQuirks(True, True, True, True, 1),
+}
+
+
 @dataclass(frozen=True)
 class Pacing:
     first_token_delay: float  # seconds after the response head before the first chunk
@@ -105,9 +116,6 @@ class ReplyScript:
 
     def next(self, request: Mapping[str, Any]) -> ChatReply:
         return self._queue.popleft() if self._queue else ChatReply.of(f"You said: {last_user_text(request)}")
-
-    def __len__(self) -> int:
-        return len(self._queue)
 
 
 def last_user_text(request: Mapping[str, Any]) -> str:

@@ -29,6 +29,10 @@ class ScriptedWords:
         chosen = self.tokens if punctuated else self.words
         return " ".join(chosen[: len(chosen) if count is None else count])
 
+    def revealed(self, elapsed: float, word_seconds: float) -> int:
+        """How many words an interim shows after `elapsed` seconds of speech: one per `word_seconds`, at least one."""
+        return min(len(self), max(1, int(elapsed / word_seconds)))
+
 
 class TranscriptScript:
     """Utterances a fake will recognize, in order; `default` once the queue is empty."""
@@ -45,6 +49,3 @@ class TranscriptScript:
 
     def clear(self) -> None:
         self._queue.clear()
-
-    def __len__(self) -> int:
-        return len(self._queue)

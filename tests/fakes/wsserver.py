@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from tests.fakes.faults import FaultPlan, MalformedKind, StreamAction
+from tests.fakes.http import abort_transport
 
 Handler = Callable[[ServerConnection], Awaitable[None]]
 ProcessRequest = Callable[[ServerConnection, Request], Awaitable[Response | None]]
@@ -85,37 +86,38 @@ def reject(
     return Response(status, HTTPStatus(status).phrase, all_headers, body)
 
 
-async def abort(connection: ServerConnection) -> None:
-    """Cut the TCP connection (no close frame) once already-written frames have left the buffer."""
-    transport = connection.transport
-    for _ in range(100):
-        if transport.is_closing() or transport.get_write_buffer_size() == 0:
-            break
-        await asyncio.sleep(0.001)
-    transport.abort()
+Message = Mapping[str, Any] | str | bytes
 
 
 class WsOutbox:
-    """Ordered sender for one connection; counts messages and applies the connection's `FaultPlan`."""
+    """Ordered sender for one connection; counts messages and applies the connection's `FaultPlan`.
 
-    def __init__(self, connection: ServerConnection, plan: FaultPlan, renderers: WsRenderers) -> None:
+    `on_send` sees each message as it is handed over, before any fault due at it (benchmarks time with it).
+    """
+
+    def __init__(
+        self,
+        connection: ServerConnection,
+        plan: FaultPlan,
+        renderers: WsRenderers,
+        on_send: Callable[[Message], None] | None = None,
+    ) -> None:
         self._connection = connection
         self._plan = plan
         self._renderers = renderers
+        self._on_send = on_send
         self._lock = asyncio.Lock()
         self._sent = 0
         self._checked = -1
-
-    @property
-    def sent(self) -> int:
-        return self._sent
 
     async def open(self) -> None:
         """Fire faults positioned before the first message (e.g. `DropAfter(0)`) right after the handshake."""
         async with self._lock:
             await self._due()
 
-    async def send(self, message: Mapping[str, Any] | str | bytes) -> None:
+    async def send(self, message: Message) -> None:
+        if self._on_send is not None:
+            self._on_send(message)
         data = json.dumps(message, separators=(",", ":")) if isinstance(message, Mapping) else message
         async with self._lock:
             await self._due()
@@ -140,7 +142,7 @@ class WsOutbox:
                     await self._connection.close(error.close_code, error.close_reason)
                     raise SessionEnded
                 case StreamAction.DROP:
-                    await abort(self._connection)
+                    await abort_transport(self._connection.transport)
                     raise SessionEnded
                 case _:
                     pass

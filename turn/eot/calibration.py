@@ -35,8 +35,12 @@ def log_loss(labels: np.ndarray, probabilities: np.ndarray) -> float:
     return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
 
 
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -35.0, 35.0)))
+
+
 def scaled(logits: np.ndarray, temperature: float) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(logits / temperature, -35.0, 35.0)))
+    return sigmoid(logits / temperature)
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:

@@ -27,6 +27,7 @@ __all__ = [
     "analyze_agent",
     "count_digits",
     "extract_features",
+    "feature_buckets",
     "feature_indices",
     "hash_feature",
     "normalize",
@@ -205,7 +206,12 @@ def hash_feature(feature: str) -> int:
     return zlib.crc32(feature.encode("utf-8")) & (N_BUCKETS - 1)
 
 
+def feature_buckets(transcript: str, agent_last_utterance: str | None = None) -> set[int]:
+    """The buckets of the active features."""
+    return {hash_feature(f) for f in extract_features(transcript, agent_last_utterance)}
+
+
 def feature_indices(transcript: str, agent_last_utterance: str | None = None) -> np.ndarray:
     """Sorted unique bucket indices (int64) of the active features."""
-    buckets = {hash_feature(f) for f in extract_features(transcript, agent_last_utterance)}
+    buckets = feature_buckets(transcript, agent_last_utterance)
     return np.fromiter(sorted(buckets), dtype=np.int64, count=len(buckets))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from turn.eot.text_features import FEATURE_VERSION, N_BUCKETS, extract_features, hash_feature
+from turn.eot.text_features import FEATURE_VERSION, N_BUCKETS, feature_buckets
 
 DEFAULT_WEIGHTS_PATH = Path(__file__).resolve().parent / "data" / "text_eot_weights.npz"
 NEUTRAL_PROBABILITY = 0.5  # returned for an empty transcript: the words give no evidence either way
@@ -59,9 +59,8 @@ class TextTurnModel:
 
     def logit(self, transcript: str, agent_last_utterance: str | None = None) -> float:
         """The raw score (before the temperature)."""
-        buckets = {hash_feature(f) for f in extract_features(transcript, agent_last_utterance)}
         get = self._weights.get
-        return math.fsum(get(b, 0.0) for b in buckets)
+        return math.fsum(get(b, 0.0) for b in feature_buckets(transcript, agent_last_utterance))
 
     def predict(self, transcript: str, agent_last_utterance: str | None = None) -> float:
         """Probability in [0, 1] that the user has finished their turn."""

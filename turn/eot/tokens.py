@@ -7,6 +7,19 @@ import re
 from turn.eot import lexicon as lx
 
 _TOKEN_RE = re.compile(r"[a-z]+(?:'[a-z]+)*|\d+")
+_NUMBER_WORDS = (
+    frozenset(lx.UNIT_WORDS) | lx.TEEN_WORDS | lx.TENS_WORDS | set(lx.REPEAT_WORDS) | set(lx.SCALE_DIGITS)
+)
+# Checked in order: the first set holding the token names its class.
+_WORD_CLASSES = (
+    (lx.FILLERS, "filler"),
+    (lx.CONJUNCTIONS, "conj"),
+    (lx.YES_NO_WORDS, "yn"),
+    (lx.PREPOSITIONS, "prep"),
+    (lx.DETERMINERS, "det"),
+    (lx.AUXILIARIES, "aux"),
+    (lx.SUBJECT_PRONOUNS, "subj"),
+)
 
 
 def tokenize(text: str) -> tuple[str, ...]:
@@ -15,33 +28,15 @@ def tokenize(text: str) -> tuple[str, ...]:
 
 
 def is_number_token(token: str) -> bool:
-    return (
-        token.isdigit()
-        or token in lx.UNIT_WORDS
-        or token in lx.TEEN_WORDS
-        or token in lx.TENS_WORDS
-        or token in lx.REPEAT_WORDS
-        or token in lx.SCALE_DIGITS
-    )
+    return token.isdigit() or token in _NUMBER_WORDS
 
 
 def word_class(token: str) -> str:
     if is_number_token(token) and token not in ("one", "oh", "o"):
         return "num"
-    if token in lx.FILLERS:
-        return "filler"
-    if token in lx.CONJUNCTIONS:
-        return "conj"
-    if token in lx.YES_NO_WORDS:
-        return "yn"
-    if token in lx.PREPOSITIONS:
-        return "prep"
-    if token in lx.DETERMINERS:
-        return "det"
-    if token in lx.AUXILIARIES:
-        return "aux"
-    if token in lx.SUBJECT_PRONOUNS:
-        return "subj"
+    for words, name in _WORD_CLASSES:
+        if token in words:
+            return name
     return "w"
 
 

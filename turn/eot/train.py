@@ -22,6 +22,7 @@ from turn.eot.calibration import (
     fit_temperature,
     log_loss,
     scaled,
+    sigmoid,
     split_calibration,
 )
 from turn.eot.dataset import AMBIGUOUS_KINDS, DATA_DIR, DATASET_PATH, Row, load_rows, split_rows
@@ -71,10 +72,6 @@ def featurize(rows: Sequence[Row]) -> SparseBatch:
 def logits(weights: np.ndarray, batch: SparseBatch) -> np.ndarray:
     # every row has at least the "bias" feature, so no reduceat segment is empty
     return np.add.reduceat(weights[batch.indices], batch.indptr[:-1])
-
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -35.0, 35.0)))
 
 
 def train(batch: SparseBatch, config: TrainConfig = TrainConfig()) -> np.ndarray:
