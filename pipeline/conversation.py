@@ -12,7 +12,7 @@ from pipeline.context import ChatContext
 from pipeline.events import AgentState, UserState
 from pipeline.settings import TurnSettings
 from pipeline.tools import Tool
-from pipeline.turn_setup import barge_in_policy, delay_policy
+from pipeline.turn_setup import RecentAudio, barge_in_policy, delay_policy
 from providers.llm import LLM, ChatMessage, LlmRequest, Role, TextDelta
 
 if TYPE_CHECKING:
@@ -40,10 +40,12 @@ async def greet(session: Session, caller_spoke: anyio.Event) -> None:
         session.generate_reply()
 
 
-def apply_turn_settings(session: Session, turn: TurnSettings, recent_audio: Callable[[], Any]) -> None:
+def apply_turn_settings(session: Session, turn: TurnSettings, recent_audio: RecentAudio) -> None:
     """New turn-taking settings, effective from the next decision."""
     session.settings = session.settings.model_copy(update={"turn": turn})
-    session.turn_detector.policy = delay_policy(turn, recent_audio)
+    if turn.audio_model_path is not None:
+        recent_audio.enable()  # an audio model set mid-session hears the caller from now on
+    session.turn_detector.policy = delay_policy(turn, recent_audio.for_audio_model)
     session.turn_detector.stt_timeout = turn.stt_timeout
     overlap = session.controller.overlap
     overlap.policy = barge_in_policy(turn)

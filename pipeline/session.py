@@ -191,7 +191,7 @@ class Session:
             settings.audio.sample_rate, enabled=settings.turn.audio_model_path is not None
         )
         detector = TurnDetector(
-            delay_policy(settings.turn, recent_audio.samples),
+            delay_policy(settings.turn, recent_audio.for_audio_model),
             controller.on_end_of_turn,
             stt_timeout=settings.turn.stt_timeout,
             agent_last_utterance=self.context.last_assistant_text,
@@ -397,7 +397,7 @@ class Session:
         if tools is not None:
             replace_tools(self, tools, self._builtin_tools)
         if turn is not None:
-            apply_turn_settings(self, turn, self._recent_audio.samples)
+            apply_turn_settings(self, turn, self._recent_audio)
         if llm is not None:
             self.engine.llm = llm
         if temperature is not None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.audio import resample_int16
 from pipeline.settings import TurnSettings
 from turn.barge_in import BargeInPolicy
 from turn.delay_policy import DelayPolicy, SilencePolicy
@@ -15,6 +16,7 @@ from turn.eot import SmartTurnModel, TextTurnModel
 from turn.semantic import SemanticPolicy
 
 RECENT_AUDIO_SECONDS = 8.0  # what the audio end-of-turn model looks at
+AUDIO_MODEL_RATE = 16000  # ... at this rate (Smart Turn v3)
 
 
 def barge_in_policy(settings: TurnSettings) -> BargeInPolicy:
@@ -51,9 +53,18 @@ class RecentAudio:
     def __init__(
         self, sample_rate: int, seconds: float = RECENT_AUDIO_SECONDS, *, enabled: bool = True
     ) -> None:
-        self._ring = np.zeros(int(sample_rate * seconds) if enabled else 0, dtype=np.int16)
+        self._sample_rate = sample_rate
+        self._seconds = seconds
+        self._ring = np.zeros(0, dtype=np.int16)
         self._write = 0  # next index to write
         self._filled = 0
+        if enabled:
+            self.enable()
+
+    def enable(self) -> None:
+        """Start keeping audio (from now on; nothing earlier was kept)."""
+        if self._ring.size == 0:
+            self._ring = np.zeros(int(self._sample_rate * self._seconds), dtype=np.int16)
 
     def add(self, samples: np.ndarray) -> None:
         size = len(self._ring)
@@ -70,3 +81,7 @@ class RecentAudio:
         """Oldest first."""
         ordered = np.concatenate([self._ring[self._write :], self._ring[: self._write]])
         return ordered[len(ordered) - self._filled :]
+
+    def for_audio_model(self) -> np.ndarray:
+        """The kept audio at the rate the audio end-of-turn model takes."""
+        return resample_int16(self.samples(), self._sample_rate, AUDIO_MODEL_RATE)

@@ -81,3 +81,22 @@ def test_recent_audio_keeps_the_last_seconds_in_order() -> None:
     recent.add(np.arange(12, 25, dtype=np.int16))  # more than fits at once
     assert recent.samples().tolist() == list(range(15, 25))
     assert RecentAudio(16000, enabled=False).samples().size == 0
+
+
+def test_the_audio_model_hears_16_khz_audio_whatever_the_pipeline_rate() -> None:
+    from pipeline.turn_setup import RecentAudio
+
+    telephone = RecentAudio(8000)
+    telephone.add(np.full(8000, 1000, dtype=np.int16))  # one second at 8 kHz
+    assert telephone.samples().size == 8000
+    assert telephone.for_audio_model().size == 16000
+
+
+def test_recent_audio_enabled_later_keeps_audio_from_then_on() -> None:
+    from pipeline.turn_setup import RecentAudio
+
+    recent = RecentAudio(16000, enabled=False)
+    recent.add(np.ones(160, dtype=np.int16))
+    recent.enable()
+    recent.add(np.full(320, 2, dtype=np.int16))
+    assert recent.samples().tolist() == [2] * 320
