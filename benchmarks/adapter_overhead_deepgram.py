@@ -29,7 +29,7 @@ from deepgram.listen.v1.types import ListenV1Results  # noqa: E402
 from deepgram.listen.v2.types import ListenV2TurnInfo  # noqa: E402
 
 from benchmarks.timing import TimingRow, measure, timing_table  # noqa: E402
-from pipeline.audio import AudioFrame  # noqa: E402
+from pipeline.base.audio import AudioFrame  # noqa: E402
 from providers.deepgram.flux import DeepgramFlux, FluxOptions  # noqa: E402
 from providers.deepgram.stt import DeepgramOptions, DeepgramStt  # noqa: E402
 from providers.stt import SttStream, Transcript  # noqa: E402

@@ -22,7 +22,7 @@ from openai import AsyncOpenAI
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.timing import WARMUP_RUNS, TimingRow, measure, timing_table
-from pipeline.audio import AudioFrame, split_frames
+from pipeline.base.audio import AudioFrame, split_frames
 from providers.llm import ChatMessage, LlmRequest, Role, TextDelta
 from providers.openai.llm import OpenAILlm, OpenAILlmOptions
 from providers.openai.stt import OpenAIStt, OpenAISttOptions

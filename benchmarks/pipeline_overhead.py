@@ -17,10 +17,10 @@ from pathlib import Path
 import anyio
 
 from benchmarks.timing import percentile
-from pipeline.agent import Pipeline
-from pipeline.audio import AudioFrame, split_frames
-from pipeline.events import AgentStoppedSpeaking, TurnMetrics
-from pipeline.session import Session
+from pipeline.base.audio import AudioFrame, split_frames
+from pipeline.observe.events import AgentStoppedSpeaking, TurnMetrics
+from pipeline.session.pipeline import Pipeline
+from pipeline.session.session import Session
 from pipeline.settings import SessionSettings, TurnSettings
 from providers.simulated import SimulatedLlm, SimulatedStt, SimulatedTts
 from tests.speech_audio import speak

@@ -21,7 +21,7 @@ from trio.testing import MockClock
 
 from benchmarks.turn_corpus import TurnCase, build_corpus
 from pipeline.settings import TurnSettings
-from pipeline.turn_setup import delay_policy
+from pipeline.stages.turn_setup import delay_policy
 from providers.stt import Transcript
 from turn.decision import TurnDecision
 from turn.detector import TurnDetector, TurnState

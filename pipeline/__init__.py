@@ -1,0 +1,149 @@
+"""Parley: a real-time voice agent runtime. This module is the public API — everything a user imports.
+
+    from pipeline import Pipeline, AudioFrame, tool, UserTranscript
+
+    pipeline = Pipeline.from_config("local", tools=[my_tool])
+    async with pipeline.session() as session:
+        session.push_audio(AudioFrame(pcm, sample_rate=8000))
+        async for frame in session.audio_out(): ...
+
+Names load on first use, so importing a lower layer (``pipeline.base``, ``providers``, ``vad``) does not pull in the
+session and its providers.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, str] = {
+    # the session
+    "Pipeline": "pipeline.session.pipeline",
+    "Session": "pipeline.session.session",
+    "SessionState": "pipeline.session.session",
+    "SessionClosedError": "pipeline.session.session",
+    "Speech": "pipeline.stages.speech",
+    "SpeechState": "pipeline.stages.speech",
+    # configuration
+    "load_config": "pipeline.session.config",
+    "ConfigError": "pipeline.session.config",
+    "SessionSettings": "pipeline.settings",
+    "AudioSettings": "pipeline.settings",
+    "AgentSettings": "pipeline.settings",
+    "TurnSettings": "pipeline.settings",
+    "IdleSettings": "pipeline.settings",
+    "EventSettings": "pipeline.settings",
+    # tools
+    "tool": "pipeline.stages.tools",
+    "Tool": "pipeline.stages.tools",
+    "ToolContext": "pipeline.stages.tools",
+    # audio
+    "AudioFrame": "pipeline.base.audio",
+    # events
+    "Event": "pipeline.observe.events",
+    "parse_event": "pipeline.observe.events",
+    "AgentState": "pipeline.observe.events",
+    "UserState": "pipeline.observe.events",
+    "SpeechSource": "pipeline.observe.events",
+    "SessionStarted": "pipeline.observe.events",
+    "SessionEnded": "pipeline.observe.events",
+    "ErrorEvent": "pipeline.observe.events",
+    "UserStartedSpeaking": "pipeline.observe.events",
+    "UserStoppedSpeaking": "pipeline.observe.events",
+    "UserTranscript": "pipeline.observe.events",
+    "EndOfUserTurn": "pipeline.observe.events",
+    "UserStateChanged": "pipeline.observe.events",
+    "AgentStateChanged": "pipeline.observe.events",
+    "AgentStartedSpeaking": "pipeline.observe.events",
+    "AgentStoppedSpeaking": "pipeline.observe.events",
+    "AgentTranscriptDelta": "pipeline.observe.events",
+    "Interruption": "pipeline.observe.events",
+    "ToolStarted": "pipeline.observe.events",
+    "ToolFinished": "pipeline.observe.events",
+    "ToolStatus": "pipeline.observe.events",
+    "Backchannel": "pipeline.observe.events",
+    "AgentPaused": "pipeline.observe.events",
+    "AgentResumed": "pipeline.observe.events",
+    "Handoff": "pipeline.observe.events",
+    "ProviderAvailabilityChanged": "pipeline.observe.events",
+    "InactivityCountdown": "pipeline.observe.events",
+    "UserIdle": "pipeline.observe.events",
+    "SttMetrics": "pipeline.observe.events",
+    "LlmMetrics": "pipeline.observe.events",
+    "TtsMetrics": "pipeline.observe.events",
+    "VadMetrics": "pipeline.observe.events",
+    "EndpointingMetrics": "pipeline.observe.events",
+    "FramesDropped": "pipeline.observe.events",
+    "TurnMetrics": "pipeline.observe.events",
+    "UsageSummary": "pipeline.observe.events",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pipeline' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from pipeline.base.audio import AudioFrame
+    from pipeline.observe.events import (
+        AgentPaused,
+        AgentResumed,
+        AgentStartedSpeaking,
+        AgentState,
+        AgentStateChanged,
+        AgentStoppedSpeaking,
+        AgentTranscriptDelta,
+        Backchannel,
+        EndOfUserTurn,
+        EndpointingMetrics,
+        ErrorEvent,
+        Event,
+        FramesDropped,
+        Handoff,
+        InactivityCountdown,
+        Interruption,
+        LlmMetrics,
+        ProviderAvailabilityChanged,
+        SessionEnded,
+        SessionStarted,
+        SpeechSource,
+        SttMetrics,
+        ToolFinished,
+        ToolStarted,
+        ToolStatus,
+        TtsMetrics,
+        TurnMetrics,
+        UsageSummary,
+        UserIdle,
+        UserStartedSpeaking,
+        UserState,
+        UserStateChanged,
+        UserStoppedSpeaking,
+        UserTranscript,
+        VadMetrics,
+        parse_event,
+    )
+    from pipeline.session.config import ConfigError, load_config
+    from pipeline.session.pipeline import Pipeline
+    from pipeline.session.session import Session, SessionClosedError, SessionState
+    from pipeline.settings import (
+        AgentSettings,
+        AudioSettings,
+        EventSettings,
+        IdleSettings,
+        SessionSettings,
+        TurnSettings,
+    )
+    from pipeline.stages.speech import Speech, SpeechState
+    from pipeline.stages.tools import Tool, ToolContext, tool

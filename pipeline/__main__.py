@@ -4,6 +4,6 @@ STARTED = time.monotonic()  # for the cold-start figure: as early as this proces
 
 import sys  # noqa: E402
 
-from pipeline.cli import main  # noqa: E402
+from pipeline.cli.main import main  # noqa: E402
 
 sys.exit(main(started=STARTED))

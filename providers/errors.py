@@ -37,3 +37,19 @@ class ProviderError(Exception):
         self.code = code
         self.recoverable = recoverable
         self.status = status
+
+
+def root_cause(exc: BaseException) -> BaseException:
+    """Errors from inside task groups arrive wrapped in exception groups: the ProviderError inside (possibly
+    nested) groups, else the first leaf exception."""
+    leaves = list(_leaves(exc))
+    for leaf in leaves:
+        if isinstance(leaf, ProviderError):
+            return leaf
+    return leaves[0] if leaves else exc
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]

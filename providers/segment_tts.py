@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 
-from pipeline.channel import Channel
+from pipeline.base.channel import Channel
 from providers.tts import TtsAudio, TtsOutput, TtsSegmentEnd
 
 SegmentSynthesizer = Callable[[str], AsyncIterator[TtsAudio]]

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import anyio
 import numpy as np
 
-from pipeline.audio import AudioFrame
-from pipeline.channel import Channel
+from pipeline.base.audio import AudioFrame
+from pipeline.base.channel import Channel
 from providers.llm import LlmChunk, LlmRequest, LlmUsage, TextDelta, ToolCall
 from providers.segment_tts import SegmentTtsStream
 from providers.stt import Transcript

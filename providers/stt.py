@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from pipeline.audio import AudioFrame
-from pipeline.events import WordTiming
+from pipeline.base.audio import AudioFrame
+from pipeline.observe.events import WordTiming
 
 
 class TurnSignal(StrEnum):

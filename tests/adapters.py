@@ -10,9 +10,8 @@ from collections.abc import Callable
 import anyio
 import pytest
 
-from pipeline.audio import AudioFrame
-from pipeline.errors import root_cause
-from providers.errors import ProviderError
+from pipeline.base.audio import AudioFrame
+from providers.errors import ProviderError, root_cause
 from providers.stt import SttStream, Transcript
 from providers.tts import TextToSpeech, TtsAudio, TtsOutput
 

@@ -9,11 +9,11 @@ from typing import Any
 import anyio
 import numpy as np
 
-from pipeline.agent import Pipeline
-from pipeline.audio import AudioFrame
-from pipeline.compute import inline_compute
-from pipeline.events import Event
-from pipeline.session import Session
+from pipeline.base.audio import AudioFrame
+from pipeline.base.compute import inline_compute
+from pipeline.observe.events import Event
+from pipeline.session.pipeline import Pipeline
+from pipeline.session.session import Session
 from pipeline.settings import SessionSettings, TurnSettings
 from tests.doubles import RATE, FakeTts, ScriptedLlm, ScriptedStt, silence, tone
 from vad import EnergyVad, VadParams

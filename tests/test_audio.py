@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.audio import (
+from pipeline.base.audio import (
     AudioFormatError,
     AudioFrame,
     Rechunker,

@@ -14,7 +14,7 @@ import pytest
 from benchmarks.latency.expected import words_to_first_sentence
 from benchmarks.latency.records import PARTS
 from benchmarks.latency.scenario import ScenarioError, load_scenario
-from pipeline.cli import main
+from pipeline.cli.main import main
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # the Deepgram SDK imports websockets.legacy

@@ -7,10 +7,10 @@ import anyio
 import numpy as np
 import pytest
 
-from pipeline.agent import Pipeline
-from pipeline.audio import AudioFrame
-from pipeline.channel import Channel, ChannelClosed, Overflow
-from pipeline.events import Event, FramesDropped
+from pipeline.base.audio import AudioFrame
+from pipeline.base.channel import Channel, ChannelClosed, Overflow
+from pipeline.observe.events import Event, FramesDropped
+from pipeline.session.pipeline import Pipeline
 from pipeline.settings import SessionSettings
 from tests.doubles import RATE, FakeTts, ScriptedLlm, ScriptedStt
 from vad import EnergyVad

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.audio import wav_bytes
-from pipeline.cli import main
+from pipeline.base.audio import wav_bytes
+from pipeline.cli.main import main
 from tests.speech_audio import speak
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,7 +102,7 @@ def test_other_wav_formats_are_converted_and_the_call_runs(
 ) -> None:
     samples = utterance()
     if rate != 16000:
-        from pipeline.audio import resample_int16
+        from pipeline.base.audio import resample_int16
 
         samples = resample_int16(samples, 16000, rate)
     if name == "eight_bit.wav":

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from pipeline.config import ConfigError, LoadedConfig, load_config, parse_config
-from pipeline.tools import Tool, tool
+from pipeline.session.config import ConfigError, LoadedConfig, load_config, parse_config
+from pipeline.stages.tools import Tool, tool
 from providers.options import ProviderOptions, env_field
 from providers.registry import ProviderRegistry, ProviderSpec
 

@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
-from pipeline.events import (
+from pipeline.observe.events import (
     AgentStartedSpeaking,
     AgentStoppedSpeaking,
     EndOfUserTurn,
@@ -25,7 +25,7 @@ from pipeline.events import (
     UserStoppedSpeaking,
     UserTranscript,
 )
-from pipeline.tools import tool
+from pipeline.stages.tools import tool
 from providers.errors import ErrorCode, ProviderError
 from providers.llm import Role
 from providers.tts import TtsAudio

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.agent import Pipeline
-from pipeline.events import (
+from pipeline.observe.events import (
     AgentStoppedSpeaking,
     EndOfUserTurn,
     ErrorEvent,
@@ -15,6 +14,7 @@ from pipeline.events import (
     SessionEnded,
     UserTranscript,
 )
+from pipeline.session.pipeline import Pipeline
 from pipeline.settings import SessionSettings, TurnSettings
 from providers.deepgram.flux import DeepgramFlux, FluxOptions
 from providers.deepgram.stt import DeepgramOptions, DeepgramStt

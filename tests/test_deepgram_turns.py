@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.audio import AudioFrame
+from pipeline.base.audio import AudioFrame
 from providers.deepgram.finalize import FinalizeTracker
 from providers.deepgram.flux_turns import FluxTurnTracker, TurnEvent
 from providers.deepgram.ledger import AudioLedger, Control

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.audio import read_wav
-from pipeline.compute import inline_compute
-from pipeline.config import build_pipeline, load_config
-from pipeline.events import (
+from pipeline.base.audio import read_wav
+from pipeline.base.compute import inline_compute
+from pipeline.demo.caller import DEMO_SCRIPT, DemoCaller
+from pipeline.observe.events import (
     AgentStoppedSpeaking,
     EndOfUserTurn,
     Interruption,
@@ -21,8 +21,8 @@ from pipeline.events import (
     ToolStatus,
     TurnMetrics,
 )
-from pipeline.runner import run_call
-from pipeline.transports.demo import DEMO_SCRIPT, DemoCaller
+from pipeline.session.config import build_pipeline, load_config
+from pipeline.transports.runner import run_call
 
 pytestmark = pytest.mark.anyio
 

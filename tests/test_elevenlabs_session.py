@@ -9,8 +9,8 @@ from contextlib import aclosing
 
 import pytest
 
-from pipeline.agent import Pipeline
-from pipeline.events import AgentStartedSpeaking, AgentStoppedSpeaking, ErrorEvent, SessionEnded
+from pipeline.observe.events import AgentStartedSpeaking, AgentStoppedSpeaking, ErrorEvent, SessionEnded
+from pipeline.session.pipeline import Pipeline
 from pipeline.settings import SessionSettings, TurnSettings
 from providers.elevenlabs.options import ElevenLabsWebsocketOptions
 from providers.elevenlabs.websocket_tts import ElevenLabsTts

@@ -6,8 +6,8 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from pipeline.event_bus import HANDLER_FAILED, EventBus, event_types_of
-from pipeline.events import (
+from pipeline.observe.bus import HANDLER_FAILED, EventBus, event_types_of
+from pipeline.observe.events import (
     AgentState,
     AgentStateChanged,
     ErrorEvent,

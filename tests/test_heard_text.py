@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.heard_text import HeardTextTracker
+from pipeline.stages.heard_text import HeardTextTracker
 from providers.tts import Alignment
 
 

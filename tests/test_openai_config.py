@@ -9,7 +9,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from pipeline.config import ConfigError, build_pipeline, parse_config
+from pipeline.session.config import ConfigError, build_pipeline, parse_config
 from providers.llm import ChatMessage, LlmRequest, Role, TextDelta
 from providers.openai.llm import OpenAILlm
 from tests.fakes.openai import FakeOpenAI

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.agent import Pipeline
-from pipeline.events import (
+from pipeline.observe.events import (
     AgentStoppedSpeaking,
     ErrorEvent,
     ProviderAvailabilityChanged,
     SessionEnded,
 )
+from pipeline.session.pipeline import Pipeline
 from pipeline.settings import SessionSettings, TurnSettings
 from providers.fallback import FallbackLlm
 from providers.llm import LLM

@@ -14,9 +14,8 @@ import anyio
 import numpy as np
 import pytest
 
-from pipeline.audio import AudioFrame
-from pipeline.errors import root_cause
-from providers.errors import ErrorCode, ProviderError
+from pipeline.base.audio import AudioFrame
+from providers.errors import ErrorCode, ProviderError, root_cause
 from providers.openai.stt import OpenAIStt, OpenAISttOptions, OpenAISttStream
 from providers.openai.utterance import UtteranceBuffer
 from providers.stt import Transcript

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 
-from pipeline.audio import AudioFrame, StreamResampler
+from pipeline.base.audio import AudioFrame, StreamResampler
 from providers.errors import ErrorCode, ProviderError
 from providers.openai.tts import OpenAITts, OpenAITtsOptions
 from providers.tts import TtsAudio, TtsOutput, TtsSegmentEnd

@@ -11,8 +11,8 @@ import anyio
 import numpy as np
 import pytest
 
-from pipeline.audio import resample_int16
-from pipeline.compute import inline_compute
+from pipeline.base.audio import resample_int16
+from pipeline.base.compute import inline_compute
 from tests.speech_audio import speak
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from pipeline.sentences import SentenceSplitter
+from pipeline.stages.sentences import SentenceSplitter
 
 
 def by_char(text: str) -> list[str]:

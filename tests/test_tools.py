@@ -11,12 +11,12 @@ import anyio
 import pytest
 from pydantic import BaseModel, Field
 
-from pipeline.compute import inline_compute
-from pipeline.event_bus import EventBus
-from pipeline.events import SpeechSource, ToolFinished, ToolStarted, ToolStatus
-from pipeline.speech import ReplyStep, Speech
-from pipeline.tool_runner import CANCELLED_MESSAGE, ToolRunner
-from pipeline.tools import (
+from pipeline.base.compute import inline_compute
+from pipeline.observe.bus import EventBus
+from pipeline.observe.events import SpeechSource, ToolFinished, ToolStarted, ToolStatus
+from pipeline.stages.speech import ReplyStep, Speech
+from pipeline.stages.tool_runner import CANCELLED_MESSAGE, ToolRunner
+from pipeline.stages.tools import (
     Tool,
     ToolContext,
     ToolRegistry,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline.settings import TurnSettings
-from pipeline.turn_setup import delay_policy
+from pipeline.stages.turn_setup import delay_policy
 from tests.test_eot_smart_turn import _write_model
 from turn.delay_policy import SilencePolicy
 from turn.eot import TextTurnModel
@@ -71,7 +71,7 @@ def test_missing_audio_model_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_recent_audio_keeps_the_last_seconds_in_order() -> None:
-    from pipeline.turn_setup import RecentAudio
+    from pipeline.stages.turn_setup import RecentAudio
 
     recent = RecentAudio(10, seconds=1.0)  # ten samples
     recent.add(np.arange(3, dtype=np.int16))
@@ -84,7 +84,7 @@ def test_recent_audio_keeps_the_last_seconds_in_order() -> None:
 
 
 def test_the_audio_model_hears_16_khz_audio_whatever_the_pipeline_rate() -> None:
-    from pipeline.turn_setup import RecentAudio
+    from pipeline.stages.turn_setup import RecentAudio
 
     telephone = RecentAudio(8000)
     telephone.add(np.full(8000, 1000, dtype=np.int16))  # one second at 8 kHz
@@ -93,7 +93,7 @@ def test_the_audio_model_hears_16_khz_audio_whatever_the_pipeline_rate() -> None
 
 
 def test_recent_audio_enabled_later_keeps_audio_from_then_on() -> None:
-    from pipeline.turn_setup import RecentAudio
+    from pipeline.stages.turn_setup import RecentAudio
 
     recent = RecentAudio(16000, enabled=False)
     recent.add(np.ones(160, dtype=np.int16))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.events import (
+from pipeline.observe.events import (
     AgentPaused,
     AgentResumed,
     AgentStartedSpeaking,

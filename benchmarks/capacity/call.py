@@ -16,10 +16,10 @@ import anyio
 
 from benchmarks.capacity.conversation import AGENT_REPLY, FRAME_SECONDS, RATE
 from benchmarks.capacity.lag import LagProbe
-from pipeline.agent import Pipeline
-from pipeline.audio import AudioFrame
-from pipeline.events import ErrorEvent, FramesDropped, Interruption, SessionEnded, TurnMetrics
-from pipeline.session import Session
+from pipeline.base.audio import AudioFrame
+from pipeline.observe.events import ErrorEvent, FramesDropped, Interruption, SessionEnded, TurnMetrics
+from pipeline.session.pipeline import Pipeline
+from pipeline.session.session import Session
 from pipeline.settings import SessionSettings
 from providers.simulated import SimulatedLlm, SimulatedStt, SimulatedSttStream, SimulatedTts
 from providers.stt import Transcript

@@ -26,7 +26,7 @@ from benchmarks.capacity.report import (
     table_row,
 )
 from benchmarks.capacity.worker import GcMode
-from pipeline.cli import CliError
+from pipeline.cli.main import CliError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

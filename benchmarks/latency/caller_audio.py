@@ -9,7 +9,7 @@ import numpy as np
 
 from benchmarks.latency.profiles import CALLER_RATE_WPM, CALLER_VOICE
 from benchmarks.latency.scenario import Scenario, TurnSpec
-from pipeline.audio import read_wav
+from pipeline.base.audio import read_wav
 from tests.speech_audio import speak
 
 SPEECH_LEVEL = 300  # |sample| above this (about -40 dBFS) is speech when trimming

@@ -14,8 +14,8 @@ from enum import Enum
 import anyio
 import numpy as np
 
-from pipeline.audio import AudioFrame
-from pipeline.session import Session
+from pipeline.base.audio import AudioFrame
+from pipeline.session.session import Session
 
 MAX_LATENESS = 0.1  # seconds behind schedule before the schedule restarts from now
 

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from benchmarks.latency.report import print_report, write_outputs
     from benchmarks.latency.results import checks
     from benchmarks.latency.runner import BenchmarkPlan, run_benchmark
-    from pipeline.cli import CliError
+    from pipeline.cli.main import CliError
 
     try:
         scenario = load_scenario(args.scenario)

@@ -18,8 +18,14 @@ from benchmarks.latency.caller_line import CallerLine, LineClosedError, Utteranc
 from benchmarks.latency.observer import SessionObserver
 from benchmarks.latency.scenario import Scenario, TurnSpec
 from benchmarks.latency.stacks import SessionStack
-from pipeline.events import AgentStartedSpeaking, AgentState, AgentStateChanged, EndOfUserTurn, SpeechSource
-from pipeline.session import Session
+from pipeline.observe.events import (
+    AgentStartedSpeaking,
+    AgentState,
+    AgentStateChanged,
+    EndOfUserTurn,
+    SpeechSource,
+)
+from pipeline.session.session import Session
 
 DECISION_TIMEOUT = 10.0  # after the caller stops: no turn decision by then -> the turn is lost
 REPLY_TIMEOUT = 60.0  # longest a reply may take to finish playing

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from benchmarks.latency.fake_script import tool_reply
 from benchmarks.latency.profiles import ProviderLatencies
 from benchmarks.latency.scenario import Scenario, TurnSpec
-from pipeline.sentences import SentenceSplitter
+from pipeline.stages.sentences import SentenceSplitter
 from tests.fakes import ChatReply
 from tests.fakes.openai_chat import reply_deltas
 

@@ -10,8 +10,8 @@ from typing import TypeVar
 
 import anyio
 
-from pipeline.events import Event
-from pipeline.session import Session
+from pipeline.observe.events import Event
+from pipeline.session.session import Session
 
 E = TypeVar("E", bound=Event)
 

@@ -19,7 +19,7 @@ from enum import StrEnum
 from benchmarks.latency.driver import SessionRun, TraceStatus, TurnTrace
 from benchmarks.latency.expected import ExpectedTurn
 from benchmarks.latency.observer import SessionObserver
-from pipeline.events import (
+from pipeline.observe.events import (
     AgentStartedSpeaking,
     EndOfUserTurn,
     Interruption,

@@ -21,8 +21,8 @@ from benchmarks.latency.records import TurnRecord, build_records
 from benchmarks.latency.scenario import Scenario, TurnSpec
 from benchmarks.latency.scenario_tools import scenario_tools
 from benchmarks.latency.stacks import SessionStack, configured_stack, simulated_stack
-from pipeline.agent import Pipeline
-from pipeline.events import Event
+from pipeline.observe.events import Event
+from pipeline.session.pipeline import Pipeline
 from vad import Vad, create_vad
 
 CALLER_RATE = 16000

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, create_model
 from pydantic import Field as PydanticField
 
 from benchmarks.latency.scenario import Scenario, ToolSpec
-from pipeline.tools import Tool
+from pipeline.stages.tools import Tool
 
 _TYPES: dict[str, type] = {"string": str, "integer": int, "number": float, "boolean": bool}
 

@@ -15,9 +15,9 @@ from typing import Protocol
 from benchmarks.latency.fake_script import FakeScript
 from benchmarks.latency.profiles import ProviderLatencies
 from benchmarks.latency.scenario import TurnSpec
-from pipeline.agent import Pipeline
+from pipeline.session.pipeline import Pipeline
 from pipeline.settings import SessionSettings
-from pipeline.tools import Tool
+from pipeline.stages.tools import Tool
 from providers.deepgram.stt import DeepgramOptions, DeepgramStt
 from providers.elevenlabs.options import ElevenLabsWebsocketOptions
 from providers.elevenlabs.websocket_tts import ElevenLabsTts

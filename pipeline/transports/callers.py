@@ -7,9 +7,9 @@ from typing import Protocol
 
 import anyio
 
-from pipeline.audio import AudioFrame, read_wav, split_frames
-from pipeline.conversation import line_is_quiet
-from pipeline.session import Session
+from pipeline.base.audio import AudioFrame, read_wav, split_frames
+from pipeline.session.conversation import line_is_quiet
+from pipeline.session.session import Session
 from pipeline.transports.recorder import CallRecorder
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import anyio
 
-from pipeline.audio import AudioFrame
-from pipeline.session import Session
+from pipeline.base.audio import AudioFrame
+from pipeline.session.session import Session
 from pipeline.transports.recorder import CallRecorder
 
 FRAME_MS = 20

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.audio import AudioFrame, write_stereo_wav
+from pipeline.base.audio import AudioFrame, write_stereo_wav
 
 
 class CallRecorder:

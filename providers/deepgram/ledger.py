@@ -18,7 +18,7 @@ from enum import Enum
 
 import anyio
 
-from pipeline.audio import AudioFrame
+from pipeline.base.audio import AudioFrame
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ import anyio
 from anyio.abc import TaskStatus
 from websockets.exceptions import ConnectionClosed
 
-from pipeline.audio import AudioFrame
-from pipeline.channel import Channel
+from pipeline.base.audio import AudioFrame
+from pipeline.base.channel import Channel
 from providers.deepgram.connection import OpenSocket, RetryPolicy, open_socket
 from providers.deepgram.errors import connection_lost
 from providers.deepgram.ledger import AudioLedger, Control

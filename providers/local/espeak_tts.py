@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from pydantic import Field, field_validator
 
-from pipeline.compute import run_blocking
+from pipeline.base.compute import run_blocking
 from providers.errors import ErrorCode, ProviderError
 from providers.local.espeak_engine import (
     EspeakEngine,

@@ -22,8 +22,8 @@ import numpy as np
 from openai import AsyncOpenAI
 from pydantic import Field
 
-from pipeline.audio import AudioFrame, wav_bytes
-from pipeline.channel import Channel
+from pipeline.base.audio import AudioFrame, wav_bytes
+from pipeline.base.channel import Channel
 from providers.openai.connection import ClientHandle, OpenAIConnectionOptions
 from providers.openai.errors import PROVIDER, ErrorContext
 from providers.openai.steps import FirstItemDeadline, sdk_step

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.audio import AudioFrame
+from pipeline.base.audio import AudioFrame
 
 
 @dataclass(frozen=True, slots=True)

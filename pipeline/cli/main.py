@@ -1,0 +1,158 @@
+"""``python -m pipeline``: run a call (demo, a WAV file or the microphone), check a config, run benchmarks.
+Errors print one clear line and exit non-zero."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+
+from pipeline.base.audio import AudioFormatError
+from pipeline.base.compute import inline_compute
+from pipeline.cli.report import latency_table, transcript_lines
+from pipeline.session.config import ConfigError, LoadedConfig, build_pipeline, load_config
+from pipeline.transports.runner import CallResult, run_call
+from providers.errors import ProviderError, root_cause
+
+DEFAULT_CONFIG = "configs/local.yaml"
+T = TypeVar("T")
+
+
+class CliError(Exception):
+    """A problem to report as one line."""
+
+
+def resolve_config_path(path: str | None) -> Path:
+    """An explicit path as given; the default looked up in the working directory, then beside the package."""
+    if path is not None:
+        return Path(path)
+    for candidate in (Path(DEFAULT_CONFIG), Path(__file__).resolve().parents[1] / DEFAULT_CONFIG):
+        if candidate.exists():
+            return candidate
+    return Path(DEFAULT_CONFIG)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description="Parley voice agent runtime")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run a call: the offline demo, a WAV file (--input) or --mic")
+    run.add_argument("--config", help=f"YAML config (default: {DEFAULT_CONFIG})")
+    source = run.add_mutually_exclusive_group()
+    source.add_argument("--input", help="a WAV recording of the caller")
+    source.add_argument(
+        "--mic", action="store_true", help="talk to the agent through the microphone and speaker"
+    )
+    run.add_argument("--out", help="output directory (default: runs/<time>)")
+    run.add_argument("--fast", action="store_true", help="simulate time instead of waiting in real time")
+    run.set_defaults(handler=command_run)
+
+    check = commands.add_parser("check-config", help="validate a config and say what it would build")
+    check.add_argument("config", nargs="?", help=f"YAML config (default: {DEFAULT_CONFIG})")
+    check.set_defaults(handler=command_check_config)
+
+    from pipeline.cli.bench import add_bench_commands
+
+    add_bench_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.started = started
+    from vad import VadError
+
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        cause = root_cause(error)
+        if isinstance(cause, CliError | ConfigError | AudioFormatError | ProviderError | VadError):
+            print(f"error: {cause}", file=sys.stderr)
+            return 2
+        raise
+
+
+def command_check_config(args: argparse.Namespace) -> int:
+    loaded = load_config(resolve_config_path(args.config))
+    print(f"{loaded.source}: ok")
+    print(f"  stt: {loaded.stt.spec.name}")
+    print(f"  llm: {', '.join(choice.spec.name for choice in loaded.llm)}")
+    print(f"  tts: {loaded.tts.spec.name}")
+    print(f"  vad: {loaded.config.vad.kind}{' (batched)' if loaded.config.vad.batched else ''}")
+    print(f"  tools: {', '.join(tool.name for tool in loaded.tools) or 'none'}")
+    return 0
+
+
+def run_async(function: Callable[[], Awaitable[T]], *, fast: bool) -> T:
+    """Real time on asyncio; with ``fast``, trio on a virtual clock with blocking work run inline."""
+    if not fast:
+        return anyio.run(function)
+    from trio.testing import MockClock
+
+    async def inline() -> T:
+        with inline_compute():
+            return await function()
+
+    return anyio.run(inline, backend="trio", backend_options={"clock": MockClock(autojump_threshold=0)})
+
+
+def command_run(args: argparse.Namespace) -> int:
+    loaded = load_config(resolve_config_path(args.config))
+    out_dir = Path(args.out) if args.out else Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    caller = _choose_caller(args, loaded)
+    pipeline = build_pipeline(loaded)
+
+    async def call() -> CallResult:
+        async with pipeline:
+            return await run_call(pipeline, caller, out_dir)
+
+    result = run_async(call, fast=args.fast)
+    _print_result(result)
+    if args.started is not None and not args.fast and result.first_audio_processed is not None:
+        # asyncio's clock is time.monotonic(), the clock __main__ read at start-up
+        print(
+            f"cold start: {result.first_audio_processed - args.started:.2f} s to the first caller audio processed"
+        )
+    return 0
+
+
+def _choose_caller(args: argparse.Namespace, loaded: LoadedConfig) -> Any:
+    from pipeline.transports.callers import WavCaller
+
+    if args.input:
+        path = Path(args.input)
+        if not path.exists():
+            raise CliError(f"{path}: no such file")
+        return WavCaller(path, loaded.settings.audio.sample_rate)
+    if args.mic:
+        from pipeline.transports.microphone import MicrophoneCaller, MicrophoneUnavailable
+
+        try:
+            return MicrophoneCaller.open(loaded.settings.audio.sample_rate)
+        except MicrophoneUnavailable as exc:
+            raise CliError(str(exc)) from None
+    from pipeline.demo.caller import DemoCaller
+
+    return DemoCaller.default(loaded.settings.audio.sample_rate)
+
+
+def _print_result(result: CallResult) -> None:
+    print("\ntranscript")
+    for line in transcript_lines(result.events):
+        print(f"  {line}")
+    print("\nlatency per turn (user stopped speaking -> first agent audio)")
+    for line in latency_table(result.events):
+        print(f"  {line}")
+    print(f"\nagent audio: {result.agent_seconds:.1f} s")
+    if result.recording_path is not None:
+        print(f"call recording (caller left, agent right): {result.recording_path}")
+    if result.events_path is not None:
+        print(f"events: {result.events_path}")

@@ -1,0 +1,1 @@
+"""The offline demo: a simulated caller speaking with espeak-ng, and the demo agent's tools."""

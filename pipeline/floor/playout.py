@@ -1,0 +1,97 @@
+"""The output buffer: plays agent speeches one after another, paced in real time on the session clock, so the
+pipeline always knows exactly how much of each has left for the caller — and can stop, pause or resume at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import anyio
+
+from pipeline.base.audio import AudioFrame
+from pipeline.base.channel import Channel, ChannelClosed
+from pipeline.stages.speech import Speech, SpeechState
+
+_MAX_LATENESS = 0.05  # seconds behind schedule before pacing restarts
+
+
+class PlayoutListener(Protocol):
+    def on_speech_playing(self, speech: Speech) -> None: ...
+
+    def on_speech_finished(self, speech: Speech) -> None: ...
+
+
+class Playout:
+    def __init__(
+        self,
+        out: Channel[AudioFrame],
+        listener: PlayoutListener,
+        clock: Callable[[], float],
+        *,
+        max_queued_speeches: int = 16,
+    ) -> None:
+        self._out = out
+        self._listener = listener
+        self._clock = clock  # session time, stamped on outgoing frames
+        self._queue: Channel[Speech] = Channel("speech-queue", max_queued_speeches)
+        self._resumed: anyio.Event | None = None  # set while paused
+        self.current: Speech | None = None
+        self.first_frame_time = 0.0  # clock time the current speech's first frame went out
+
+    def try_enqueue(self, speech: Speech) -> bool:
+        """Queue a speech to play after those already queued; False when the queue is full."""
+        return self._queue.send_nowait(speech)
+
+    def close(self) -> None:
+        """No more speeches; ``run`` returns after playing what is queued."""
+        self._queue.close()
+
+    def pause(self) -> None:
+        if self._resumed is None:
+            self._resumed = anyio.Event()
+
+    def resume(self) -> None:
+        if self._resumed is not None:
+            self._resumed.set()
+            self._resumed = None
+
+    async def run(self) -> None:
+        async for speech in self._queue:
+            if speech.state.is_final:
+                continue  # interrupted before its turn came
+            self.current = speech
+            await self._play(speech)
+            self.current = None
+            self._listener.on_speech_finished(speech)
+        self._out.close()
+
+    async def _play(self, speech: Speech) -> None:
+        due: float | None = None
+        async for frame in speech.audio:
+            due = await self._wait_for_slot(due)
+            if speech.state.is_final:
+                return
+            try:
+                await self._out.send(AudioFrame(frame.pcm, frame.sample_rate, self._clock()))
+            except ChannelClosed:
+                return  # the session closed its output: nobody is listening any more
+            speech.played_seconds += frame.duration
+            if speech.state is SpeechState.GENERATING:
+                self.first_frame_time = anyio.current_time()
+                speech.transition(SpeechState.PLAYING)
+                self._listener.on_speech_playing(speech)
+            due += frame.duration
+
+    async def _wait_for_slot(self, due: float | None) -> float:
+        """Wait until the next frame is due (and not paused); returns its send time."""
+        while True:
+            if self._resumed is not None:
+                await self._resumed.wait()
+                due = None  # pace afresh after a pause
+                continue
+            now = anyio.current_time()
+            if due is None or now - due > _MAX_LATENESS:
+                return now  # first frame, or audio arrived late (an underrun): pace from now
+            if now >= due:
+                return due  # keep the schedule so small scheduling delays never accumulate
+            await anyio.sleep_until(due)

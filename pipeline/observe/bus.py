@@ -1,0 +1,154 @@
+"""Delivers a session's events to subscribers: decorated async handlers (chosen by their type annotation) and
+async iterators. Each subscriber has its own bounded queue, so a slow or failing listener never stalls the
+pipeline; a handler that raises is isolated and reported as an ``ErrorEvent``."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import types
+import typing
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any, TypeVar
+
+import anyio
+from anyio.abc import TaskGroup
+
+from pipeline.base.channel import Channel, Overflow
+from pipeline.observe.events import ErrorEvent, Event
+
+logger = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any], Awaitable[None]]
+
+HANDLER_FAILED = "handler_failed"
+
+
+def event_types_of(handler: Handler) -> tuple[type[Event], ...]:
+    """The event classes a handler accepts, read from its first parameter's annotation (unions allowed)."""
+    if not inspect.iscoroutinefunction(handler):
+        raise TypeError(f"event handler {_name(handler)} must be an async function (async def)")
+    params = list(inspect.signature(handler).parameters.values())
+    if not params:
+        raise TypeError(f"event handler {_name(handler)} must take the event as its first parameter")
+    hints = typing.get_type_hints(handler)
+    annotation = hints.get(params[0].name)
+    if annotation is None:
+        raise TypeError(f"event handler {_name(handler)}: annotate its first parameter with an event type")
+    members = typing.get_args(annotation) if _is_union(annotation) else (annotation,)
+    for member in members:
+        if not (isinstance(member, type) and issubclass(member, Event)):
+            raise TypeError(f"event handler {_name(handler)}: {member!r} is not an event type")
+    return tuple(members)
+
+
+def _is_union(annotation: object) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
+
+
+def _name(handler: Handler) -> str:
+    return getattr(handler, "__qualname__", repr(handler))
+
+
+class EventSubscription:
+    """An async iterator over the session's events; ends when the session ends."""
+
+    def __init__(self, name: str, accepts: tuple[type[Event], ...], size: int) -> None:
+        self.name = name
+        self.accepts = accepts
+        self._channel: Channel[Event] = Channel(name, size, Overflow.DROP_OLDEST, on_drop=_log_drop)
+
+    @property
+    def dropped(self) -> int:
+        return self._channel.dropped
+
+    def deliver(self, event: Event) -> None:
+        if isinstance(event, self.accepts) and not self._channel.closed:
+            self._channel.send_nowait(event)
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __aiter__(self) -> EventSubscription:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self._channel.__anext__()
+
+
+def _log_drop(name: str, total: int) -> None:
+    if total & (total - 1) == 0:  # 1, 2, 4, 8...: loud enough, never a flood
+        logger.warning("event subscriber %s is too slow: %d events dropped so far", name, total)
+
+
+class EventBus:
+    def __init__(self, session_id: str, *, muted: Collection[str] = (), queue_size: int = 1024) -> None:
+        self.session_id = session_id
+        self.muted = set(muted)
+        self._queue_size = queue_size
+        self._origin: float | None = None
+        self._subscriptions: list[EventSubscription] = []
+        self._pending_handlers: list[tuple[Handler, EventSubscription]] = []
+        self._task_group: TaskGroup | None = None
+
+    def now(self) -> float:
+        """Seconds since the session started, on the session's clock."""
+        return 0.0 if self._origin is None else anyio.current_time() - self._origin
+
+    def is_muted(self, cls: type[Event]) -> bool:
+        return bool(self.muted) and cls.model_fields["type"].default in self.muted
+
+    def emit(self, cls: type[E], /, **fields: Any) -> E | None:
+        if self.is_muted(cls):
+            return None
+        event = cls(timestamp=self.now(), session_id=self.session_id, **fields)
+        for subscription in self._subscriptions:
+            subscription.deliver(event)
+        return event
+
+    def on(self, handler: Handler) -> Handler:
+        """Decorator: call ``handler`` for every event matching its annotation."""
+        accepts = event_types_of(handler)
+        subscription = EventSubscription(f"handler {_name(handler)}", accepts, self._queue_size)
+        self._subscriptions.append(subscription)
+        if self._task_group is None:
+            self._pending_handlers.append((handler, subscription))
+        else:
+            self._task_group.start_soon(self._run_handler, handler, subscription)
+        return handler
+
+    def subscribe(
+        self, accepts: tuple[type[Event], ...] = (Event,), size: int | None = None
+    ) -> EventSubscription:
+        subscription = EventSubscription("iterator", accepts, size or self._queue_size)
+        self._subscriptions.append(subscription)
+        return subscription
+
+    def start(self, task_group: TaskGroup) -> None:
+        self._origin = anyio.current_time()
+        self._task_group = task_group
+        for handler, subscription in self._pending_handlers:
+            task_group.start_soon(self._run_handler, handler, subscription)
+        self._pending_handlers.clear()
+
+    def close(self) -> None:
+        """After the last event: iterators end once drained, handler tasks finish their queues."""
+        for subscription in self._subscriptions:
+            subscription.close()
+
+    async def _run_handler(self, handler: Handler, subscription: EventSubscription) -> None:
+        async for event in subscription:
+            try:
+                await handler(event)
+            except Exception as exc:
+                if isinstance(event, ErrorEvent) and event.code == HANDLER_FAILED:
+                    continue  # never loop on a handler that fails on its own failure report
+                logger.exception("event handler %s failed", _name(handler))
+                self.emit(
+                    ErrorEvent,
+                    source=f"handler:{_name(handler)}",
+                    code=HANDLER_FAILED,
+                    message=f"{type(exc).__name__}: {exc}",
+                    recoverable=True,
+                )

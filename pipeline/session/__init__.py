@@ -1,0 +1,2 @@
+"""The session: ``Pipeline`` (providers, VAD, tools, settings), ``Session`` (one call), the YAML config and
+conversation control."""

@@ -1,0 +1,280 @@
+"""Produces a speech's audio: context -> LLM stream (with tool steps) -> sentence splitter -> streaming TTS ->
+frames at the pipeline rate in the speech's output queue. TTS starts on the first complete sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import aclosing
+from dataclasses import dataclass
+
+import anyio
+
+from pipeline.base.audio import AudioFrame, Rechunker, StreamResampler, split_frames
+from pipeline.observe.bus import EventBus
+from pipeline.observe.events import AgentTranscriptDelta, LlmMetrics, TtsMetrics
+from pipeline.observe.metrics import TurnTimer, UsageTracker
+from pipeline.stages.commit import step_messages
+from pipeline.stages.sentences import SentenceSplitter
+from pipeline.stages.speech import ReplyStep, Speech
+from pipeline.stages.tool_runner import ToolRunner
+from pipeline.stages.tools import ToolRegistry
+from providers.llm import LLM, ChatMessage, LlmRequest, LlmUsage, TextDelta, ToolCall
+from providers.tts import TextToSpeech, TtsAudio, TtsSegmentEnd, TtsStream
+
+
+@dataclass
+class ReplySettings:
+    sample_rate: int = 16000
+    frame_ms: int = 20
+    max_tool_steps: int = 5
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+class _TtsMeter:
+    """Times one speech's synthesis: time to first byte, and real-time factor excluding time spent waiting
+    for text or for room in the output queue."""
+
+    def __init__(self) -> None:
+        self.first_push: float | None = None
+        self.first_audio: float | None = None
+        self.characters = 0
+        self.audio_seconds = 0.0
+        self.busy_seconds = 0.0
+        self._pending_pushes: list[float] = []
+        self._segment_started: float | None = None
+
+    def pushed(self, text: str, now: float) -> None:
+        self.characters += len(text)
+        self._pending_pushes.append(now)
+        if self.first_push is None:
+            self.first_push = now
+        if self._segment_started is None:
+            self._segment_started = now
+
+    def audio(self, seconds: float, now: float) -> None:
+        self.audio_seconds += seconds
+        if self.first_audio is None:
+            self.first_audio = now
+
+    def segment_done(self, now: float, idle: float) -> None:
+        if self._pending_pushes:
+            self._pending_pushes.pop(0)
+        if self._segment_started is not None:
+            self.busy_seconds += max(0.0, now - self._segment_started - idle)
+        self._segment_started = max(now, self._pending_pushes[0]) if self._pending_pushes else None
+
+
+class _MeteredTtsInput:
+    """The text side of one speech's TTS stream, stamping what the metrics need on every push."""
+
+    def __init__(self, stream: TtsStream, timer: TurnTimer | None) -> None:
+        self.stream = stream
+        self.timer = timer
+        self.meter = _TtsMeter()
+
+    async def push(self, text: str) -> None:
+        now = anyio.current_time()
+        self.meter.pushed(text, now)
+        if self.timer is not None:
+            self.timer.mark_first("first_sentence", now)
+        await self.stream.push_text(text)
+
+    async def end(self) -> None:
+        await self.stream.end_input()
+
+
+class ReplyEngine:
+    def __init__(
+        self,
+        llm: LLM,
+        tts: TextToSpeech,
+        tools: ToolRegistry,
+        runner: ToolRunner,
+        bus: EventBus,
+        usage: UsageTracker,
+        settings: ReplySettings,
+    ) -> None:
+        self.llm = llm
+        self.tts = tts
+        self.tools = tools
+        self._runner = runner
+        self._bus = bus
+        self._usage = usage
+        self.settings = settings
+
+    async def generate(
+        self, speech: Speech, messages: tuple[ChatMessage, ...], timer: TurnTimer | None
+    ) -> None:
+        """An LLM reply; tool steps are recorded in ``speech.steps``."""
+        async with self.tts.stream() as tts_stream, anyio.create_task_group() as group:
+            tts_input = _MeteredTtsInput(tts_stream, timer)
+            group.start_soon(self._write_reply, speech, messages, tts_input)
+            await self._read_audio(speech, tts_input)
+
+    async def speak(self, speech: Speech, text: str) -> None:
+        """Fixed text (``say``, greetings, reminders)."""
+        async with self.tts.stream() as tts_stream, anyio.create_task_group() as group:
+            tts_input = _MeteredTtsInput(tts_stream, None)
+            group.start_soon(self._write_text, speech, text, tts_input)
+            await self._read_audio(speech, tts_input)
+
+    async def play(self, speech: Speech, audio: AudioFrame, text: str = "") -> None:
+        """Prerecorded audio (``play``), already at the pipeline rate."""
+        for frame in split_frames(audio, self.settings.frame_ms):
+            await speech.queue_audio(frame)
+        speech.tracker.add_audio(audio.duration)
+        speech.tracker.end_segment(text)
+        speech.audio.close()
+
+    async def _write_text(self, speech: Speech, text: str, tts_input: _MeteredTtsInput) -> None:
+        splitter = SentenceSplitter()
+        sentences = splitter.push(text + " ")
+        rest = splitter.flush()
+        for sentence in [*sentences, rest] if rest else sentences:
+            self._bus.emit(AgentTranscriptDelta, turn_id=speech.turn_id, speech_id=speech.id, text=sentence)
+            await tts_input.push(sentence)
+        await tts_input.end()
+
+    async def _write_reply(
+        self, speech: Speech, messages: tuple[ChatMessage, ...], tts_input: _MeteredTtsInput
+    ) -> None:
+        timer = tts_input.timer
+        history = list(messages)
+        for step_index in range(self.settings.max_tool_steps + 1):
+            last_step = step_index == self.settings.max_tool_steps
+            step = ReplyStep()
+            speech.steps.append(step)
+            calls = await self._llm_step(speech, history, step, tts_input, with_tools=not last_step)
+            if not calls:
+                break
+            tools_started = anyio.current_time()
+            await self._runner.run(calls, step, speech)
+            if timer is not None and timer.first_token is None:
+                timer.tool_time += anyio.current_time() - tools_started
+            history.extend(step_messages(step))
+        await tts_input.end()
+
+    async def _llm_step(
+        self,
+        speech: Speech,
+        history: list[ChatMessage],
+        step: ReplyStep,
+        tts_input: _MeteredTtsInput,
+        *,
+        with_tools: bool,
+    ) -> list[ToolCall]:
+        timer = tts_input.timer
+        request = LlmRequest(
+            messages=tuple(history),
+            tools=self.tools.schemas if with_tools else (),
+            temperature=self.settings.temperature,
+            max_tokens=self.settings.max_tokens,
+        )
+        splitter = SentenceSplitter()
+        calls: list[ToolCall] = []
+        usage: LlmUsage | None = None
+        sent = anyio.current_time()
+        first_token: float | None = None
+        chunks_out = 0
+        async with aclosing(self.llm.stream(request)) as chunks:
+            async for chunk in chunks:
+                match chunk:
+                    case TextDelta(text=text):
+                        if not text:
+                            continue
+                        now = anyio.current_time()
+                        if first_token is None:
+                            first_token = now
+                        if timer is not None:
+                            timer.mark_first("first_token", now)
+                        chunks_out += 1
+                        step.text += text
+                        self._bus.emit(
+                            AgentTranscriptDelta, turn_id=speech.turn_id, speech_id=speech.id, text=text
+                        )
+                        for sentence in splitter.push(text):
+                            await tts_input.push(sentence)
+                    case ToolCall():
+                        if first_token is None:
+                            first_token = anyio.current_time()
+                        calls.append(chunk)
+                    case LlmUsage():
+                        usage = chunk
+        rest = splitter.flush()
+        if rest:
+            await tts_input.push(rest)
+        self._report_llm(speech, sent, first_token, chunks_out, usage)
+        return calls
+
+    def _report_llm(
+        self, speech: Speech, sent: float, first_token: float | None, chunks: int, usage: LlmUsage | None
+    ) -> None:
+        done = anyio.current_time()
+        completion = usage.completion_tokens if usage else None
+        generating = done - first_token if first_token is not None else 0.0
+        tokens = completion if completion is not None else chunks
+        self._bus.emit(
+            LlmMetrics,
+            turn_id=speech.turn_id,
+            provider=self.llm.provider,
+            model=self.llm.model,
+            ttft=(first_token if first_token is not None else done) - sent,
+            duration=done - sent,
+            tokens_per_second=tokens / generating if generating > 0 and tokens else None,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=completion,
+        )
+        self._usage.add_llm(
+            self.llm.provider, self.llm.model, usage.prompt_tokens if usage else 0, completion or 0
+        )
+
+    async def _read_audio(self, speech: Speech, tts_input: _MeteredTtsInput) -> None:
+        rate = self.settings.sample_rate
+        resampler = StreamResampler(self.tts.sample_rate, rate)
+        chunker = Rechunker.for_duration(rate, self.settings.frame_ms)
+        timer = tts_input.timer
+        meter = tts_input.meter
+        idle = 0.0
+        async for output in tts_input.stream.outputs():
+            now = anyio.current_time()
+            match output:
+                case TtsAudio(pcm=pcm, alignment=alignment):
+                    audio = AudioFrame(pcm, self.tts.sample_rate)
+                    meter.audio(audio.duration, now)
+                    if timer is not None:
+                        timer.mark_first("first_tts_audio", now)
+                    speech.tracker.add_audio(audio.duration, alignment)
+                    idle += await _timed_queue(speech, chunker.push(resampler.process(audio).pcm))
+                case TtsSegmentEnd(text=text):
+                    speech.tracker.end_segment(text)
+                    meter.segment_done(now, idle)
+                    idle = 0.0
+        tail = resampler.flush()
+        for frame in [*chunker.push(tail.pcm), *chunker.flush()]:
+            await speech.queue_audio(frame)
+        speech.audio.close()
+        self._report_tts(speech, meter)
+
+    def _report_tts(self, speech: Speech, meter: _TtsMeter) -> None:
+        if meter.first_push is None:
+            return
+        self._bus.emit(
+            TtsMetrics,
+            turn_id=speech.turn_id,
+            provider=self.tts.provider,
+            model=self.tts.model,
+            ttfb=(meter.first_audio or anyio.current_time()) - meter.first_push,
+            characters=meter.characters,
+            audio_seconds=meter.audio_seconds,
+            real_time_factor=meter.busy_seconds / meter.audio_seconds if meter.audio_seconds else None,
+        )
+        self._usage.add_tts(self.tts.provider, self.tts.model, meter.characters, meter.audio_seconds)
+
+
+async def _timed_queue(speech: Speech, frames: Iterable[AudioFrame]) -> float:
+    """Queue one chunk's frames; returns how long we waited for room (not synthesis time)."""
+    started = anyio.current_time()
+    for frame in frames:
+        await speech.queue_audio(frame)
+    return anyio.current_time() - started

@@ -1,0 +1,254 @@
+"""Tools the LLM can call: plain typed Python functions (sync or async) registered with ``@tool``.
+
+The JSON schema comes from the signature and docstring via pydantic; the LLM's arguments are validated against
+it, and anything that goes wrong (bad arguments, an exception, a timeout) becomes a tool error the LLM sees.
+A parameter annotated with ``ToolContext`` is not part of the schema: the runtime passes the calling context.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import types
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import Field as PydanticField
+from pydantic_core import to_json
+
+from pipeline.base.compute import run_blocking
+from pipeline.observe.events import ToolStatus
+from providers.llm import ToolCall, ToolSchema
+
+
+class ToolContext:
+    """What a running tool may ask of the session. The session supplies a concrete one."""
+
+    def end_call_after_reply(self, goodbye: str | None = None) -> None:
+        """End the call once the current reply has been spoken in full (ignored if the caller interrupts it)."""
+        raise NotImplementedError
+
+    def extend_wait(self, seconds: float) -> None:
+        """The caller asked for time: hold idle reminders off for ``seconds``."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    call: ToolCall
+    status: ToolStatus
+    content: str  # what the LLM sees
+    duration: float = 0.0
+
+
+@dataclass
+class Tool:
+    name: str
+    description: str
+    function: Callable[..., Any]
+    arguments: type[BaseModel]
+    timeout: float = 10.0
+    cancellable: bool = False  # may be cancelled mid-flight when the caller interrupts; else it finishes
+    context_parameter: str | None = None
+    schema: ToolSchema = field(init=False)
+
+    def __post_init__(self) -> None:
+        parameters = self.arguments.model_json_schema()
+        parameters.pop("title", None)
+        self.schema = ToolSchema(self.name, self.description, parameters)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.function(*args, **kwargs)
+
+    async def invoke(self, call: ToolCall, context: ToolContext | None = None) -> ToolResult:
+        started = anyio.current_time()
+        status, content = await self._invoke(call, context)
+        return ToolResult(call, status, content, anyio.current_time() - started)
+
+    async def _invoke(self, call: ToolCall, context: ToolContext | None) -> tuple[ToolStatus, str]:
+        try:
+            arguments = self.arguments.model_validate_json(call.arguments or "{}")
+        except ValidationError as exc:
+            return ToolStatus.ERROR, f"invalid arguments for {self.name}: {_describe(exc)}"
+        kwargs = dict(arguments)
+        if self.context_parameter is not None:
+            kwargs[self.context_parameter] = context
+        try:
+            with anyio.move_on_after(self.timeout) as deadline:
+                if inspect.iscoroutinefunction(self.function):
+                    result = await self.function(**kwargs)
+                else:
+                    result = await run_blocking(self.function, **kwargs)
+        except Exception as exc:
+            return ToolStatus.ERROR, f"{self.name} failed: {type(exc).__name__}: {exc}"
+        if deadline.cancelled_caught:
+            return ToolStatus.TIMEOUT, f"{self.name} timed out after {self.timeout:g} s"
+        return ToolStatus.OK, result if isinstance(result, str) else to_json(result).decode()
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors(include_url=False):
+        location = ".".join(str(part) for part in error["loc"]) or "arguments"
+        parts.append(f"{location}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def tool(
+    function: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float = 10.0,
+    cancellable: bool = False,
+) -> Any:
+    """Decorator: ``@tool`` or ``@tool(timeout=3, cancellable=True)``."""
+
+    def wrap(fn: Callable[..., Any]) -> Tool:
+        return make_tool(fn, name=name, description=description, timeout=timeout, cancellable=cancellable)
+
+    return wrap(function) if function is not None else wrap
+
+
+def make_tool(
+    fn: Callable[..., Any],
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float = 10.0,
+    cancellable: bool = False,
+) -> Tool:
+    tool_name = name or fn.__name__
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", tool_name):
+        raise ValueError(f"tool name {tool_name!r} must be 1-64 letters, digits, _ or -")
+    summary, parameter_docs = parse_docstring(inspect.getdoc(fn) or "")
+    hints = typing.get_type_hints(fn)
+    fields: dict[str, Any] = {}
+    context_parameter = None
+    for parameter in inspect.signature(fn).parameters.values():
+        annotation = hints.get(parameter.name)
+        if _is_tool_context(annotation):
+            context_parameter = parameter.name
+            continue
+        if annotation is None:
+            raise TypeError(f"tool {tool_name}: parameter {parameter.name!r} needs a type annotation")
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise TypeError(f"tool {tool_name}: *args/**kwargs are not supported")
+        default = ... if parameter.default is inspect.Parameter.empty else parameter.default
+        fields[parameter.name] = (
+            annotation,
+            PydanticField(default, description=parameter_docs.get(parameter.name)),
+        )
+    arguments = create_model(  # type: ignore[call-overload]
+        f"{tool_name}_arguments", __config__=ConfigDict(extra="forbid"), **fields
+    )
+    return Tool(
+        name=tool_name,
+        description=description or summary or tool_name,
+        function=fn,
+        arguments=arguments,
+        timeout=timeout,
+        cancellable=cancellable,
+        context_parameter=context_parameter,
+    )
+
+
+def _is_tool_context(annotation: object) -> bool:
+    """``ToolContext`` (or a subclass), also inside ``Optional[...]`` / ``X | None``."""
+    members = (
+        typing.get_args(annotation)
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        else ()
+    )
+    return any(
+        isinstance(member, type) and issubclass(member, ToolContext) for member in (annotation, *members)
+    )
+
+
+_SECTION = re.compile(r"^(Args|Arguments|Parameters|Returns|Raises|Yields|Examples?|Notes?):\s*$")
+_GOOGLE_PARAM = re.compile(r"^\s+(\w+)(?:\s*\([^)]*\))?:\s*(.*)$")
+_SPHINX_PARAM = re.compile(r"^:param\s+(?:\S+\s+)?(\w+):\s*(.*)$")
+
+
+def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
+    """The summary (text before any section) and per-parameter descriptions (Google or Sphinx style)."""
+    summary_lines: list[str] = []
+    params: dict[str, str] = {}
+    section: str | None = None
+    current: str | None = None
+    for line in doc.splitlines():
+        header = _SECTION.match(line.strip())
+        if header:
+            section, current = header.group(1), None
+            continue
+        sphinx = _SPHINX_PARAM.match(line.strip())
+        if sphinx:
+            current = sphinx.group(1)
+            params[current] = sphinx.group(2).strip()
+            section = "sphinx"
+            continue
+        if line.strip().startswith(":"):  # another Sphinx field (:returns:, :raises ...:) ends the parameter
+            section, current = "sphinx", None
+            continue
+        if section is None:
+            summary_lines.append(line)
+        elif section in ("Args", "Arguments", "Parameters", "sphinx"):
+            google = _GOOGLE_PARAM.match(line) if section != "sphinx" else None
+            if google:
+                current = google.group(1)
+                params[current] = google.group(2).strip()
+            elif current and line.strip():
+                params[current] = f"{params[current]} {line.strip()}".strip()
+    summary = " ".join(part.strip() for part in summary_lines if part.strip())
+    return summary, params
+
+
+class ToolRegistry:
+    """The tools a session offers (changeable mid-session with ``update``)."""
+
+    def __init__(self, tools: Iterable[Tool | Callable[..., Any]] = ()) -> None:
+        self._tools: dict[str, Tool] = {}
+        for item in tools:
+            self.add(item)
+
+    def add(self, item: Tool | Callable[..., Any]) -> Tool:
+        entry = item if isinstance(item, Tool) else make_tool(item)
+        self._tools[entry.name] = entry
+        return entry
+
+    def remove(self, name: str) -> None:
+        self._tools.pop(name, None)
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    @property
+    def schemas(self) -> tuple[ToolSchema, ...]:
+        return tuple(entry.schema for entry in self._tools.values())
+
+    def copy(self) -> ToolRegistry:
+        return ToolRegistry(self._tools.values())
+
+
+def unknown_tool_result(call: ToolCall) -> ToolResult:
+    return ToolResult(call, ToolStatus.ERROR, f"there is no tool named {call.name!r}")
+
+
+def arguments_preview(call: ToolCall, limit: int = 500) -> str:
+    """Arguments for events: compact JSON when parseable, cut to ``limit`` characters."""
+    try:
+        text = json.dumps(json.loads(call.arguments or "{}"), separators=(",", ":"))
+    except ValueError:
+        text = call.arguments
+    return text[:limit]

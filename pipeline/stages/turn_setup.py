@@ -1,0 +1,87 @@
+"""Builds the turn-taking pieces a session needs from its ``TurnSettings``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.base.audio import resample_int16
+from pipeline.settings import TurnSettings
+from turn.barge_in import BargeInPolicy
+from turn.delay_policy import DelayPolicy, SilencePolicy
+from turn.eot import SmartTurnModel, TextTurnModel
+from turn.semantic import SemanticPolicy
+
+RECENT_AUDIO_SECONDS = 8.0  # what the audio end-of-turn model looks at
+AUDIO_MODEL_RATE = 16000  # ... at this rate (Smart Turn v3)
+
+
+def barge_in_policy(settings: TurnSettings) -> BargeInPolicy:
+    return BargeInPolicy(
+        settings.timing().barge_in_duration,
+        settings.min_interruption_words,
+        frozenset(word.lower() for word in settings.backchannels),
+    )
+
+
+@cache
+def shared_text_model() -> TextTurnModel:
+    """The shipped text end-of-turn model, loaded once per process."""
+    return TextTurnModel.load()
+
+
+@cache
+def shared_audio_model(path: Path) -> SmartTurnModel:
+    return SmartTurnModel.load(path)
+
+
+def delay_policy(settings: TurnSettings, recent_audio: Callable[[], np.ndarray]) -> DelayPolicy:
+    timing = settings.timing()
+    if settings.detector == "silence":
+        return SilencePolicy(timing.silence_delay)
+    audio_model = shared_audio_model(settings.audio_model_path) if settings.audio_model_path else None
+    return SemanticPolicy(shared_text_model(), timing, audio_model=audio_model, recent_audio=recent_audio)
+
+
+class RecentAudio:
+    """The caller's last few seconds at the pipeline rate, in a ring buffer (kept only when an audio end-of-turn
+    model needs them; then each frame costs one small copy)."""
+
+    def __init__(
+        self, sample_rate: int, seconds: float = RECENT_AUDIO_SECONDS, *, enabled: bool = True
+    ) -> None:
+        self._sample_rate = sample_rate
+        self._seconds = seconds
+        self._ring = np.zeros(0, dtype=np.int16)
+        self._write = 0  # next index to write
+        self._filled = 0
+        if enabled:
+            self.enable()
+
+    def enable(self) -> None:
+        """Start keeping audio (from now on; nothing earlier was kept)."""
+        if self._ring.size == 0:
+            self._ring = np.zeros(int(self._sample_rate * self._seconds), dtype=np.int16)
+
+    def add(self, samples: np.ndarray) -> None:
+        size = len(self._ring)
+        if size == 0:  # not enabled
+            return
+        samples = samples[-size:]
+        first = min(len(samples), size - self._write)
+        self._ring[self._write : self._write + first] = samples[:first]
+        self._ring[: len(samples) - first] = samples[first:]
+        self._write = (self._write + len(samples)) % size
+        self._filled = min(size, self._filled + len(samples))
+
+    def samples(self) -> np.ndarray:
+        """Oldest first."""
+        ordered = np.concatenate([self._ring[self._write :], self._ring[: self._write]])
+        return ordered[len(ordered) - self._filled :]
+
+    def for_audio_model(self) -> np.ndarray:
+        """The kept audio at the rate the audio end-of-turn model takes."""
+        return resample_int16(self.samples(), self._sample_rate, AUDIO_MODEL_RATE)
