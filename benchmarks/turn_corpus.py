@@ -5,7 +5,7 @@ Each case is a sequence of spoken text chunks and pauses in seconds, e.g.
 internal pause is the caller thinking or breathing mid-turn, so an agent that replies there cuts them off.
 At each pause a turn detector sees the words spoken so far (``DecisionPoint.text_so_far``).
 
-The wording here is written separately from the training templates in ``turn/eot`` (other names, streets,
+The wording here is written separately from the training templates in ``training/eot`` (other names, streets,
 items and phrasings), so scoring the text model on this corpus is an honest out-of-template check.
 Usage::
 
@@ -22,7 +22,7 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from turn.eot.spoken_numbers import NumberStyle, integer_words, random_digits, speak_groups
+from training.eot.spoken_numbers import NumberStyle, integer_words, random_digits, speak_groups
 
 DEFAULT_SEED = 7
 DEFAULT_CASES = 100

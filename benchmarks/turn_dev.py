@@ -24,7 +24,7 @@ from trio.testing import MockClock
 from benchmarks.turn_corpus import CaseBuilder, Chunk, TurnCase, build_corpus, iter_cases
 from benchmarks.turn_taking import Timing, evaluate, settings_to_compare
 from pipeline.stages.turn_setup import shared_text_model
-from turn.eot.spoken_numbers import NumberStyle, integer_words, random_digits, speak_groups
+from training.eot.spoken_numbers import NumberStyle, integer_words, random_digits, speak_groups
 
 DEV_SEED = 1001
 DEV_CASES = 300

@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 
 from benchmarks.turn_corpus import DEFAULT_CASES, FINAL_SILENCE_S, TurnCase, build_corpus, iter_cases
+from training.eot.dataset import group_key, load_rows
 from turn.eot import TextTurnModel
-from turn.eot.dataset import group_key, load_rows
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from turn.eot.build_dataset import build
-from turn.eot.dataset import (
+from training.eot.build_dataset import build
+from training.eot.dataset import (
     AMBIGUOUS_KINDS,
     DATASET_PATH,
     Row,

@@ -1,5 +1,5 @@
 """The shipped text end-of-turn model: accuracy, behaviours a caller notices, reproducible training.
-(Its speed is measured, not asserted: ``uv run python -m turn.eot.train`` prints it.)"""
+(Its speed is measured, not asserted: ``uv run python -m training.eot.train`` prints it.)"""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from training.eot.dataset import AMBIGUOUS_KINDS, load_rows, split_rows
+from training.eot.metrics import binary_metrics, roc_auc
+from training.eot.train import TrainConfig, calibrate, featurize, predict_batch, train
 from turn.eot import TextModelLoadError, TextTurnModel, TurnCompletionModel
-from turn.eot.dataset import AMBIGUOUS_KINDS, load_rows, split_rows
-from turn.eot.metrics import binary_metrics, roc_auc
 from turn.eot.text_features import FEATURE_VERSION, N_BUCKETS
 from turn.eot.text_model import DEFAULT_WEIGHTS_PATH
-from turn.eot.train import TrainConfig, calibrate, featurize, predict_batch, train
 
 # Measured on the held-out split (without the deliberately ambiguous kinds, which carry both labels) when the
 # weights were trained: accuracy 0.979, AUC 0.9985.

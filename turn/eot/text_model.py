@@ -1,4 +1,4 @@
-"""Inference for the text end-of-turn classifier (weights trained by ``turn.eot.train``)."""
+"""Inference for the text end-of-turn classifier (weights trained by ``training.eot.train``)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class TextTurnModel:
                     raise TextModelLoadError(
                         f"{weights_path} was trained for feature version {version} with {n_buckets} buckets; "
                         f"this code uses version {FEATURE_VERSION} with {N_BUCKETS}. "
-                        "Retrain: uv run python -m turn.eot.train"
+                        "Retrain: uv run python -m training.eot.train"
                     )
                 indices = data["indices"].astype(np.int64)
                 values = data["weights"].astype(np.float64)

@@ -1,4 +1,4 @@
-"""Train the text end-of-turn classifier: ``uv run python -m turn.eot.train``.
+"""Train the text end-of-turn classifier: ``uv run python -m training.eot.train``.
 
 Logistic regression over hashed sparse features (``text_features``), fitted with full-batch Adam and L2 in
 numpy. Full-batch updates and order-independent reductions make training bit-for-bit reproducible.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from turn.eot.calibration import (
+from training.eot.calibration import (
     expected_calibration_error,
     fit_temperature,
     log_loss,
@@ -25,12 +25,12 @@ from turn.eot.calibration import (
     sigmoid,
     split_calibration,
 )
-from turn.eot.dataset import AMBIGUOUS_KINDS, DATA_DIR, DATASET_PATH, Row, load_rows, split_rows
-from turn.eot.metrics import BinaryMetrics, binary_metrics
+from training.eot.dataset import AMBIGUOUS_KINDS, DATASET_PATH, Row, load_rows, split_rows
+from training.eot.metrics import BinaryMetrics, binary_metrics
 from turn.eot.text_features import FEATURE_VERSION, N_BUCKETS, feature_indices
-from turn.eot.text_model import TextTurnModel
+from turn.eot.text_model import DEFAULT_WEIGHTS_PATH, TextTurnModel
 
-WEIGHTS_PATH = DATA_DIR / "text_eot_weights.npz"
+WEIGHTS_PATH = DEFAULT_WEIGHTS_PATH  # shipped inside the turn package
 DEFAULT_EPOCHS = 400
 
 

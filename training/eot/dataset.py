@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
 
+from training.eot.spoken_numbers import TEENS, TENS
 from turn.eot import lexicon as lx
-from turn.eot.spoken_numbers import TEENS, TENS
 from turn.eot.text_features import tokenize
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import random
 
-from turn.eot import dataset_words as words
-from turn.eot.dataset_templates import Example
-from turn.eot.spoken_numbers import NumberStyle, integer_words, random_digits, speak_groups, speak_int
+from training.eot import dataset_words as words
+from training.eot.dataset_templates import Example
+from training.eot.spoken_numbers import NumberStyle, integer_words, random_digits, speak_groups, speak_int
 
 FIRSTS = words.FIRST_NAMES + words.MORE_FIRST_NAMES
 LASTS = words.LAST_NAMES + words.MORE_LAST_NAMES

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from turn.eot.dataset import Row, group_key
+from training.eot.dataset import Row, group_key
 
 MIN_TEMPERATURE = 0.25
 MAX_TEMPERATURE = 8.0

@@ -1,4 +1,4 @@
-"""Generate the labelled end-of-turn corpus: ``uv run python -m turn.eot.build_dataset``.
+"""Generate the labelled end-of-turn corpus: ``uv run python -m training.eot.build_dataset``.
 
 Every base example is drawn from its own ``random.Random(f"{SEED}-{i}")``, so the corpus is reproducible and
 stable under edits elsewhere. Each base is emitted as a cased/punctuated row and a lowercase unpunctuated row
@@ -17,10 +17,15 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from turn.eot import dataset_words as words
-from turn.eot.dataset import AMBIGUOUS_KINDS, DATASET_PATH, Row, write_rows
-from turn.eot.dataset_phenomena import dictation_example, items_example, name_example, street_address_example
-from turn.eot.dataset_templates import (
+from training.eot import dataset_words as words
+from training.eot.dataset import AMBIGUOUS_KINDS, DATASET_PATH, Row, write_rows
+from training.eot.dataset_phenomena import (
+    dictation_example,
+    items_example,
+    name_example,
+    street_address_example,
+)
+from training.eot.dataset_templates import (
     ADDRESS_TEMPLATES,
     LIST_TEMPLATES,
     NUMBER_TEMPLATES,
@@ -29,7 +34,7 @@ from turn.eot.dataset_templates import (
     Example,
     Template,
 )
-from turn.eot.spoken_numbers import NumberStyle, integer_words, random_digits, speak_groups, speak_int
+from training.eot.spoken_numbers import NumberStyle, integer_words, random_digits, speak_groups, speak_int
 from turn.eot.text_features import tokenize, word_class
 
 SEED = 20240611

@@ -1,0 +1,1 @@
+"""Training code (not in the wheel)."""
