@@ -89,7 +89,6 @@ async def _stop_and_transcribe(
 ) -> None:
     await anyio.sleep(timing.vad_stop)
     detector.on_speech_stopped(end_of_speech)
-    detector.on_finalize_sent(anyio.current_time())
     await anyio.sleep(timing.stt_delay)
     detector.on_transcript(Transcript(text, is_final=True, from_finalize=True))
 

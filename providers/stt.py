@@ -4,32 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from pipeline.base.audio import AudioFrame
-from pipeline.observe.events import WordTiming
+from pipeline.base.transcripts import Transcript, TurnSignal, WordTiming
 
-
-class TurnSignal(StrEnum):
-    """End-of-turn signals from providers that model turns themselves (Deepgram Flux)."""
-
-    START_OF_TURN = "start_of_turn"
-    EAGER_END_OF_TURN = "eager_end_of_turn"
-    TURN_RESUMED = "turn_resumed"
-    END_OF_TURN = "end_of_turn"
-
-
-@dataclass(frozen=True, slots=True)
-class Transcript:
-    text: str
-    is_final: bool
-    words: tuple[WordTiming, ...] = ()
-    confidence: float | None = None
-    from_finalize: bool = False  # the answer to a finalize() request
-    turn_signal: TurnSignal | None = None
-    end_of_turn_probability: float | None = None
+__all__ = ["SpeechToText", "SttStream", "Transcript", "TurnSignal", "WordTiming"]
 
 
 class SttStream(Protocol):

@@ -21,7 +21,8 @@ from pipeline.observe.events import (
     ToolStatus,
     TurnMetrics,
 )
-from pipeline.session.config import build_pipeline, load_config
+from pipeline.session.config import load_config
+from pipeline.session.pipeline import Pipeline
 from pipeline.transports.runner import run_call
 
 pytestmark = pytest.mark.anyio
@@ -30,7 +31,7 @@ LOCAL_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "local.yaml"
 
 
 async def test_demo_call_detects_turns_calls_the_tool_and_is_cut_by_the_barge_in(tmp_path: Path) -> None:
-    pipeline = build_pipeline(load_config(LOCAL_CONFIG))
+    pipeline = Pipeline.from_config(load_config(LOCAL_CONFIG))
     with inline_compute():
         result = await run_call(pipeline, DemoCaller.default(16000), tmp_path)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from pipeline.session.config import ConfigError, build_pipeline, parse_config
+from pipeline.session.config import ConfigError, parse_config
+from pipeline.session.pipeline import Pipeline
 from providers.llm import ChatMessage, LlmRequest, Role, TextDelta
 from providers.openai.llm import OpenAILlm
 from tests.fakes.openai import FakeOpenAI
@@ -56,7 +57,7 @@ async def test_the_config_talks_to_the_server_it_names() -> None:
     async with FakeOpenAI(api_key=None) as fake:
         fake.replies.push("Hello from the local model.")
         loaded = parse_config(CONFIG.read_text(), environ={"OPENAI_BASE_URL": fake.base_url})
-        llm = build_pipeline(loaded).llm
+        llm = Pipeline.from_config(loaded).llm
         assert isinstance(llm, OpenAILlm)
         try:
             with anyio.fail_after(5):

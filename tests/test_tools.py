@@ -381,20 +381,41 @@ async def slow_search(query: str) -> str:
     return "found"
 
 
-def make_runner(*tools: Tool) -> tuple[ToolRunner, EventBus, list[Speech]]:
+class RecordingIdle:
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def extend(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def make_runner(*tools: Tool) -> tuple[ToolRunner, EventBus, RecordingIdle]:
     bus = EventBus("sess_tools")
-    contexts: list[Speech] = []
+    idle = RecordingIdle()
+    return ToolRunner(ToolRegistry(tools), bus, idle), bus, idle
 
-    def context_for(speech: Speech) -> ToolContext:
-        contexts.append(speech)
-        return RecordingContext()
 
-    return ToolRunner(ToolRegistry(tools), bus, context_for), bus, contexts
+@tool
+def wrap_up(ctx: ToolContext) -> str:
+    """Ask for time, then end the call after the reply."""
+    ctx.extend_wait(30.0)
+    ctx.end_call_after_reply("Bye now.")
+    return "ok"
+
+
+@pytest.mark.anyio
+async def test_tools_of_a_reply_reach_its_speech_and_the_idle_monitor() -> None:
+    runner, _, idle = make_runner(wrap_up)
+    speech = Speech(SpeechSource.REPLY, turn_id=1)
+    with inline_compute():
+        await runner.run([call("wrap_up", {}, "c1")], ReplyStep(), speech)
+    assert idle.waits == [30.0]
+    assert speech.end_call_requested and speech.end_call_goodbye == "Bye now."
 
 
 @pytest.mark.anyio
 async def test_runner_runs_calls_in_parallel_and_records_events() -> None:
-    runner, bus, contexts = make_runner(slow_weather, slow_time)
+    runner, bus, _ = make_runner(slow_weather, slow_time)
     subscription = bus.subscribe((ToolStarted, ToolFinished))
     speech = Speech(SpeechSource.REPLY, turn_id=4)
     step = ReplyStep()
@@ -406,7 +427,6 @@ async def test_runner_runs_calls_in_parallel_and_records_events() -> None:
     started = anyio.current_time()
     await runner.run(calls, step, speech)
     assert anyio.current_time() - started == pytest.approx(1.0)  # concurrent, not 2 s
-    assert contexts == [speech]
     assert sorted(step.calls, key=lambda c: c.id) == calls
     results = {result.call.id: result for result in step.results}
     assert (results["c1"].status, results["c1"].content) == (ToolStatus.OK, "sunny in Rome")

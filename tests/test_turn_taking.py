@@ -344,4 +344,4 @@ async def test_user_speaks_first_with_a_wait(caller_speaks: bool) -> None:
     else:
         assert first.text == "Hello, anyone there?"
         assert of_type(done.events, AgentStartedSpeaking)[0].timestamp == pytest.approx(3.0 + 0.1)
-    assert done.session.controller.agent_state in (AgentState.LISTENING, AgentState.ENDED)
+    assert done.session.agent_state in (AgentState.LISTENING, AgentState.ENDED)

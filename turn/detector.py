@@ -8,7 +8,7 @@ from enum import Enum
 
 import anyio
 
-from providers.stt import Transcript, TurnSignal
+from pipeline.base.transcripts import Transcript, TurnSignal
 from turn.decision import TurnDecision
 from turn.delay_policy import DelayChoice, DelayPolicy
 
@@ -63,19 +63,24 @@ class TurnDetector:
         self._final_after_finalize = False
         self._wake()
 
+    def apply(self, policy: DelayPolicy, stt_timeout: float) -> None:
+        """New settings, effective from the next delay chosen."""
+        self.policy = policy
+        self.stt_timeout = stt_timeout
+        self._wake()
+
     def on_speech_stopped(self, user_stopped: float) -> None:
+        """The caller stopped speaking at clock time ``user_stopped``; the input stage asks speech-to-text for the
+        final transcript right after this (so its answer, however quick, counts as "final after finalize")."""
         if self.state is not TurnState.SPEAKING:
             return
         self.state = TurnState.WAITING
+        self._finalize_sent = anyio.current_time()
+        self._final_after_finalize = False
         self._user_stopped = user_stopped
         self._stop_confirmed = anyio.current_time()
         self._choose_delay()
         self._check()
-
-    def on_finalize_sent(self, now: float) -> None:
-        self._finalize_sent = now
-        self._final_after_finalize = False
-        self._wake()
 
     def on_transcript(self, transcript: Transcript) -> None:
         if transcript.is_final:

@@ -100,7 +100,7 @@ class CallerLine:
         self._media_time += self._frame_seconds
         if speaking is None:
             return accepted
-        arrived = self._session.bus.now()
+        arrived = self._session.now()
         if speaking.start is None:
             speaking.start = arrived - self._frame_seconds
         if not speaking.frames:

@@ -114,7 +114,7 @@ class SessionDriver:
         started = await self._reply_start(observer, previous) if spec.barges_in else None
         if started is not None and spec.barge_in_after is not None:
             trace.interrupting = started
-            await anyio.sleep(max(0.0, started.timestamp + spec.barge_in_after - session.bus.now()))
+            await anyio.sleep(max(0.0, started.timestamp + spec.barge_in_after - session.now()))
         else:
             await self._wait_until_listening(observer, previous)
             await anyio.sleep(spec.pause)

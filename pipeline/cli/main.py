@@ -15,7 +15,8 @@ import anyio
 from pipeline.base.audio import AudioFormatError
 from pipeline.base.compute import inline_compute
 from pipeline.cli.report import latency_table, transcript_lines
-from pipeline.session.config import ConfigError, LoadedConfig, build_pipeline, load_config
+from pipeline.session.config import ConfigError, LoadedConfig, load_config
+from pipeline.session.pipeline import Pipeline
 from pipeline.transports.runner import CallResult, run_call
 from providers.errors import ProviderError, root_cause
 
@@ -108,7 +109,7 @@ def command_run(args: argparse.Namespace) -> int:
     loaded = load_config(resolve_config_path(args.config))
     out_dir = Path(args.out) if args.out else Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     caller = _choose_caller(args, loaded)
-    pipeline = build_pipeline(loaded)
+    pipeline = Pipeline.from_config(loaded)
 
     async def call() -> CallResult:
         async with pipeline:

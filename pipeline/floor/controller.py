@@ -1,21 +1,28 @@
 """The interruption controller: the single owner of who holds the floor.
 
-It hears the caller (VAD speech start/progress/stop, transcripts, end-of-turn decisions) and the agent's playback,
-and it alone decides: end of user turn -> start a reply; caller speech over an interruptible speech long enough
-(barge-in policy) -> cancel that speech, drop its queued audio, and keep in the context only what was heard.
-All methods are synchronous and run on the session's event loop, so decisions are atomic.
+It is the one sink for caller signals (VAD speech start/progress/stop and transcripts, from the input and
+speech-to-text stages) and owns the pieces that act on them: the turn detector, the caller-overlap logic, the
+playout and the idle monitor. It alone decides: end of user turn -> start a reply; caller speech over an
+interruptible speech long enough (barge-in policy) -> cancel that speech, drop its queued audio, and keep in the
+context only what was heard. All methods are synchronous and run on the session's event loop, so decisions are
+atomic. What it needs from the session hosting it is the small ``FloorHost`` protocol.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import Protocol
 
 import anyio
 from anyio.abc import TaskGroup
 
 from pipeline.base.audio import AudioFrame
 from pipeline.base.channel import Channel
-from pipeline.floor.overlap import CallerOverlap, OverlapPhase
+from pipeline.base.clock import SessionClock
+from pipeline.base.transcripts import Transcript
+from pipeline.floor.idle import IdleMonitor
+from pipeline.floor.overlap import CallerOverlap
 from pipeline.floor.playout import Playout
 from pipeline.observe.bus import EventBus
 from pipeline.observe.events import (
@@ -32,16 +39,48 @@ from pipeline.observe.events import (
     UserStateChanged,
     UserStoppedSpeaking,
 )
-from pipeline.observe.metrics import TurnTimer
+from pipeline.observe.metrics import TurnTimer, emit_turn_metrics
+from pipeline.settings import TurnSettings
 from pipeline.stages.commit import commit_speech
 from pipeline.stages.context import ChatContext
 from pipeline.stages.speech import Speech, SpeechState
+from pipeline.stages.turn_setup import TurnPolicies
 from providers.errors import ProviderError, root_cause
-from providers.stt import Transcript
-from turn.barge_in import BargeInPolicy
+from providers.llm import ChatMessage
 from turn.decision import TurnDecision
+from turn.detector import TurnDetector
 
 SpeechWork = Callable[[Speech], Awaitable[None]]
+
+
+class ReplyProducer(Protocol):
+    """Produces a speech's audio (the reply engine)."""
+
+    async def generate(
+        self, speech: Speech, messages: tuple[ChatMessage, ...], timer: TurnTimer | None
+    ) -> None: ...
+
+    async def speak(self, speech: Speech, text: str) -> None: ...
+
+    async def play(self, speech: Speech, audio: AudioFrame, text: str = "") -> None: ...
+
+
+class FloorHost(Protocol):
+    """What the controller needs from the session that hosts it."""
+
+    def end_call(self, reason: str, goodbye: str | None) -> None:
+        """End the call (after ``goodbye``, spoken in full): the end_call tool, or the idle timeout."""
+        ...
+
+    def fatal_error(self, error: ProviderError) -> None:
+        """A provider failed for good: end the session."""
+        ...
+
+
+class FloorPhase(Enum):
+    OPEN = "open"  # the call is on
+    CLOSING = "closing"  # the session is ending: speech in progress may finish, nothing new is decided
+    CLOSED = "closed"
 
 
 class InterruptionController:
@@ -49,87 +88,112 @@ class InterruptionController:
         self,
         *,
         bus: EventBus,
+        clock: SessionClock,
         context: ChatContext,
+        engine: ReplyProducer,
         out: Channel[AudioFrame],
         task_group: TaskGroup,
-        barge_in: BargeInPolicy,
-        false_interruption_timeout: float | None,
-        forget_caller_turn: Callable[[], None],
-        reply_work: Callable[[Speech, TurnTimer | None], Awaitable[None]],
-        on_turn_metrics: Callable[[Speech, TurnTimer], None],
-        on_fatal_error: Callable[[ProviderError], None],
-        on_end_call: Callable[[str | None], None],
-        on_activity: Callable[[bool], None] = lambda caller_spoke: None,
+        policies: TurnPolicies,
+        turn: TurnSettings,
+        idle: IdleMonitor,
+        host: FloorHost,
     ) -> None:
         self._bus = bus
         self._context = context
-        self.playout = Playout(out, self, bus.now)
+        self._engine = engine
         self._task_group = task_group
-        self.overlap = CallerOverlap(
-            policy=barge_in,
-            playout=self.playout,
+        self._policies = policies
+        self._host = host
+        self._playout = Playout(out, self, clock)
+        self._detector = TurnDetector(
+            policies.delay(turn),
+            self._on_end_of_turn,
+            stt_timeout=turn.stt_timeout,
+            agent_last_utterance=context.last_assistant_text,
+        )
+        self._overlap = CallerOverlap(
+            policy=policies.barge_in(turn),
+            false_interruption_timeout=turn.false_interruption_timeout,
+            playout=self._playout,
             bus=bus,
             task_group=task_group,
-            false_interruption_timeout=false_interruption_timeout,
-            forget_caller_turn=forget_caller_turn,
+            forget_caller_turn=self._detector.reset,
         )
-        self._reply_work = reply_work
-        self._on_turn_metrics = on_turn_metrics
-        self._on_fatal_error = on_fatal_error
-        self._on_end_call = on_end_call
-        self._on_activity = on_activity
+        self._idle = idle
         self.caller_spoke = anyio.Event()  # set at the caller's first speech
         self.agent_state = AgentState.LISTENING
         self.user_state = UserState.LISTENING
-        self.turn_id = 0
+        self._phase = FloorPhase.OPEN
+        self._turn_id = 0
         self._turn_open = False  # the caller has started the turn ``turn_id`` and it has not been decided
         self._speeches: list[Speech] = []  # not yet finished, in playout order
+        self._floor_changed = anyio.Event()  # set whenever a speech leaves ``_speeches``
         self._timers: dict[str, TurnTimer] = {}
         self._user_speech_duration = 0.0
+
+    def start(self) -> None:
+        """Start the background work: the turn detector's deadlines, the playout and the idle monitor."""
+        self._task_group.start_soon(self._detector.run)
+        self._task_group.start_soon(self._playout.run)
+        self._task_group.start_soon(self._idle.run, self)
+
+    @property
+    def turn_id(self) -> int:
+        return self._turn_id
 
     @property
     def active_speech(self) -> Speech | None:
         return self._speeches[0] if self._speeches else None
 
-    # --- the caller -----------------------------------------------------------------------------------------
+    def apply(self, turn: TurnSettings) -> None:
+        """New turn-taking settings, effective from the next decision."""
+        self._detector.apply(self._policies.delay(turn), turn.stt_timeout)
+        self._overlap.apply(self._policies.barge_in(turn), turn.false_interruption_timeout)
 
-    def on_user_speech_started(self, media_time: float) -> None:
+    # --- caller signals (the ``CallerSignals`` protocol of the input and STT stages) ---------------------
+
+    def speech_started(self, media_time: float, speech_duration: float) -> None:
         if not self._turn_open:
-            self.turn_id += 1
+            self._turn_id += 1
             self._turn_open = True
-        self._user_speech_duration = 0.0
+        self._user_speech_duration = speech_duration
         self.caller_spoke.set()
+        self._detector.on_speech_started()
         self._set_user_state(UserState.SPEAKING)
-        self._bus.emit(UserStartedSpeaking, turn_id=self.turn_id, media_time=media_time)
-        self.overlap.caller_started(self.active_speech)
+        self._bus.emit(UserStartedSpeaking, turn_id=self._turn_id, media_time=media_time)
+        self._overlap.caller_started(self.active_speech)
+        self._consider_barge_in()  # the window that starts speech may already be long enough
 
-    def on_user_speech_progress(self, speech_duration: float) -> None:
+    def speech_progress(self, speech_duration: float) -> None:
         self._user_speech_duration = speech_duration
         self._consider_barge_in()
 
-    def on_user_speech_stopped(self, media_time: float, speech_duration: float) -> None:
+    def speech_stopped(self, media_time: float, speech_duration: float, user_stopped: float) -> None:
         self._set_user_state(UserState.LISTENING)
-        self._on_activity(True)
-        self.overlap.caller_stopped()
+        self._idle.touch(caller_spoke=True)
+        self._overlap.caller_stopped()
         self._bus.emit(
-            UserStoppedSpeaking, turn_id=self.turn_id, media_time=media_time, speech_duration=speech_duration
+            UserStoppedSpeaking, turn_id=self._turn_id, media_time=media_time, speech_duration=speech_duration
         )
+        self._detector.on_speech_stopped(user_stopped)
 
-    def on_transcript(self, transcript: Transcript) -> None:
-        """Returns nothing; a final that is only a backchannel over agent speech is reported and dropped."""
+    def transcript(self, transcript: Transcript) -> None:
+        """The detector hears every transcript; a final that is only a backchannel over agent speech is
+        reported and dropped by the overlap logic."""
+        self._detector.on_transcript(transcript)
         if self.user_state is UserState.SPEAKING and transcript.text:
-            self.overlap.caller_words(transcript.text)
+            self._overlap.caller_words(transcript.text)
             self._consider_barge_in()
         elif transcript.is_final and transcript.text:
-            self.overlap.caller_final(transcript.text)
+            self._overlap.caller_final(transcript.text)
 
-    def on_end_of_turn(self, decision: TurnDecision) -> None:
+    def _on_end_of_turn(self, decision: TurnDecision) -> None:
         self._turn_open = False
-        if self.overlap.is_backchannel_turn(self.active_speech, decision.transcript):
+        if self._overlap.is_backchannel_turn(self.active_speech, decision.transcript):
             return
         self._bus.emit(
             EndOfUserTurn,
-            turn_id=self.turn_id,
+            turn_id=self._turn_id,
             transcript=decision.transcript,
             reason=decision.reason,
             probability=decision.probability,
@@ -146,15 +210,41 @@ class InterruptionController:
 
     # --- the agent ------------------------------------------------------------------------------------------
 
+    def say(self, text: str, *, allow_interruption: bool = True) -> Speech:
+        speech = Speech(SpeechSource.SAY, turn_id=self._turn_id, allow_interruption=allow_interruption)
+        return self._launch(speech, lambda s: self._engine.speak(s, text))
+
+    def play(self, audio: AudioFrame, text: str = "", *, allow_interruption: bool = True) -> Speech:
+        speech = Speech(SpeechSource.PLAY, turn_id=self._turn_id, allow_interruption=allow_interruption)
+        return self._launch(speech, lambda s: self._engine.play(s, audio, text))
+
     def start_reply(self, timer: TurnTimer | None = None) -> Speech:
-        speech = Speech(SpeechSource.REPLY, turn_id=self.turn_id)
+        speech = Speech(SpeechSource.REPLY, turn_id=self._turn_id)
         if timer is not None:
             self._timers[speech.id] = timer
-        return self.launch(speech, lambda s: self._reply_work(s, timer))
+        return self._launch(speech, lambda s: self._engine.generate(s, self._context.for_llm(), timer))
 
-    def launch(self, speech: Speech, work: SpeechWork) -> Speech:
+    def interrupt(self, speech: Speech | None = None) -> bool:
+        """Stop ``speech`` (default: the one holding the floor) now, keeping only what was heard."""
+        target = speech or self.active_speech
+        if target is None or not target.stop(SpeechState.INTERRUPTED):
+            return False
+        self._overlap.ended()
+        self._bus.emit(
+            Interruption,
+            turn_id=target.turn_id,
+            speech_id=target.id,
+            speech_duration=self._user_speech_duration,
+        )
+        if self._playout.current is target:
+            self._playout.resume()  # a paused playout must notice at once; it then calls on_speech_finished
+        else:
+            self._release(target)
+        return True
+
+    def _launch(self, speech: Speech, work: SpeechWork) -> Speech:
         """Queue ``speech`` for playout and start producing its audio now."""
-        if not self.playout.try_enqueue(speech):
+        if not self._playout.try_enqueue(speech):
             speech.error = "too many queued speeches"
             speech.transition(SpeechState.FAILED)
             self._bus.emit(
@@ -165,24 +255,6 @@ class InterruptionController:
         self._task_group.start_soon(self._produce, speech, work)
         self._update_agent_state()
         return speech
-
-    def interrupt(self, speech: Speech | None = None) -> bool:
-        """Stop ``speech`` (default: the one holding the floor) now, keeping only what was heard."""
-        target = speech or self.active_speech
-        if target is None or not target.stop(SpeechState.INTERRUPTED):
-            return False
-        self.overlap.ended()
-        self._bus.emit(
-            Interruption,
-            turn_id=target.turn_id,
-            speech_id=target.id,
-            speech_duration=self._user_speech_duration,
-        )
-        if self.playout.current is target:
-            self.playout.resume()  # a paused playout must notice at once; it then calls on_speech_finished
-        else:
-            self._release(target)
-        return True
 
     async def _produce(self, speech: Speech, work: SpeechWork) -> None:
         """The speech's own task: produce its audio, then — once it has also left the output buffer, and any
@@ -197,7 +269,7 @@ class InterruptionController:
                 if isinstance(exc, ProviderError):
                     self._fail(speech, exc.provider, exc.code.value, exc.message, exc.recoverable)
                     if not exc.recoverable:
-                        self._on_fatal_error(exc)
+                        self._host.fatal_error(exc)
                 else:
                     self._fail(speech, "pipeline", "internal_error", f"{type(exc).__name__}: {exc}", True)
         if not speech.audio.closed:
@@ -215,10 +287,10 @@ class InterruptionController:
             message=message,
             recoverable=recoverable,
         )
-        if speech.stop(SpeechState.FAILED) and self.playout.current is not speech:
+        if speech.stop(SpeechState.FAILED) and self._playout.current is not speech:
             self._release(speech)
 
-    # --- playout callbacks ----------------------------------------------------------------------------------
+    # --- playout callbacks (``PlayoutListener``) ------------------------------------------------------------
 
     def on_speech_playing(self, speech: Speech) -> None:
         self._bus.emit(
@@ -226,15 +298,14 @@ class InterruptionController:
         )
         timer = self._timers.get(speech.id)
         if timer is not None:
-            timer.first_audio_out = self.playout.first_frame_time
-            self._on_turn_metrics(speech, timer)
+            timer.first_audio_out = self._playout.first_frame_time
+            emit_turn_metrics(self._bus, speech.turn_id, timer)
         self._update_agent_state()
 
     def on_speech_finished(self, speech: Speech) -> None:
         if speech.state in (SpeechState.GENERATING, SpeechState.PLAYING):
             speech.transition(SpeechState.DONE)
-        if self.overlap.phase is OverlapPhase.PAUSED:
-            self.overlap.ended()
+        self._overlap.ended()
         self._release(speech)
 
     def _release(self, speech: Speech) -> None:
@@ -243,6 +314,8 @@ class InterruptionController:
             return
         self._speeches.remove(speech)
         self._timers.pop(speech.id, None)
+        self._floor_changed.set()
+        self._floor_changed = anyio.Event()
         speech.release()
         if speech.played_seconds > 0:
             self._bus.emit(
@@ -257,13 +330,35 @@ class InterruptionController:
             )
         self._update_agent_state()
         if speech.end_call_requested and speech.state is SpeechState.DONE:
-            self._on_end_call(speech.end_call_goodbye)
+            self._host.end_call("end_call", speech.end_call_goodbye)
+
+    # --- the line, as the idle monitor sees it (``Line``) ---------------------------------------------------
+
+    def is_quiet(self) -> bool:
+        return (
+            self._phase is FloorPhase.OPEN
+            and self.agent_state is AgentState.LISTENING
+            and self.user_state is not UserState.SPEAKING
+            and self._detector.is_idle
+        )
+
+    def prompt_reply(self, note: str) -> None:
+        self._context.add_note(note)
+        self.start_reply()
+
+    def caller_away(self) -> None:
+        """The caller has not answered the idle timeout (they are ``away`` until they speak again)."""
+        if self.user_state is UserState.LISTENING:
+            self._set_user_state(UserState.AWAY)
+
+    def goodbye(self, text: str) -> None:
+        self._host.end_call("idle", text)
 
     # --- state ----------------------------------------------------------------------------------------------
 
     def _consider_barge_in(self) -> None:
         speech = self.active_speech
-        if self.user_state is UserState.SPEAKING and self.overlap.should_interrupt(
+        if self.user_state is UserState.SPEAKING and self._overlap.should_interrupt(
             speech, self._user_speech_duration
         ):
             self.interrupt(speech)
@@ -278,27 +373,25 @@ class InterruptionController:
             new = AgentState.THINKING
         if new is not self.agent_state:
             old, self.agent_state = self.agent_state, new
-            self._bus.emit(AgentStateChanged, turn_id=self.turn_id or None, old=old, new=new)
-            self._on_activity(False)
+            self._bus.emit(AgentStateChanged, turn_id=self._turn_id or None, old=old, new=new)
+            self._idle.touch()
 
     def _set_user_state(self, new: UserState) -> None:
         if new is not self.user_state:
             old, self.user_state = self.user_state, new
-            self._bus.emit(UserStateChanged, turn_id=self.turn_id or None, old=old, new=new)
-            self._on_activity(new is UserState.SPEAKING)
-
-    def mark_caller_away(self) -> None:
-        """The caller has not answered the idle timeout (they are ``away`` until they speak again)."""
-        if self.user_state is UserState.LISTENING:
-            self._set_user_state(UserState.AWAY)
+            self._bus.emit(UserStateChanged, turn_id=self._turn_id or None, old=old, new=new)
+            self._idle.touch(caller_spoke=new is UserState.SPEAKING)
 
     async def finish(self, drain_timeout: float) -> None:
         """The session is ending: speech in progress may finish (up to ``drain_timeout``), what is left is
         interrupted, the output buffer closes and the agent state becomes ENDED."""
+        self._phase = FloorPhase.CLOSING
         with anyio.move_on_after(drain_timeout):
-            while self.active_speech is not None:
-                await self.active_speech.wait()
-        self.interrupt()  # whatever did not finish in time
-        self.playout.close()
+            while self._speeches:
+                await self._floor_changed.wait()
+        for speech in list(self._speeches):
+            self.interrupt(speech)  # whatever did not finish in time
+        self._playout.close()
+        self._phase = FloorPhase.CLOSED
         old, self.agent_state = self.agent_state, AgentState.ENDED
         self._bus.emit(AgentStateChanged, old=old, new=AgentState.ENDED)

@@ -4,8 +4,8 @@ up to ``max_reminders`` times, then say goodbye and end the call. The caller may
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import Enum
+from typing import Protocol
 
 import anyio
 
@@ -19,27 +19,43 @@ class IdleAction(Enum):
     GOODBYE = "goodbye"
 
 
+LLM_REMINDER_NOTE = "The caller has been silent for a while. Briefly check whether they are still there."
+
+
+class Line(Protocol):
+    """The conversation as the idle monitor sees it (the interruption controller)."""
+
+    def is_quiet(self) -> bool:
+        """Nobody is talking and nothing is pending."""
+        ...
+
+    def say(self, text: str) -> None: ...
+
+    def prompt_reply(self, note: str) -> None:
+        """Add ``note`` to the context and let the LLM write a reply."""
+        ...
+
+    def caller_away(self) -> None: ...
+
+    def goodbye(self, text: str) -> None:
+        """Say ``text`` and end the call."""
+        ...
+
+
 class IdleMonitor:
-    def __init__(
-        self,
-        settings: IdleSettings,
-        bus: EventBus,
-        *,
-        is_idle: Callable[[], bool],
-        remind: Callable[[int], None],
-        say_goodbye: Callable[[str], None],
-        caller_away: Callable[[], None],
-    ) -> None:
-        self.settings = settings
+    def __init__(self, settings: IdleSettings, bus: EventBus) -> None:
+        self._settings = settings
         self._bus = bus
-        self._is_idle = is_idle
-        self._remind = remind
-        self._say_goodbye = say_goodbye
-        self._caller_away = caller_away
+        self._goodbye_said = False
         self._changed: anyio.Event | None = None
         self._idle_since: float | None = None
         self._extra_wait = 0.0
         self.reminders_sent = 0
+
+    def apply(self, settings: IdleSettings) -> None:
+        """New idle settings, effective from now."""
+        self._settings = settings
+        self.touch()
 
     def touch(self, *, caller_spoke: bool = False) -> None:
         """Something happened on the line; ``caller_spoke`` resets the reminder count."""
@@ -54,20 +70,25 @@ class IdleMonitor:
         self._extra_wait = max(self._extra_wait, seconds)
         self.touch()
 
-    async def run(self) -> None:
-        while self.settings.timeout is not None:
+    async def run(self, line: Line) -> None:
+        """Watch ``line`` (the interruption controller) for the life of the session."""
+        while True:
+            if self._settings.timeout is None or self._goodbye_said:
+                self._changed = anyio.Event()
+                await self._changed.wait()  # off: until new settings turn it on
+                continue
             self._changed = anyio.Event()
-            if not self._is_idle():
+            if not line.is_quiet():
                 self._idle_since = None
                 await self._changed.wait()
                 continue
             now = anyio.current_time()
             if self._idle_since is None:
                 self._idle_since = now
-            deadline = self._idle_since + max(self.settings.timeout, self._extra_wait)
+            deadline = self._idle_since + max(self._settings.timeout, self._extra_wait)
             if await self._count_down(deadline):
                 continue  # activity: start over
-            self._act(anyio.current_time() - self._idle_since)
+            self._act(line, anyio.current_time() - self._idle_since)
             self._idle_since = None
 
     async def _count_down(self, deadline: float) -> bool:
@@ -75,7 +96,7 @@ class IdleMonitor:
         True if activity interrupted the wait."""
         assert self._changed is not None
         while (remaining := deadline - anyio.current_time()) > 1e-9:
-            if remaining <= self.settings.countdown + 1e-9:
+            if remaining <= self._settings.countdown + 1e-9:
                 self._bus.emit(
                     InactivityCountdown,
                     seconds_left=round(remaining, 3),
@@ -84,7 +105,7 @@ class IdleMonitor:
                 )
                 step = min(1.0, remaining)
             else:
-                step = remaining - self.settings.countdown
+                step = remaining - self._settings.countdown
             with anyio.move_on_after(step):
                 await self._changed.wait()
                 return True
@@ -92,20 +113,23 @@ class IdleMonitor:
 
     def _next_action(self) -> IdleAction:
         return (
-            IdleAction.REMINDER if self.reminders_sent < self.settings.max_reminders else IdleAction.GOODBYE
+            IdleAction.REMINDER if self.reminders_sent < self._settings.max_reminders else IdleAction.GOODBYE
         )
 
-    def _act(self, idle_seconds: float) -> None:
+    def _act(self, line: Line, idle_seconds: float) -> None:
         action = self._next_action()
         self._bus.emit(
             UserIdle, idle_seconds=idle_seconds, action=action.value, reminders_sent=self.reminders_sent
         )
         if self.reminders_sent == 0:
-            self._caller_away()
+            line.caller_away()
         self._extra_wait = 0.0
-        if action is IdleAction.REMINDER:
-            self.reminders_sent += 1
-            self._remind(self.reminders_sent)
+        if action is IdleAction.GOODBYE:
+            self._goodbye_said = True  # once only
+            line.goodbye(self._settings.goodbye)
+            return
+        self.reminders_sent += 1
+        if self._settings.llm_reminders or not self._settings.reminders:
+            line.prompt_reply(LLM_REMINDER_NOTE)
         else:
-            self.settings = self.settings.model_copy(update={"timeout": None})  # once only
-            self._say_goodbye(self.settings.goodbye)
+            line.say(self._settings.reminders[(self.reminders_sent - 1) % len(self._settings.reminders)])

@@ -1,15 +1,19 @@
 """The output buffer: plays agent speeches one after another, paced in real time on the session clock, so the
-pipeline always knows exactly how much of each has left for the caller — and can stop, pause or resume at once."""
+pipeline always knows exactly how much of each has left for the caller — and can stop, pause or resume at once.
+
+It is the one owner of "agent output is paused": the overlap logic asks it, never keeps its own copy.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from enum import Enum
 from typing import Protocol
 
 import anyio
 
 from pipeline.base.audio import AudioFrame
 from pipeline.base.channel import Channel, ChannelClosed
+from pipeline.base.clock import SessionClock
 from pipeline.stages.speech import Speech, SpeechState
 
 _MAX_LATENESS = 0.05  # seconds behind schedule before pacing restarts
@@ -21,12 +25,25 @@ class PlayoutListener(Protocol):
     def on_speech_finished(self, speech: Speech) -> None: ...
 
 
+class PlayoutPhase(Enum):
+    IDLE = "idle"  # no speech is playing
+    PLAYING = "playing"
+    PAUSED = "paused"  # a speech is current but its frames are held back
+
+
+_TRANSITIONS: dict[PlayoutPhase, frozenset[PlayoutPhase]] = {
+    PlayoutPhase.IDLE: frozenset({PlayoutPhase.PLAYING}),
+    PlayoutPhase.PLAYING: frozenset({PlayoutPhase.PAUSED, PlayoutPhase.IDLE}),
+    PlayoutPhase.PAUSED: frozenset({PlayoutPhase.PLAYING, PlayoutPhase.IDLE}),
+}
+
+
 class Playout:
     def __init__(
         self,
         out: Channel[AudioFrame],
         listener: PlayoutListener,
-        clock: Callable[[], float],
+        clock: SessionClock,
         *,
         max_queued_speeches: int = 16,
     ) -> None:
@@ -34,9 +51,19 @@ class Playout:
         self._listener = listener
         self._clock = clock  # session time, stamped on outgoing frames
         self._queue: Channel[Speech] = Channel("speech-queue", max_queued_speeches)
-        self._resumed: anyio.Event | None = None  # set while paused
+        self._phase = PlayoutPhase.IDLE
+        self._resumed = anyio.Event()
+        self._paused_at = 0.0
         self.current: Speech | None = None
         self.first_frame_time = 0.0  # clock time the current speech's first frame went out
+
+    @property
+    def phase(self) -> PlayoutPhase:
+        return self._phase
+
+    @property
+    def paused(self) -> bool:
+        return self._phase is PlayoutPhase.PAUSED
 
     def try_enqueue(self, speech: Speech) -> bool:
         """Queue a speech to play after those already queued; False when the queue is full."""
@@ -46,21 +73,31 @@ class Playout:
         """No more speeches; ``run`` returns after playing what is queued."""
         self._queue.close()
 
-    def pause(self) -> None:
-        if self._resumed is None:
-            self._resumed = anyio.Event()
+    def pause(self) -> bool:
+        """Hold the current speech's frames back; False when nothing is playing."""
+        if self._phase is not PlayoutPhase.PLAYING:
+            return False
+        self._move(PlayoutPhase.PAUSED)
+        self._paused_at = anyio.current_time()
+        self._resumed = anyio.Event()
+        return True
 
-    def resume(self) -> None:
-        if self._resumed is not None:
-            self._resumed.set()
-            self._resumed = None
+    def resume(self) -> float | None:
+        """Play on where it paused; returns how long it was paused (None when it was not)."""
+        if self._phase is not PlayoutPhase.PAUSED:
+            return None
+        self._move(PlayoutPhase.PLAYING)
+        self._resumed.set()
+        return anyio.current_time() - self._paused_at
 
     async def run(self) -> None:
         async for speech in self._queue:
             if speech.state.is_final:
                 continue  # interrupted before its turn came
             self.current = speech
+            self._move(PlayoutPhase.PLAYING)
             await self._play(speech)
+            self._move(PlayoutPhase.IDLE)
             self.current = None
             self._listener.on_speech_finished(speech)
         self._out.close()
@@ -72,7 +109,7 @@ class Playout:
             if speech.state.is_final:
                 return
             try:
-                await self._out.send(AudioFrame(frame.pcm, frame.sample_rate, self._clock()))
+                await self._out.send(AudioFrame(frame.pcm, frame.sample_rate, self._clock.now()))
             except ChannelClosed:
                 return  # the session closed its output: nobody is listening any more
             speech.played_seconds += frame.duration
@@ -85,7 +122,7 @@ class Playout:
     async def _wait_for_slot(self, due: float | None) -> float:
         """Wait until the next frame is due (and not paused); returns its send time."""
         while True:
-            if self._resumed is not None:
+            if self._phase is PlayoutPhase.PAUSED:
                 await self._resumed.wait()
                 due = None  # pace afresh after a pause
                 continue
@@ -95,3 +132,8 @@ class Playout:
             if now >= due:
                 return due  # keep the schedule so small scheduling delays never accumulate
             await anyio.sleep_until(due)
+
+    def _move(self, target: PlayoutPhase) -> None:
+        if target not in _TRANSITIONS[self._phase]:
+            raise RuntimeError(f"playout cannot go from {self._phase.value} to {target.value}")
+        self._phase = target

@@ -11,10 +11,10 @@ import typing
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any, TypeVar
 
-import anyio
 from anyio.abc import TaskGroup
 
 from pipeline.base.channel import Channel, Overflow
+from pipeline.base.clock import SessionClock
 from pipeline.observe.events import ErrorEvent, Event
 
 logger = logging.getLogger(__name__)
@@ -83,18 +83,25 @@ def _log_drop(name: str, total: int) -> None:
 
 
 class EventBus:
-    def __init__(self, session_id: str, *, muted: Collection[str] = (), queue_size: int = 1024) -> None:
+    def __init__(
+        self,
+        session_id: str,
+        *,
+        clock: SessionClock | None = None,
+        muted: Collection[str] = (),
+        queue_size: int = 1024,
+    ) -> None:
         self.session_id = session_id
+        self.clock = clock or SessionClock()
         self.muted = set(muted)
         self._queue_size = queue_size
-        self._origin: float | None = None
         self._subscriptions: list[EventSubscription] = []
         self._pending_handlers: list[tuple[Handler, EventSubscription]] = []
         self._task_group: TaskGroup | None = None
 
     def now(self) -> float:
         """Seconds since the session started, on the session's clock."""
-        return 0.0 if self._origin is None else anyio.current_time() - self._origin
+        return self.clock.now()
 
     def is_muted(self, cls: type[Event]) -> bool:
         return bool(self.muted) and cls.model_fields["type"].default in self.muted
@@ -126,7 +133,7 @@ class EventBus:
         return subscription
 
     def start(self, task_group: TaskGroup) -> None:
-        self._origin = anyio.current_time()
+        self.clock.start()
         self._task_group = task_group
         for handler, subscription in self._pending_handlers:
             task_group.start_soon(self._run_handler, handler, subscription)

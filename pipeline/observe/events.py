@@ -11,6 +11,8 @@ from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pipeline.base.transcripts import WordTiming
+
 
 def _new_id() -> str:
     return uuid4().hex[:16]
@@ -82,15 +84,6 @@ class UserStoppedSpeaking(Event):
     type: Literal["user_stopped_speaking"] = "user_stopped_speaking"
     media_time: float
     speech_duration: float
-
-
-class WordTiming(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    word: str
-    start: float
-    end: float
-    confidence: float | None = None
 
 
 class UserTranscript(Event):

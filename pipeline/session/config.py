@@ -245,20 +245,3 @@ def _import_tool(target: str, path: tuple[str | int, ...], problems: list[str]) 
     except (TypeError, ValueError) as exc:
         problems.append(f"{_path(path)}: {target!r} is not a usable tool ({exc})")
         return None
-
-
-def build_pipeline(loaded: LoadedConfig, *, extra_tools: Iterable[Any] = ()) -> Any:
-    """Construct the providers, VAD and tools of a loaded config into a ``Pipeline``."""
-    from pipeline.session.pipeline import Pipeline
-    from providers.fallback import FallbackLlm
-    from vad import create_vad
-
-    llms = [choice.build() for choice in loaded.llm]
-    return Pipeline(
-        stt=loaded.stt.build(),
-        llm=llms[0] if len(llms) == 1 else FallbackLlm(llms),
-        tts=loaded.tts.build(),
-        vad=create_vad(loaded.config.vad),
-        tools=[*loaded.tools, *extra_tools],
-        settings=loaded.settings,
-    )

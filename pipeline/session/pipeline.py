@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from pipeline.session.config import LoadedConfig, load_config
 from pipeline.session.session import Session
 from pipeline.settings import SessionSettings
 from pipeline.stages.tools import Tool, ToolRegistry
+from providers.fallback import FallbackLlm
 from providers.llm import LLM
 from providers.stt import SpeechToText
 from providers.tts import TextToSpeech
@@ -22,6 +24,9 @@ from vad import Vad, VadConfig, create_vad
 
 
 class Pipeline:
+    """The providers (speech-to-text, LLM, text-to-speech), the VAD, the tools and the settings of an agent.
+    It opens sessions (one per call) that share its providers and VAD model."""
+
     def __init__(
         self,
         *,
@@ -35,26 +40,42 @@ class Pipeline:
         self.stt = stt
         self.llm = llm
         self.tts = tts
-        self.vad = vad if vad is not None else create_vad(VadConfig(batched=False))
+        self.vad = vad if vad is not None else create_vad(VadConfig())
         self.tools = ToolRegistry(tools)
         self.settings = settings or SessionSettings()
 
     @classmethod
     def from_config(
-        cls, source: str | Path | Any, *, tools: Iterable[Tool | Callable[..., Any]] = ()
+        cls, source: str | Path | LoadedConfig, *, tools: Iterable[Tool | Callable[..., Any]] = ()
     ) -> Pipeline:
-        """Build from a YAML path or a loaded ``ParleyConfig``; ``tools`` add to those the config names."""
-        from pipeline.session.config import LoadedConfig, build_pipeline, load_config
-
-        config = source if isinstance(source, LoadedConfig) else load_config(source)
-        return build_pipeline(config, extra_tools=tools)
+        """Build from a config (a YAML path, or one loaded with ``load_config``): its providers, VAD and tools;
+        ``tools`` add to those the config names."""
+        loaded = source if isinstance(source, LoadedConfig) else load_config(source)
+        llms = [choice.build() for choice in loaded.llm]
+        return cls(
+            stt=loaded.stt.build(),
+            llm=llms[0] if len(llms) == 1 else FallbackLlm(llms),
+            tts=loaded.tts.build(),
+            vad=create_vad(loaded.config.vad),
+            tools=[*loaded.tools, *tools],
+            settings=loaded.settings,
+        )
 
     def tool(self, function: Callable[..., Any] | Tool) -> Tool:
         """Decorator registering a tool for every session opened afterwards."""
         return self.tools.add(function)
 
     def session(self, session_id: str | None = None) -> Session:
-        return Session(self, session_id)
+        """A new session (one call); start it with ``async with``."""
+        return Session(
+            stt=self.stt,
+            llm=self.llm,
+            tts=self.tts,
+            vad=self.vad,
+            tools=self.tools,
+            settings=self.settings,
+            session_id=session_id,
+        )
 
     async def aclose(self) -> None:
         """Close the providers' connections (sockets, HTTP clients). Sessions must have ended."""
@@ -68,10 +89,3 @@ class Pipeline:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-    def describe_providers(self) -> dict[str, str]:
-        return {
-            "stt": f"{self.stt.provider}/{self.stt.model}",
-            "llm": f"{self.llm.provider}/{self.llm.model}",
-            "tts": f"{self.tts.provider}/{self.tts.model}",
-        }

@@ -12,21 +12,25 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
+from anyio.abc import TaskGroup
 
 from pipeline.base.audio import AudioFrame, read_wav, resample_int16
 from pipeline.base.channel import Channel, ChannelClosed, Overflow
+from pipeline.base.clock import SessionClock
 from pipeline.floor.controller import InterruptionController
 from pipeline.floor.idle import IdleMonitor
 from pipeline.observe.bus import EventBus, EventSubscription, Handler
 from pipeline.observe.events import (
+    AgentState,
     ErrorEvent,
     Event,
     FramesDropped,
@@ -34,37 +38,27 @@ from pipeline.observe.events import (
     ProviderAvailabilityChanged,
     SessionEnded,
     SessionStarted,
-    SpeechSource,
     UsageSummary,
+    UserState,
 )
-from pipeline.observe.metrics import UsageTracker, emit_turn_metrics
+from pipeline.observe.metrics import UsageTracker
 from pipeline.session.builtin_tools import BUILTIN_TOOLS
-from pipeline.session.conversation import (
-    apply_turn_settings,
-    greet,
-    line_is_quiet,
-    remind_caller,
-    replace_tools,
-    summarize_into_context,
-)
-from pipeline.session.tool_context import SessionToolContext
-from pipeline.settings import TurnSettings
+from pipeline.session.conversation import greet, summarize_into_context
+from pipeline.settings import IdleSettings, SessionSettings, TurnSettings
 from pipeline.stages.context import ChatContext
 from pipeline.stages.input import InputStage
-from pipeline.stages.reply import ReplyEngine, ReplySettings
+from pipeline.stages.reply import ReplyEngine
 from pipeline.stages.speech import Speech
 from pipeline.stages.stt import SttStage
 from pipeline.stages.tool_runner import ToolRunner
-from pipeline.stages.tools import Tool
-from pipeline.stages.turn_setup import RecentAudio, barge_in_policy, delay_policy
+from pipeline.stages.tools import Tool, ToolRegistry
+from pipeline.stages.turn_setup import TurnPolicies
 from providers.errors import ProviderError, root_cause
 from providers.fallback import AvailabilityChange, ReportsAvailability
 from providers.llm import LLM
-from providers.stt import Transcript
-from turn.detector import TurnDetector
-
-if TYPE_CHECKING:
-    from pipeline.session.pipeline import Pipeline
+from providers.stt import SpeechToText
+from providers.tts import TextToSpeech
+from vad import Vad
 
 
 class SessionState(Enum):
@@ -75,47 +69,65 @@ class SessionState(Enum):
 
 
 class SessionClosedError(RuntimeError):
-    pass
+    """The session has not started yet, or has ended: the call cannot be used for that."""
+
+
+@dataclass(frozen=True)
+class _Running:
+    """The parts of a started session."""
+
+    controller: InterruptionController
+    engine: ReplyEngine
+    stt: SttStage
+    inputs: InputStage
 
 
 class Session:
-    def __init__(self, pipeline: Pipeline, session_id: str | None = None) -> None:
-        settings = pipeline.settings
+    """One call: push caller audio in, read agent audio and events out, and steer the agent (``say``, ``play``,
+    ``interrupt``, ``inject``, ``update``, ``handoff``, ``end``). Open it with ``async with``; build it with
+    ``Pipeline.session()``. ``settings`` is always the session's current configuration."""
+
+    def __init__(
+        self,
+        *,
+        stt: SpeechToText,
+        llm: LLM,
+        tts: TextToSpeech,
+        vad: Vad,
+        tools: ToolRegistry,
+        settings: SessionSettings,
+        session_id: str | None = None,
+    ) -> None:
         self.id = session_id or f"sess_{uuid.uuid4().hex[:12]}"
-        self.pipeline = pipeline
-        self.settings = settings
         self.state = SessionState.CREATED
-        self.bus = EventBus(self.id, muted=settings.events.mute, queue_size=settings.events.queue_size)
         self.context = ChatContext(settings.agent.instructions)
-        self.tools = pipeline.tools.copy()
-        self.usage = UsageTracker()
+        self._settings = settings
+        self._stt, self._llm, self._tts, self._vad = stt, llm, tts, vad
+        self._clock = SessionClock()
+        self._bus = EventBus(
+            self.id, clock=self._clock, muted=settings.events.mute, queue_size=settings.events.queue_size
+        )
+        self._usage = UsageTracker()
+        self._builtin_tools = [BUILTIN_TOOLS[name] for name in settings.agent.builtin_tools]
+        self._tools = tools.copy()
+        for builtin in self._builtin_tools:
+            if builtin.name not in self._tools:
+                self._tools.add(builtin)
         audio = settings.audio
-        input_frames = max(1, audio.input_buffer_ms // audio.frame_ms)
         self._audio_in: Channel[AudioFrame] = Channel(
-            "caller-audio", input_frames, Overflow.DROP_OLDEST, on_drop=self._on_frames_dropped
+            "caller-audio",
+            max(1, audio.input_buffer_ms // audio.frame_ms),
+            Overflow.DROP_OLDEST,
+            on_drop=self._on_frames_dropped,
         )
         self._audio_out: Channel[AudioFrame] = Channel("agent-audio", audio.output_buffer_frames)
+        self._idle = IdleMonitor(settings.idle, self._bus)
+        self._running: _Running | None = None
         self._end_requested = anyio.Event()
         self._ended = anyio.Event()
         self._end_reason = "ended"
         self._end_error: str | None = None
         self._stack = AsyncExitStack()
-        self._controller: InterruptionController | None = None
-        self._builtin_tools = [BUILTIN_TOOLS[name] for name in settings.agent.builtin_tools]
-        for builtin in self._builtin_tools:
-            if builtin.name not in self.tools:
-                self.tools.add(builtin)
-        self._idle = IdleMonitor(
-            settings.idle,
-            self.bus,
-            is_idle=lambda: line_is_quiet(self),
-            remind=lambda count: remind_caller(self, count),
-            say_goodbye=lambda goodbye: self._end_soon("idle", goodbye),
-            caller_away=lambda: self.controller.mark_caller_away(),
-        )
-        self._detector: TurnDetector | None = None
-        self._stt_stage: SttStage | None = None
-        self.first_audio_processed_at: float | None = None  # clock time the first caller frame went through
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -124,7 +136,7 @@ class Session:
             raise RuntimeError("a session can only be started once")
         try:
             listeners = await self._stack.enter_async_context(anyio.create_task_group())
-            self.bus.start(listeners)
+            self._bus.start(listeners)
             host = await self._stack.enter_async_context(anyio.create_task_group())
             await host.start(self._run_stages)
         except BaseException:
@@ -138,15 +150,20 @@ class Session:
         """The stages live in their own task group, so ending the session cancels them and never the
         application code running inside ``async with session``."""
         async with anyio.create_task_group() as stages:
-            self._build(stages)
+            running = self._build(stages)
+            self._running = running
             self.state = SessionState.RUNNING
-            self.bus.emit(
+            self._bus.emit(
                 SessionStarted,
                 started_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
-                providers=self.pipeline.describe_providers(),
-                sample_rate=self.settings.audio.sample_rate,
+                providers=self._describe_providers(),
+                sample_rate=self._settings.audio.sample_rate,
             )
-            stages.start_soon(self._lifecycle, stages)
+            stages.start_soon(self._guard, "stt", running.stt.run)
+            stages.start_soon(self._guard, "input", running.inputs.run)
+            running.controller.start()
+            stages.start_soon(greet, running.controller, self._settings.agent)
+            stages.start_soon(self._lifecycle, stages, running)
             task_status.started()
 
     async def __aexit__(
@@ -156,85 +173,58 @@ class Session:
             self._request_end("error" if exc is not None else "ended", repr(exc) if exc else None)
         await self._stack.aclose()
 
-    def _build(self, stages: anyio.abc.TaskGroup) -> None:
-        settings = self.settings
-        pipeline = self.pipeline
-        reply_settings = ReplySettings(
-            sample_rate=settings.audio.sample_rate,
+    def _build(self, stages: TaskGroup) -> _Running:
+        settings = self._settings
+        rate = settings.audio.sample_rate
+        engine = ReplyEngine(
+            self._llm,
+            self._tts,
+            self._tools,
+            ToolRunner(self._tools, self._bus, self._idle),
+            self._bus,
+            self._usage,
+            sample_rate=rate,
             frame_ms=settings.audio.frame_ms,
-            max_tool_steps=settings.agent.max_tool_steps,
-            temperature=settings.agent.temperature,
-            max_tokens=settings.agent.max_tokens,
+            agent=settings.agent,
         )
-        runner = ToolRunner(self.tools, self.bus, lambda speech: SessionToolContext(self, speech))
-        self.engine = ReplyEngine(
-            pipeline.llm, pipeline.tts, self.tools, runner, self.bus, self.usage, reply_settings
-        )
-        if isinstance(pipeline.llm, ReportsAvailability):  # a fallback list: report its LLMs going down/up
-            self._stack.callback(pipeline.llm.subscribe_availability(self._on_llm_availability))
+        if isinstance(self._llm, ReportsAvailability):  # a fallback list: report its LLMs going down/up
+            self._stack.callback(self._llm.subscribe_availability(self._on_llm_availability))
+        policies = TurnPolicies(rate, settings.turn)
         controller = InterruptionController(
-            bus=self.bus,
+            bus=self._bus,
+            clock=self._clock,
             context=self.context,
+            engine=engine,
             out=self._audio_out,
             task_group=stages,
-            barge_in=barge_in_policy(settings.turn),
-            false_interruption_timeout=settings.turn.false_interruption_timeout,
-            forget_caller_turn=lambda: self.turn_detector.reset(),
-            reply_work=lambda speech, timer: self.engine.generate(speech, self.context.for_llm(), timer),
-            on_turn_metrics=lambda speech, timer: emit_turn_metrics(self.bus, speech.turn_id, timer),
-            on_fatal_error=self._on_fatal_error,
-            on_end_call=lambda goodbye: self._end_soon("end_call", goodbye),
-            on_activity=lambda caller_spoke: self._idle.touch(caller_spoke=caller_spoke),
+            policies=policies,
+            turn=settings.turn,
+            idle=self._idle,
+            host=self,
         )
-        recent_audio = RecentAudio(
-            settings.audio.sample_rate, enabled=settings.turn.audio_model_path is not None
-        )
-        detector = TurnDetector(
-            delay_policy(settings.turn, recent_audio.for_audio_model),
-            controller.on_end_of_turn,
-            stt_timeout=settings.turn.stt_timeout,
-            agent_last_utterance=self.context.last_assistant_text,
-        )
-        stt = SttStage(
-            pipeline.stt,
-            sample_rate=settings.audio.sample_rate,
-            bus=self.bus,
-            usage=self.usage,
-            on_transcript=self._on_transcript,
-            turn_id=lambda: controller.turn_id,
-        )
-        vad_stream = pipeline.vad.create_stream(settings.audio.sample_rate)
+        stt = SttStage(self._stt, sample_rate=rate, bus=self._bus, usage=self._usage, signals=controller)
         inputs = InputStage(
             self._audio_in,
-            sample_rate=settings.audio.sample_rate,
+            sample_rate=rate,
             frame_ms=settings.audio.frame_ms,
-            vad=vad_stream,
+            vad=self._vad.create_stream(rate),
             stt=stt,
-            controller=controller,
-            detector=detector,
-            bus=self.bus,
-            recent_audio=recent_audio,
-            on_first_frame=self._first_frame_processed,
+            signals=controller,
+            bus=self._bus,
+            recent_audio=policies.recent_audio,
         )
-        self._controller, self._detector, self._stt_stage = controller, detector, stt
-        self._recent_audio = recent_audio
-        stages.start_soon(self._guard, "stt", stt.run)
-        stages.start_soon(self._guard, "input", inputs.run)
-        stages.start_soon(detector.run)
-        stages.start_soon(controller.playout.run)
-        stages.start_soon(self._idle.run)
-        stages.start_soon(greet, self, controller.caller_spoke)
+        return _Running(controller, engine, stt, inputs)
 
-    async def _guard(self, name: str, stage: Any) -> None:
+    async def _guard(self, name: str, stage: Callable[[], Awaitable[None]]) -> None:
         """A stage that fails ends the session cleanly (after reporting why) instead of tearing it down."""
         try:
             await stage()
         except Exception as group:
             exc = root_cause(group)
             if isinstance(exc, ProviderError):
-                self._on_fatal_error(exc)
+                self.fatal_error(exc)
                 return
-            self.bus.emit(
+            self._bus.emit(
                 ErrorEvent,
                 source=name,
                 code="internal_error",
@@ -243,11 +233,14 @@ class Session:
             )
             self._request_end("error", f"{name}: {type(exc).__name__}: {exc}")
 
-    def _first_frame_processed(self) -> None:
-        self.first_audio_processed_at = anyio.current_time()
+    def _describe_providers(self) -> dict[str, str]:
+        return {
+            kind: f"{provider.provider}/{provider.model}"
+            for kind, provider in (("stt", self._stt), ("llm", self._llm), ("tts", self._tts))
+        }
 
     def _on_llm_availability(self, change: AvailabilityChange) -> None:
-        self.bus.emit(
+        self._bus.emit(
             ProviderAvailabilityChanged,
             provider=change.provider,
             model=change.model,
@@ -255,30 +248,30 @@ class Session:
             reason=change.reason,
         )
 
-    def _on_transcript(self, transcript: Transcript) -> None:
-        self.turn_detector.on_transcript(transcript)
-        self.controller.on_transcript(transcript)
+    # --- FloorHost: what the interruption controller asks of the session ----------------------------------
 
-    def _on_fatal_error(self, exc: ProviderError) -> None:
-        self._request_end("error", str(exc))
+    def end_call(self, reason: str, goodbye: str | None) -> None:
+        self._end_soon(reason, goodbye)
+
+    def fatal_error(self, error: ProviderError) -> None:
+        self._request_end("error", str(error))
 
     def _request_end(self, reason: str, error: str | None = None) -> None:
         if not self._end_requested.is_set():
             self._end_reason, self._end_error = reason, error
             self._end_requested.set()
 
-    async def _lifecycle(self, stages: anyio.abc.TaskGroup) -> None:
+    async def _lifecycle(self, stages: TaskGroup, running: _Running) -> None:
         await self._end_requested.wait()
         self.state = SessionState.ENDING
         self._audio_in.close()
-        await self.controller.finish(self.settings.drain_timeout if self._end_reason != "error" else 0)
-        if self._stt_stage is not None:
-            self._stt_stage.report_usage()
-        self.bus.emit(UsageSummary, usage=self.usage.entries())
-        self.bus.emit(SessionEnded, reason=self._end_reason, error=self._end_error)
+        await running.controller.finish(self._settings.drain_timeout if self._end_reason != "error" else 0)
+        running.stt.report_usage()
+        self._bus.emit(UsageSummary, usage=self._usage.entries())
+        self._bus.emit(SessionEnded, reason=self._end_reason, error=self._end_error)
         self.state = SessionState.ENDED
         self._audio_out.close()
-        self.bus.close()
+        self._bus.close()
         self._ended.set()
         stages.cancel_scope.cancel()
 
@@ -300,16 +293,39 @@ class Session:
         return self.state is SessionState.RUNNING
 
     @property
-    def controller(self) -> InterruptionController:
-        if self._controller is None:
-            raise RuntimeError("the session has not started (use `async with pipeline.session() as session`)")
-        return self._controller
+    def settings(self) -> SessionSettings:
+        """The session's current settings (``update`` changes them)."""
+        return self._settings
 
     @property
-    def turn_detector(self) -> TurnDetector:
-        if self._detector is None:
-            raise RuntimeError("the session has not started (use `async with pipeline.session() as session`)")
-        return self._detector
+    def agent_state(self) -> AgentState:
+        return self._running.controller.agent_state if self._running else AgentState.INITIALIZING
+
+    @property
+    def user_state(self) -> UserState:
+        return self._running.controller.user_state if self._running else UserState.LISTENING
+
+    @property
+    def first_audio_processed_at(self) -> float | None:
+        """Clock time (``anyio.current_time()``) the first caller frame went through the input stage."""
+        return self._running.inputs.first_frame_at if self._running else None
+
+    def is_quiet(self) -> bool:
+        """Running, nobody talking and nothing pending (no reply being written, no turn being decided)."""
+        return self.running and self._running is not None and self._running.controller.is_quiet()
+
+    def now(self) -> float:
+        """Seconds since the session started, on the session's clock (what event timestamps use)."""
+        return self._clock.now()
+
+    def _floor(self) -> InterruptionController:
+        if self._running is None:
+            raise SessionClosedError(
+                f"session {self.id} has not started (use `async with pipeline.session() as session`)"
+            )
+        if self.state is SessionState.ENDED:
+            raise SessionClosedError(f"session {self.id} has ended")
+        return self._running.controller
 
     # --- audio ----------------------------------------------------------------------------------------------
 
@@ -334,43 +350,38 @@ class Session:
         return self._audio_out.__aiter__()
 
     def _on_frames_dropped(self, channel: str, total: int) -> None:
-        self.bus.emit(FramesDropped, channel=channel, total=total)
+        self._bus.emit(FramesDropped, channel=channel, total=total)
 
     # --- events ---------------------------------------------------------------------------------------------
 
     def on(self, handler: Handler) -> Handler:
         """Decorator: ``@session.on`` on ``async def handler(event: UserTranscript | ToolStarted)``."""
-        return self.bus.on(handler)
+        return self._bus.on(handler)
 
     def events(self, *types: type[Event]) -> EventSubscription:
         """Async iterator over events (all, or the given types) from now until the session ends."""
-        return self.bus.subscribe(types or (Event,))
+        return self._bus.subscribe(types or (Event,))
 
     # --- speaking -------------------------------------------------------------------------------------------
 
     def say(self, text: str, *, allow_interruption: bool = True) -> Speech:
         """Speak fixed text (after anything already queued). ``await`` the result to wait until it is done."""
-        speech = Speech(
-            SpeechSource.SAY, turn_id=self.controller.turn_id, allow_interruption=allow_interruption
-        )
-        return self.controller.launch(speech, lambda s: self.engine.speak(s, text))
+        return self._floor().say(text, allow_interruption=allow_interruption)
 
     def play(
         self, audio: AudioFrame | str | Path, *, text: str = "", allow_interruption: bool = True
     ) -> Speech:
         """Play prerecorded audio (a frame or a WAV path); ``text`` is what it says, for the context."""
-        rate = self.settings.audio.sample_rate
+        floor = self._floor()
+        rate = self._settings.audio.sample_rate
         frame = audio if isinstance(audio, AudioFrame) else read_wav(audio, rate)[0]
         if frame.sample_rate != rate:
             frame = AudioFrame.from_int16(resample_int16(frame.to_int16(), frame.sample_rate, rate), rate)
-        speech = Speech(
-            SpeechSource.PLAY, turn_id=self.controller.turn_id, allow_interruption=allow_interruption
-        )
-        return self.controller.launch(speech, lambda s: self.engine.play(s, frame, text))
+        return floor.play(frame, text, allow_interruption=allow_interruption)
 
     def interrupt(self) -> bool:
         """Stop the agent now (as if the caller barged in)."""
-        return self.controller.interrupt()
+        return self._floor().interrupt()
 
     def inject(self, text: str) -> None:
         """Add information for the model to the context (seen from the next reply on)."""
@@ -378,7 +389,9 @@ class Session:
 
     def generate_reply(self) -> Speech:
         """Ask the LLM for a reply now, from the current context."""
-        return self.controller.start_reply()
+        return self._floor().start_reply()
+
+    # --- live settings --------------------------------------------------------------------------------------
 
     def update(
         self,
@@ -386,23 +399,36 @@ class Session:
         instructions: str | None = None,
         tools: Iterable[Tool | Callable[..., Any]] | None = None,
         turn: TurnSettings | None = None,
+        idle: IdleSettings | None = None,
         llm: LLM | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
     ) -> None:
-        """Change the agent mid-session; what is given applies from the next reply or turn decision."""
-        if instructions is not None:
-            self.context.system_prompt = instructions
+        """Change the agent: what is given applies from the next reply or turn decision. ``settings`` is
+        updated once and each part of the session applies its share. Before the start it shapes the session
+        to come; after the end it raises SessionClosedError. A bad value raises ValueError and changes nothing."""
+        if self.state is SessionState.ENDED:
+            raise SessionClosedError(f"session {self.id} has ended")
+        changes = {"instructions": instructions, "temperature": temperature, "max_tokens": max_tokens}
+        agent = self._settings.agent
+        if any(value is not None for value in changes.values()):
+            agent = type(agent).model_validate(
+                {**agent.model_dump(), **{key: value for key, value in changes.items() if value is not None}}
+            )
         if tools is not None:
-            replace_tools(self, tools, self._builtin_tools)
-        if turn is not None:
-            apply_turn_settings(self, turn, self._recent_audio)
+            self._tools.replace([*self._builtin_tools, *tools])
+        self._settings = self._settings.model_copy(
+            update={"agent": agent, "turn": turn or self._settings.turn, "idle": idle or self._settings.idle}
+        )
+        self.context.system_prompt = agent.instructions
         if llm is not None:
-            self.engine.llm = llm
-        if temperature is not None:
-            self.engine.settings.temperature = temperature
-        if max_tokens is not None:
-            self.engine.settings.max_tokens = max_tokens
+            self._llm = llm
+        if self._running is not None:
+            self._running.engine.apply(agent, llm)
+            self._running.controller.apply(self._settings.turn)
+            self._idle.apply(self._settings.idle)
+        elif idle is not None:
+            self._idle.apply(idle)
 
     async def handoff(
         self,
@@ -415,9 +441,10 @@ class Session:
         """Hand the call to another agent persona: new instructions (and tools, model), same conversation —
         or, with ``summarize_history``, the conversation so far condensed into a note by the current LLM."""
         if summarize_history and self.context.messages:
-            await summarize_into_context(self.context, self.engine.llm)
+            await summarize_into_context(self.context, self._llm)
         self.update(instructions=instructions, tools=tools, llm=llm)
-        self.bus.emit(Handoff, turn_id=self.controller.turn_id or None, summarized=summarize_history)
+        turn_id = self._floor().turn_id
+        self._bus.emit(Handoff, turn_id=turn_id or None, summarized=summarize_history)
 
     # --- inactivity -----------------------------------------------------------------------------------------
 

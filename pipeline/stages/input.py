@@ -1,20 +1,18 @@
-"""Caller audio in: normalise to the pipeline format, run VAD, feed speech-to-text, and tell the controller and the
-turn detector about speech starting and stopping. One task per session; per frame it does only what it must."""
+"""Caller audio in: normalise to the pipeline format, run VAD, feed speech-to-text, and report speech starting,
+going on and stopping to the caller-signal sink (the interruption controller). One task per session; per frame it
+does only what it must."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import anyio
 
 from pipeline.base.audio import AudioFrame, Rechunker, StreamResampler
 from pipeline.base.channel import Channel
-from pipeline.floor.controller import InterruptionController
 from pipeline.observe.bus import EventBus
 from pipeline.observe.events import VadMetrics
+from pipeline.stages.signals import CallerSignals
 from pipeline.stages.stt import SttStage
 from pipeline.stages.turn_setup import RecentAudio
-from turn.detector import TurnDetector
 from vad import VadEventKind, VadResult, VadState, VadStream
 
 VAD_METRICS_EVERY = 5.0  # seconds of audio between VAD metrics events
@@ -29,21 +27,18 @@ class InputStage:
         frame_ms: int,
         vad: VadStream,
         stt: SttStage,
-        controller: InterruptionController,
-        detector: TurnDetector,
+        signals: CallerSignals,
         bus: EventBus,
         recent_audio: RecentAudio,
-        on_first_frame: Callable[[], None] = lambda: None,
     ) -> None:
         self._audio_in = audio_in
         self._sample_rate = sample_rate
         self._vad = vad
         self._stt = stt
-        self._controller = controller
-        self._detector = detector
+        self._signals = signals
         self._bus = bus
         self._recent_audio = recent_audio
-        self._on_first_frame: Callable[[], None] | None = on_first_frame
+        self.first_frame_at: float | None = None  # clock time the first caller frame went through
         self._rechunker = Rechunker.for_duration(sample_rate, frame_ms)
         self._resampler: StreamResampler | None = None
         self._vad_windows = 0
@@ -77,24 +72,20 @@ class InputStage:
         await self._stt.push_audio(frame)
         for result in results:
             await self._on_vad(result, frame.end_time)
-        if self._on_first_frame is not None:
-            self._on_first_frame()
-            self._on_first_frame = None
+        if self.first_frame_at is None:
+            self.first_frame_at = anyio.current_time()
 
     async def _on_vad(self, result: VadResult, media_now: float) -> None:
         self._account(result)
         event = result.event
         if event is not None and event.kind is VadEventKind.SPEECH_STARTED:
-            self._controller.on_user_speech_started(event.time)
-            self._detector.on_speech_started()
+            self._signals.speech_started(event.time, result.speech_duration)
         elif event is not None and event.kind is VadEventKind.SPEECH_STOPPED:
             user_stopped = anyio.current_time() - max(0.0, media_now - event.time)
-            self._controller.on_user_speech_stopped(event.time, result.speech_duration)
-            self._detector.on_speech_stopped(user_stopped)
-            await self._stt.finalize()
-            self._detector.on_finalize_sent(anyio.current_time())
+            self._signals.speech_stopped(event.time, result.speech_duration, user_stopped)
+            await self._stt.finalize()  # after the signal: an answer inside finalize() still counts
         elif result.state in (VadState.SPEAKING, VadState.STOPPING):
-            self._controller.on_user_speech_progress(result.speech_duration)
+            self._signals.speech_progress(result.speech_duration)
 
     def _account(self, result: VadResult) -> None:
         self._vad_windows += 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import aclosing
-from dataclasses import dataclass
 
 import anyio
 
@@ -13,6 +12,7 @@ from pipeline.base.audio import AudioFrame, Rechunker, StreamResampler, split_fr
 from pipeline.observe.bus import EventBus
 from pipeline.observe.events import AgentTranscriptDelta, LlmMetrics, TtsMetrics
 from pipeline.observe.metrics import TurnTimer, UsageTracker
+from pipeline.settings import AgentSettings
 from pipeline.stages.commit import step_messages
 from pipeline.stages.sentences import SentenceSplitter
 from pipeline.stages.speech import ReplyStep, Speech
@@ -20,15 +20,6 @@ from pipeline.stages.tool_runner import ToolRunner
 from pipeline.stages.tools import ToolRegistry
 from providers.llm import LLM, ChatMessage, LlmRequest, LlmUsage, TextDelta, ToolCall
 from providers.tts import TextToSpeech, TtsAudio, TtsSegmentEnd, TtsStream
-
-
-@dataclass
-class ReplySettings:
-    sample_rate: int = 16000
-    frame_ms: int = 20
-    max_tool_steps: int = 5
-    temperature: float | None = None
-    max_tokens: int | None = None
 
 
 class _TtsMeter:
@@ -93,15 +84,26 @@ class ReplyEngine:
         runner: ToolRunner,
         bus: EventBus,
         usage: UsageTracker,
-        settings: ReplySettings,
+        *,
+        sample_rate: int,
+        frame_ms: int,
+        agent: AgentSettings,
     ) -> None:
         self.llm = llm
         self.tts = tts
-        self.tools = tools
+        self._tools = tools
         self._runner = runner
         self._bus = bus
         self._usage = usage
-        self.settings = settings
+        self._sample_rate = sample_rate
+        self._frame_ms = frame_ms
+        self._agent = agent
+
+    def apply(self, agent: AgentSettings, llm: LLM | None = None) -> None:
+        """New agent settings (and LLM), effective from the next LLM request."""
+        self._agent = agent
+        if llm is not None:
+            self.llm = llm
 
     async def generate(
         self, speech: Speech, messages: tuple[ChatMessage, ...], timer: TurnTimer | None
@@ -121,7 +123,7 @@ class ReplyEngine:
 
     async def play(self, speech: Speech, audio: AudioFrame, text: str = "") -> None:
         """Prerecorded audio (``play``), already at the pipeline rate."""
-        for frame in split_frames(audio, self.settings.frame_ms):
+        for frame in split_frames(audio, self._frame_ms):
             await speech.queue_audio(frame)
         speech.tracker.add_audio(audio.duration)
         speech.tracker.end_segment(text)
@@ -141,8 +143,8 @@ class ReplyEngine:
     ) -> None:
         timer = tts_input.timer
         history = list(messages)
-        for step_index in range(self.settings.max_tool_steps + 1):
-            last_step = step_index == self.settings.max_tool_steps
+        for step_index in range(self._agent.max_tool_steps + 1):
+            last_step = step_index == self._agent.max_tool_steps
             step = ReplyStep()
             speech.steps.append(step)
             calls = await self._llm_step(speech, history, step, tts_input, with_tools=not last_step)
@@ -167,9 +169,9 @@ class ReplyEngine:
         timer = tts_input.timer
         request = LlmRequest(
             messages=tuple(history),
-            tools=self.tools.schemas if with_tools else (),
-            temperature=self.settings.temperature,
-            max_tokens=self.settings.max_tokens,
+            tools=self._tools.schemas if with_tools else (),
+            temperature=self._agent.temperature,
+            max_tokens=self._agent.max_tokens,
         )
         splitter = SentenceSplitter()
         calls: list[ToolCall] = []
@@ -230,9 +232,9 @@ class ReplyEngine:
         )
 
     async def _read_audio(self, speech: Speech, tts_input: _MeteredTtsInput) -> None:
-        rate = self.settings.sample_rate
+        rate = self._sample_rate
         resampler = StreamResampler(self.tts.sample_rate, rate)
-        chunker = Rechunker.for_duration(rate, self.settings.frame_ms)
+        chunker = Rechunker.for_duration(rate, self._frame_ms)
         timer = tts_input.timer
         meter = tts_input.meter
         idle = 0.0

@@ -4,14 +4,13 @@ final-transcript delay, and reopens the stream after a recoverable failure (an u
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import anyio
 
 from pipeline.base.audio import AudioFrame
 from pipeline.observe.bus import EventBus
 from pipeline.observe.events import ErrorEvent, SttMetrics, UserTranscript
 from pipeline.observe.metrics import UsageTracker
+from pipeline.stages.signals import CallerSignals
 from providers.errors import ProviderError, root_cause
 from providers.stt import SpeechToText, SttStream, Transcript
 
@@ -24,8 +23,7 @@ class SttStage:
         sample_rate: int,
         bus: EventBus,
         usage: UsageTracker,
-        on_transcript: Callable[[Transcript], None],
-        turn_id: Callable[[], int],
+        signals: CallerSignals,
         max_reopen_attempts: int = 3,
         reopen_backoff: float = 0.5,
     ) -> None:
@@ -33,8 +31,7 @@ class SttStage:
         self._sample_rate = sample_rate
         self._bus = bus
         self._usage = usage
-        self._on_transcript = on_transcript
-        self._turn_id = turn_id
+        self._signals = signals
         self._max_reopen_attempts = max_reopen_attempts
         self._reopen_backoff = reopen_backoff
         self._stream: SttStream | None = None
@@ -94,7 +91,7 @@ class SttStage:
         if transcript.text or transcript.is_final:
             self._bus.emit(
                 UserTranscript,
-                turn_id=self._turn_id() or None,
+                turn_id=self._signals.turn_id or None,
                 text=transcript.text,
                 is_final=transcript.is_final,
                 words=transcript.words,
@@ -103,10 +100,10 @@ class SttStage:
         if transcript.from_finalize and self._finalize_sent is not None:
             self._bus.emit(
                 SttMetrics,
-                turn_id=self._turn_id() or None,
+                turn_id=self._signals.turn_id or None,
                 provider=self._stt.provider,
                 model=self._stt.model,
                 final_delay=anyio.current_time() - self._finalize_sent,
             )
             self._finalize_sent = None
-        self._on_transcript(transcript)
+        self._signals.transcript(transcript)

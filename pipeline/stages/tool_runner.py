@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 import anyio
 import anyio.lowlevel
@@ -27,17 +27,37 @@ from providers.llm import ToolCall
 CANCELLED_MESSAGE = "cancelled: the caller interrupted before it finished"
 
 
+class IdleWait(Protocol):
+    def extend(self, seconds: float) -> None:
+        """Hold idle reminders off for ``seconds``."""
+        ...
+
+
+class SpeechToolContext(ToolContext):
+    """The ``ToolContext`` of the tools one reply calls."""
+
+    def __init__(self, speech: Speech, idle: IdleWait) -> None:
+        self._speech = speech
+        self._idle = idle
+
+    def end_call_after_reply(self, goodbye: str | None = None) -> None:
+        """The call ends only if this reply is then spoken to the end: an interrupted reply's request is void."""
+        self._speech.end_call_requested = True
+        self._speech.end_call_goodbye = goodbye
+
+    def extend_wait(self, seconds: float) -> None:
+        self._idle.extend(seconds)
+
+
 class ToolRunner:
-    def __init__(
-        self, tools: ToolRegistry, bus: EventBus, context_for: Callable[[Speech], ToolContext]
-    ) -> None:
+    def __init__(self, tools: ToolRegistry, bus: EventBus, idle: IdleWait) -> None:
         self._tools = tools
         self._bus = bus
-        self._context_for = context_for
+        self._idle = idle
 
     async def run(self, calls: list[ToolCall], step: ReplyStep, speech: Speech) -> None:
         """Run ``calls`` concurrently, recording each started call and its result in ``step`` as it happens."""
-        context = self._context_for(speech)
+        context = SpeechToolContext(speech, self._idle)
         async with anyio.create_task_group() as group:
             for call in calls:
                 group.start_soon(self._run_one, call, step, speech.turn_id, context)

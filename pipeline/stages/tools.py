@@ -240,6 +240,11 @@ class ToolRegistry:
     def copy(self) -> ToolRegistry:
         return ToolRegistry(self._tools.values())
 
+    def replace(self, tools: Iterable[Tool | Callable[..., Any]]) -> None:
+        """Offer exactly ``tools`` from now on (validated first: a bad one changes nothing)."""
+        entries = [item if isinstance(item, Tool) else make_tool(item) for item in tools]
+        self._tools = {entry.name: entry for entry in entries}
+
 
 def unknown_tool_result(call: ToolCall) -> ToolResult:
     return ToolResult(call, ToolStatus.ERROR, f"there is no tool named {call.name!r}")

@@ -1,4 +1,5 @@
-"""Builds the turn-taking pieces a session needs from its ``TurnSettings``."""
+"""Builds the turn-taking pieces a session needs from its ``TurnSettings``: the end-of-turn delay policy (with
+the caller's recent audio for an audio model) and the barge-in policy."""
 
 from __future__ import annotations
 
@@ -85,3 +86,19 @@ class RecentAudio:
     def for_audio_model(self) -> np.ndarray:
         """The kept audio at the rate the audio end-of-turn model takes."""
         return resample_int16(self.samples(), self._sample_rate, AUDIO_MODEL_RATE)
+
+
+class TurnPolicies:
+    """Turns ``TurnSettings`` into policies for one session. It keeps the caller's recent audio (fed by the input
+    stage) for an audio end-of-turn model; an audio model set mid-session starts hearing the caller from then on."""
+
+    def __init__(self, sample_rate: int, settings: TurnSettings) -> None:
+        self.recent_audio = RecentAudio(sample_rate, enabled=settings.audio_model_path is not None)
+
+    def delay(self, settings: TurnSettings) -> DelayPolicy:
+        if settings.audio_model_path is not None:
+            self.recent_audio.enable()
+        return delay_policy(settings, self.recent_audio.for_audio_model)
+
+    def barge_in(self, settings: TurnSettings) -> BargeInPolicy:
+        return barge_in_policy(settings)

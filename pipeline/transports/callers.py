@@ -8,7 +8,6 @@ from typing import Protocol
 import anyio
 
 from pipeline.base.audio import AudioFrame, read_wav, split_frames
-from pipeline.session.conversation import line_is_quiet
 from pipeline.session.session import Session
 from pipeline.transports.recorder import CallRecorder
 
@@ -24,7 +23,7 @@ class CallerSource(Protocol):
 
 
 async def push_frame(session: Session, recorder: CallRecorder, frame: AudioFrame) -> None:
-    recorder.caller(frame, session.bus.now())
+    recorder.caller(frame, session.now())
     session.push_audio(frame)
     await anyio.sleep(frame.duration)
 
@@ -38,8 +37,8 @@ async def push_silence_until_idle(
     quiet_since: float | None = None
     waited = 0.0
     while waited < limit and session.running:
-        now = session.bus.now()
-        quiet_since = (quiet_since if quiet_since is not None else now) if line_is_quiet(session) else None
+        now = session.now()
+        quiet_since = (quiet_since if quiet_since is not None else now) if session.is_quiet() else None
         if quiet_since is not None and now - quiet_since >= quiet:
             return
         await push_frame(session, recorder, frame)

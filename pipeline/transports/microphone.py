@@ -79,7 +79,7 @@ class MicrophoneCaller:
                     continue
                 frame = AudioFrame(pcm, self.sample_rate, media_time)
                 media_time += frame.duration
-                recorder.caller(frame, session.bus.now())
+                recorder.caller(frame, session.now())
                 session.push_audio(frame)
 
     def _callback(self, indata: Any, outdata: Any, frames: int, time: Any, status: Any) -> None:

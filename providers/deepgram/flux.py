@@ -17,7 +17,7 @@ from deepgram.listen.v2.socket_client import AsyncV2SocketClient
 from deepgram.listen.v2.types import ListenV2TurnInfo
 from pydantic import Field
 
-from pipeline.observe.events import WordTiming
+from pipeline.base.transcripts import WordTiming
 from providers.deepgram.errors import error_frame, message_field
 from providers.deepgram.flux_turns import FluxTurnTracker, TurnEvent, TurnOutput
 from providers.deepgram.ledger import Control

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from enum import Enum
 
-from pipeline.observe.events import WordTiming
+from pipeline.base.transcripts import WordTiming
 from providers.deepgram.ledger import Control
 from providers.stt import Transcript, TurnSignal
 

@@ -12,7 +12,7 @@ from deepgram import AsyncDeepgramClient
 from deepgram.listen.v1.socket_client import AsyncV1SocketClient
 from deepgram.listen.v1.types import ListenV1Results
 
-from pipeline.observe.events import WordTiming
+from pipeline.base.transcripts import WordTiming
 from providers.deepgram.errors import error_frame, message_field
 from providers.deepgram.finalize import FinalizeTracker
 from providers.deepgram.ledger import Control

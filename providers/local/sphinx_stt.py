@@ -20,7 +20,7 @@ from pydantic import Field
 from pipeline.base.audio import AudioFrame
 from pipeline.base.channel import Channel
 from pipeline.base.compute import run_blocking
-from pipeline.observe.events import WordTiming
+from pipeline.base.transcripts import WordTiming
 from providers.errors import ErrorCode, ProviderError
 from providers.local.sphinx_engine import SAMPLE_RATE, SphinxModel, SphinxRecognizer, SphinxResult
 from providers.options import ProviderOptions
