@@ -28,6 +28,10 @@ class AudioSettings(_Section):
     )
 
 
+BuiltinTool = Literal["end_call", "hold_on"]
+BUILTIN_TOOL_NAMES: tuple[BuiltinTool, ...] = ("end_call", "hold_on")
+
+
 class AgentSettings(_Section):
     instructions: str = Field(
         "You are a helpful voice assistant. Keep answers short.", description="system prompt"
@@ -41,8 +45,8 @@ class AgentSettings(_Section):
     wait_for_user: float | None = Field(
         None, gt=0.0, description="speaks_first=user: greet after this much silence (none: never)"
     )
-    builtin_tools: list[Literal["end_call", "hold_on"]] = Field(
-        default_factory=lambda: ["end_call", "hold_on"], description="tools the runtime adds"
+    builtin_tools: list[BuiltinTool] = Field(
+        default_factory=lambda: list(BUILTIN_TOOL_NAMES), description="tools the runtime adds"
     )
 
 

@@ -4,7 +4,7 @@ is skipped for ``recovery_after`` seconds, then tried again; every change of ava
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -56,7 +56,7 @@ class FallbackLlm:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    async def stream(self, request: LlmRequest) -> AsyncIterator[LlmChunk]:
+    async def stream(self, request: LlmRequest) -> AsyncGenerator[LlmChunk, None]:
         failures: list[ProviderError] = []
         for index in self._order():
             llm = self.llms[index]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -65,7 +65,7 @@ class LLM(Protocol):
     provider: str
     model: str
 
-    def stream(self, request: LlmRequest) -> AsyncIterator[LlmChunk]:
+    def stream(self, request: LlmRequest) -> AsyncGenerator[LlmChunk, None]:
         """An async generator of chunks. Tool calls come complete (assembled from deltas by the adapter).
 
         The caller closes it (``contextlib.aclosing``) to abort: the adapter must then close its connection.

@@ -6,13 +6,13 @@ so nothing runs ahead of a reply that has been cancelled.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 
 from pipeline.base.channel import Channel
 from providers.tts import TtsAudio, TtsOutput, TtsSegmentEnd
 
-SegmentSynthesizer = Callable[[str], AsyncIterator[TtsAudio]]
+SegmentSynthesizer = Callable[[str], AsyncGenerator[TtsAudio, None]]
 
 
 class SegmentTtsStream:
@@ -27,7 +27,7 @@ class SegmentTtsStream:
     async def end_input(self) -> None:
         self._segments.close()
 
-    async def outputs(self) -> AsyncIterator[TtsOutput]:
+    async def outputs(self) -> AsyncGenerator[TtsOutput, None]:
         async for text in self._segments:
             async with aclosing(self._synthesize(text)) as audio:
                 async for chunk in audio:

@@ -8,7 +8,7 @@ length is proportional to the text, with exact character alignment. Every latenc
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -28,7 +28,7 @@ SPEECH_RMS = 3000  # amplitude of the caller's "speech" tone
 
 def tone(seconds: float, rate: int = RATE, amplitude: float = SPEECH_RMS, freq: float = 220.0) -> np.ndarray:
     t = np.arange(round(seconds * rate)) / rate
-    return (amplitude * np.sqrt(2) * np.sin(2 * np.pi * freq * t)).astype(np.int16)
+    return np.asarray(amplitude * np.sqrt(2) * np.sin(2 * np.pi * freq * t), dtype=np.int16)
 
 
 def silence(seconds: float, rate: int = RATE) -> np.ndarray:
@@ -120,7 +120,7 @@ class SimulatedLlm:
     closed_early: int = 0  # streams the pipeline closed before they finished
     completed: int = 0
 
-    async def stream(self, request: LlmRequest) -> AsyncIterator[LlmChunk]:
+    async def stream(self, request: LlmRequest) -> AsyncGenerator[LlmChunk, None]:
         self.requests.append(request)
         reply = self.replies.pop(0) if self.replies else "OK."
         chunks: Sequence[str | ToolCall] = (
@@ -170,7 +170,7 @@ class SimulatedTts:
     async def stream(self) -> AsyncIterator[SegmentTtsStream]:
         yield SegmentTtsStream(self._synthesize)
 
-    async def _synthesize(self, text: str) -> AsyncIterator[TtsAudio]:
+    async def _synthesize(self, text: str) -> AsyncGenerator[TtsAudio, None]:
         self.texts.append(text)
         await anyio.sleep(self.ttfb)
         total = len(text) * self.seconds_per_char

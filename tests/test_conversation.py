@@ -4,7 +4,7 @@ remembers."""
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -357,7 +357,7 @@ class _InterruptingStream:
         self._tts = tts
         self.push_text, self.end_input = stream.push_text, stream.end_input
 
-    async def outputs(self) -> AsyncIterator[Any]:
+    async def outputs(self) -> AsyncGenerator[Any, None]:
         chunks = 0
         async for output in self._stream.outputs():
             if isinstance(output, TtsAudio):

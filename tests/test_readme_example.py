@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 
 import anyio
@@ -36,7 +36,7 @@ async def test_readme_embedding_example_runs(
     caller = np.concatenate([np.zeros(8000, np.int16), voice, np.zeros(16000 * 4, np.int16)])
     phone_audio = resample_int16(caller, 16000, 8000)  # the example's caller is on an 8 kHz line
 
-    async def caller_frames() -> AsyncIterator[bytes]:
+    async def caller_frames() -> AsyncGenerator[bytes, None]:
         for start in range(0, len(phone_audio), 160):
             yield phone_audio[start : start + 160].tobytes()
             await anyio.sleep(0.02)

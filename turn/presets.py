@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 Eagerness = Literal["high", "medium", "low", "auto"]
 
@@ -30,5 +30,5 @@ PRESETS: dict[str, TurnTiming] = {
 
 def timing_for(eagerness: Eagerness, **overrides: float | None) -> TurnTiming:
     """The preset with any non-None field overridden."""
-    chosen = {name: value for name, value in overrides.items() if value is not None}
+    chosen: dict[str, Any] = {name: value for name, value in overrides.items() if value is not None}
     return replace(PRESETS[eagerness], **chosen)

@@ -7,12 +7,12 @@ from vad.errors import VadError, VadInferenceError, VadModelError
 from vad.factory import VadConfig, create_vad
 from vad.model_path import resolve_model_path
 from vad.params import VadParams
-from vad.protocols import Vad, WindowScore, WindowScorer
+from vad.protocols import WindowScore, WindowScorer
 from vad.results import VadEvent, VadEventKind, VadResult, VadState
 from vad.silero_engine import SileroEngine
 from vad.silero_model import SileroModel
 from vad.state_machine import VadStateMachine
-from vad.stream import VadStream
+from vad.stream import Vad, VadStream
 
 __all__ = [
     "BatchStats",

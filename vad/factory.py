@@ -15,9 +15,9 @@ from vad.batched_engine import (
 )
 from vad.energy import EnergyVad
 from vad.params import VadParams
-from vad.protocols import Vad
 from vad.silero_engine import SileroEngine
 from vad.silero_model import SileroModel
+from vad.stream import Vad
 
 
 class VadConfig(BaseModel):

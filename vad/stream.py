@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -119,3 +120,13 @@ class VadStream:
                 "(process() is not re-entrant: await one call before the next)"
             )
         self._phase = target
+
+
+@runtime_checkable
+class Vad(Protocol):
+    """Something that creates per-session VAD streams (Silero, batched Silero or energy).
+
+    ``sample_rate`` defaults to ``params.sample_rate``; ``params`` defaults to the VAD's configured params.
+    """
+
+    def create_stream(self, sample_rate: int | None = None, params: VadParams | None = None) -> VadStream: ...

@@ -12,6 +12,7 @@ import argparse
 import datetime
 import os
 import platform
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ from benchmarks.capacity.report import (
     table_row,
 )
 from benchmarks.capacity.worker import GcMode
-from pipeline.cli.main import CliError
+from benchmarks.cli_main import run_main
+from pipeline.cli.errors import CliError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -160,3 +162,11 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main("parley bench capacity", add_arguments, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

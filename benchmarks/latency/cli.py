@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import sys
 from pathlib import Path
 
 # Only light imports here: every ``python -m pipeline`` command declares these options. The runner (SDKs,
 # fakes, matplotlib) is imported when the benchmark runs.
+from benchmarks.cli_main import run_main
 from benchmarks.latency.profiles import CALLER_VOICE, PROFILES, TurnTaking
 from benchmarks.latency.scenario import ScenarioError, available_scenarios, load_scenario
 
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from benchmarks.latency.report import print_report, write_outputs
     from benchmarks.latency.results import checks
     from benchmarks.latency.runner import BenchmarkPlan, run_benchmark
-    from pipeline.cli.main import CliError
+    from pipeline.cli.errors import CliError
 
     try:
         scenario = load_scenario(args.scenario)
@@ -104,3 +106,11 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be a positive integer")
     return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main("parley bench latency", add_arguments, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,58 +1,66 @@
-"""``python -m pipeline bench``: the latency-per-turn harness and the capacity benchmark.
+"""``parley bench``: the latency-per-turn harness and the capacity benchmark.
 
-The implementations live in the repository's ``benchmarks/`` package (with the scenarios and the loopback fake
-servers from ``tests/fakes``), so these commands run from a checkout of Parley.
+They live in the repository's ``benchmarks/`` folder (with the scenarios and the loopback fake servers of
+``tests/fakes``), which is not part of the installed package: this command runs them from a checkout of Parley, in
+a child process (``python -m benchmarks.<name>.cli ...``), so the runtime never imports them.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
+
+from pipeline.cli.errors import CliError
+
+BENCHMARKS = {
+    "latency": ("benchmarks.latency.cli", "latency per turn over a scenario (the default)"),
+    "capacity": ("benchmarks.capacity.cli", "how many real-time sessions this machine sustains"),
+}
 
 
 def add_bench_commands(commands: Any) -> None:
-    bench = commands.add_parser("bench", help="latency per turn (default) and capacity benchmarks")
-    _latency_arguments(bench)
-    bench.set_defaults(handler=lambda args: _run("benchmarks.latency.cli", args))
-    modes = bench.add_subparsers(dest="bench_mode")
-    latency = modes.add_parser("latency", help="latency per turn over a scenario (the default)")
-    _latency_arguments(latency)
-    latency.set_defaults(handler=lambda args: _run("benchmarks.latency.cli", args))
-    capacity = modes.add_parser("capacity", help="how many real-time sessions this machine sustains")
-    _load("benchmarks.capacity.cli").add_arguments(capacity)
-    capacity.set_defaults(handler=lambda args: _run("benchmarks.capacity.cli", args))
+    bench = commands.add_parser(
+        "bench",
+        help="benchmarks (from a checkout): latency (default), capacity",
+        description="Runs the benchmarks of a Parley checkout: `bench [latency|capacity] [options]`; "
+        "`bench latency --help` lists a benchmark's options.",
+        add_help=False,
+    )
+    bench.add_argument("arguments", nargs=argparse.REMAINDER)
+    bench.set_defaults(handler=command_bench)
 
 
-def _latency_arguments(parser: argparse.ArgumentParser) -> None:
-    _load("benchmarks.latency.cli").add_arguments(parser)
-
-
-def _load(module: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("benchmarks"):
-            return _Missing(module)
-        raise
-
-
-class _Missing:
-    """Stands in for the benchmarks package outside a checkout."""
-
-    def __init__(self, module: str) -> None:
-        self.module = module
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("rest", nargs=argparse.REMAINDER)
-
-    def run(self, args: argparse.Namespace) -> int:
-        from pipeline.cli.main import CliError
-
-        raise CliError(
-            f"{self.module} is not available: run the benchmarks from a checkout of the Parley repository"
+def command_bench(args: argparse.Namespace) -> int:
+    arguments = list(args.arguments)
+    if arguments[:1] in (["-h"], ["--help"]):
+        print(
+            "usage: parley bench [latency|capacity] [options]   (`parley bench latency --help` for the options)"
         )
+        return 0
+    name = arguments.pop(0) if arguments and arguments[0] in BENCHMARKS else "latency"
+    module = BENCHMARKS[name][0]
+    checkout = find_checkout()
+    if checkout is None:
+        raise CliError(
+            "the benchmarks are not part of the installed package: run `parley bench` from a checkout of the "
+            "Parley repository (git clone, then `uv run parley bench`)"
+        )
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(checkout), os.environ.get("PYTHONPATH")])),
+    }
+    return subprocess.call([sys.executable, "-m", module, *arguments], cwd=checkout, env=environment)
 
 
-def _run(module: str, args: argparse.Namespace) -> int:
-    return int(_load(module).run(args) or 0)
+def find_checkout() -> Path | None:
+    """The repository root holding ``benchmarks/``: the working directory (or a parent), else the folder this
+    package was imported from when that is a checkout."""
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents, Path(__file__).resolve().parents[2]):
+        if (folder / "benchmarks" / "latency" / "cli.py").is_file():
+            return folder
+    return None

@@ -14,6 +14,8 @@ import anyio
 
 from pipeline.base.audio import AudioFormatError
 from pipeline.base.compute import inline_compute
+from pipeline.cli.bench import command_bench
+from pipeline.cli.errors import CliError
 from pipeline.cli.report import latency_table, transcript_lines
 from pipeline.session.config import ConfigError, LoadedConfig, load_config
 from pipeline.session.pipeline import Pipeline
@@ -22,10 +24,6 @@ from providers.errors import ProviderError, root_cause
 
 DEFAULT_CONFIG = "configs/local.yaml"
 T = TypeVar("T")
-
-
-class CliError(Exception):
-    """A problem to report as one line."""
 
 
 def resolve_config_path(path: str | None) -> Path:
@@ -64,7 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:  # every option after it belongs to the benchmark
+        args = argparse.Namespace(handler=command_bench, arguments=argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
     args.started = started
     from vad import VadError
 

@@ -135,7 +135,10 @@ class InterruptionController:
         """Start the background work: the turn detector's deadlines, the playout and the idle monitor."""
         self._task_group.start_soon(self._detector.run)
         self._task_group.start_soon(self._playout.run)
-        self._task_group.start_soon(self._idle.run, self)
+        self._task_group.start_soon(self._watch_idle)
+
+    async def _watch_idle(self) -> None:
+        await self._idle.run(self)
 
     @property
     def turn_id(self) -> int:

@@ -34,10 +34,17 @@ class TurnTimer:
             setattr(self, name, now)
 
     def breakdown(self) -> dict[str, float] | None:
-        stamps = (self.silence_met, self.decided, self.first_token, self.first_sentence, self.first_tts_audio)
-        if self.first_audio_out is None or any(stamp is None for stamp in stamps):
+        silence_met, decided, first_token = self.silence_met, self.decided, self.first_token
+        first_sentence, first_tts_audio = self.first_sentence, self.first_tts_audio
+        if (
+            self.first_audio_out is None
+            or silence_met is None
+            or decided is None
+            or first_token is None
+            or first_sentence is None
+            or first_tts_audio is None
+        ):
             return None
-        silence_met, decided, first_token, first_sentence, first_tts_audio = stamps  # type: ignore[misc]
         total = self.first_audio_out - self.user_stopped
         parts = {
             "endpointing": silence_met - self.user_stopped,

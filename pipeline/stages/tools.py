@@ -99,6 +99,20 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+@typing.overload
+def tool(function: Callable[..., Any], /) -> Tool: ...
+
+
+@typing.overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float = 10.0,
+    cancellable: bool = False,
+) -> Callable[[Callable[..., Any]], Tool]: ...
+
+
 def tool(
     function: Callable[..., Any] | None = None,
     *,
@@ -106,7 +120,7 @@ def tool(
     description: str | None = None,
     timeout: float = 10.0,
     cancellable: bool = False,
-) -> Any:
+) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Decorator: ``@tool`` or ``@tool(timeout=3, cancellable=True)``."""
 
     def wrap(fn: Callable[..., Any]) -> Tool:
@@ -144,9 +158,7 @@ def make_tool(
             annotation,
             PydanticField(default, description=parameter_docs.get(parameter.name)),
         )
-    arguments = create_model(  # type: ignore[call-overload]
-        f"{tool_name}_arguments", __config__=ConfigDict(extra="forbid"), **fields
-    )
+    arguments = create_model(f"{tool_name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
     return Tool(
         name=tool_name,
         description=description or summary or tool_name,

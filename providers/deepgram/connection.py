@@ -32,7 +32,7 @@ class RetryPolicy:
     def delay(self, retry: int) -> float:
         """Delay before retry number ``retry`` (1-based), with a little jitter against thundering herds."""
         base = min(self.backoff_max, self.backoff * 2 ** (retry - 1))
-        return base * random.uniform(0.8, 1.0)
+        return float(base * random.uniform(0.8, 1.0))
 
 
 class OpenSocket(Generic[SocketT]):

@@ -321,7 +321,7 @@ class MultiStreamConnection:
                 return
 
 
-def _json_or_text(body: bytes | None) -> object:
+def _json_or_text(body: bytes | bytearray | None) -> object:
     if not body:
         return None
     try:

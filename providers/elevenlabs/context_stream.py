@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 
 import anyio
@@ -154,7 +154,7 @@ class ContextStream:
                 await self._send(flush(self.context_id))
                 await self._close_if_complete()
 
-    async def outputs(self) -> AsyncIterator[TtsOutput]:
+    async def outputs(self) -> AsyncGenerator[TtsOutput, None]:
         while True:
             item = await self._next_item()
             match item:

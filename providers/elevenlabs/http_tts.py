@@ -15,7 +15,7 @@ import asyncio
 import base64
 import binascii
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -93,7 +93,7 @@ class ElevenLabsHttpTts:
             client = self._clients[loop] = _Client(http, sdk)
         return client
 
-    async def _synthesize(self, text: str) -> AsyncIterator[TtsAudio]:
+    async def _synthesize(self, text: str) -> AsyncGenerator[TtsAudio, None]:
         chunks = self._timestamped(text) if self.options.alignment else self._raw(text)
         started = False
         try:
@@ -123,7 +123,7 @@ class ElevenLabsHttpTts:
             request["voice_settings"] = self._voice_settings
         return request
 
-    async def _raw(self, text: str) -> AsyncIterator[TtsAudio]:
+    async def _raw(self, text: str) -> AsyncGenerator[TtsAudio, None]:
         sdk = self._client().sdk
         carry = b""  # an odd byte split from its sample by the transport
         stream = sdk.text_to_speech.stream(
@@ -137,7 +137,7 @@ class ElevenLabsHttpTts:
                 if usable:
                     yield TtsAudio(data[:usable])
 
-    async def _timestamped(self, text: str) -> AsyncIterator[TtsAudio]:
+    async def _timestamped(self, text: str) -> AsyncGenerator[TtsAudio, None]:
         sdk = self._client().sdk
         rate = self.sample_rate
         played = 0.0  # seconds of audio before the current chunk; the service's times count from the start

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -344,7 +344,7 @@ class EspeakEngine:
 
     def synthesize_chunks(
         self, text: str, *, voice: str = "en-us", rate_wpm: int = 175, pitch: int = 50
-    ) -> Iterator[SynthesisChunk]:
+    ) -> Generator[SynthesisChunk, None, None]:
         """Iterate over audio chunks while synthesis runs on a helper thread.
 
         Closing the iterator early (``break``, ``close()``) cancels the synthesis. Options are validated now,
@@ -353,7 +353,9 @@ class EspeakEngine:
         validate_options(voice, rate_wpm, pitch)
         return self._iterate_chunks(text, voice, rate_wpm, pitch)
 
-    def _iterate_chunks(self, text: str, voice: str, rate_wpm: int, pitch: int) -> Iterator[SynthesisChunk]:
+    def _iterate_chunks(
+        self, text: str, voice: str, rate_wpm: int, pitch: int
+    ) -> Generator[SynthesisChunk, None, None]:
         chunks: queue.SimpleQueue[object] = queue.SimpleQueue()
         stop = threading.Event()
 

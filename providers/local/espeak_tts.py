@@ -4,18 +4,18 @@ character alignment, so the pipeline knows which words the caller heard."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 from pydantic import Field, field_validator
 
 from pipeline.base.compute import run_blocking
 from providers.errors import ErrorCode, ProviderError
+from providers.local.espeak_ctypes import find_voice
 from providers.local.espeak_engine import (
     EspeakEngine,
     SynthesisChunk,
     WordStart,
-    find_voice,
     validate_options,
 )
 from providers.options import ProviderOptions
@@ -63,7 +63,7 @@ class EspeakTts:
     async def stream(self) -> AsyncIterator[SegmentTtsStream]:
         yield SegmentTtsStream(self._synthesize)
 
-    async def _synthesize(self, text: str) -> AsyncIterator[TtsAudio]:
+    async def _synthesize(self, text: str) -> AsyncGenerator[TtsAudio, None]:
         options = self.options
         chunks = self._engine.synthesize_chunks(
             text, voice=options.voice, rate_wpm=options.rate_wpm, pitch=options.pitch

@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import anyio
@@ -85,7 +85,7 @@ class ScriptedLlm:
         self._rules = [(re.compile(rule.match, re.IGNORECASE), rule) for rule in self.options.rules]
         self._call_ids = itertools.count(1)
 
-    async def stream(self, request: LlmRequest) -> AsyncIterator[LlmChunk]:
+    async def stream(self, request: LlmRequest) -> AsyncGenerator[LlmChunk, None]:
         text, call = self._respond(request)
         words = text.split()
         await anyio.sleep(self.options.first_token_delay)

@@ -7,6 +7,7 @@ hypothesis; ``finalize`` ends the utterance and answers with its final words.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -186,7 +187,7 @@ def level_dbfs(samples: np.ndarray) -> float:
     if samples.size == 0:
         return -120.0
     rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
-    return 20.0 * np.log10(max(rms, 1e-6) / 32768.0)
+    return 20.0 * math.log10(max(rms, 1e-6) / 32768.0)
 
 
 SPEC = ProviderSpec(

@@ -13,7 +13,7 @@ retries included. Closing the generator (barge-in) closes the HTTP stream.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import anyio
@@ -95,7 +95,7 @@ class OpenAILlm:
             options={"security": {"bearer_auth": True}},
         )
 
-    async def stream(self, request: LlmRequest) -> AsyncIterator[LlmChunk]:
+    async def stream(self, request: LlmRequest) -> AsyncGenerator[LlmChunk, None]:
         client = self._client.get()
         params = self.request_params(request)
         deadline = FirstItemDeadline(self.options.first_token_timeout, "first token")

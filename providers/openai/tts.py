@@ -10,7 +10,7 @@ next chunk. No character alignment is available from this endpoint.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AsyncExitStack, aclosing, asynccontextmanager
 from typing import Any
 
@@ -70,7 +70,7 @@ class OpenAITts:
             params["instructions"] = options.instructions
         return params
 
-    async def _synthesize(self, text: str) -> AsyncIterator[TtsAudio]:
+    async def _synthesize(self, text: str) -> AsyncGenerator[TtsAudio, None]:
         speech = self._client.get().audio.speech.with_streaming_response
         params = self.request_params(text)
         deadline = FirstItemDeadline(self.options.first_byte_timeout, "audio")
@@ -82,7 +82,7 @@ class OpenAITts:
                 self._errors,
                 mid_stream=False,
             )
-            pieces = await response_scope.enter_async_context(aclosing(response.iter_bytes()))
+            pieces = await response_scope.enter_async_context(aclosing(_as_generator(response.iter_bytes())))
             samples = _SampleAligner()
             while True:
                 piece = await sdk_step(lambda: anext(pieces, None), deadline, self._errors, mid_stream=True)
@@ -117,3 +117,9 @@ SPEC = ProviderSpec(
     build=OpenAITts,
     description="OpenAI speech (gpt-4o-mini-tts / tts-1), streamed 24 kHz PCM per sentence",
 )
+
+
+async def _as_generator(chunks: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+    """The SDK's byte iterator as an async generator, which ``aclosing`` can close."""
+    async for chunk in chunks:
+        yield chunk

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -40,7 +40,7 @@ async def stream_chunks(
     await response.end()
 
 
-async def stamp_first(chunks: AsyncIterator[T], times: list[float]) -> AsyncIterator[T]:
+async def stamp_first(chunks: AsyncIterator[T], times: list[float]) -> AsyncGenerator[T, None]:
     """`chunks`, appending to `times` the loop time at which the first one is handed on (for benchmarks)."""
     first = True
     async for chunk in chunks:

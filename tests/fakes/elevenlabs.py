@@ -16,7 +16,7 @@ import base64
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,17 +150,19 @@ class FakeElevenLabs(LoopbackFake):
             await response.start(200, "audio/pcm")
             await stream_chunks(response, plan, self._pcm_chunks(text, settings), InBandRenderers())
 
-    async def _pcm_chunks(self, text: str, settings: SynthSettings) -> AsyncIterator[bytes]:
+    async def _pcm_chunks(self, text: str, settings: SynthSettings) -> AsyncGenerator[bytes, None]:
         async for pcm, _ in stamp_first(self._paced(text, settings), self.first_audio_times):
             yield pcm
 
-    async def _timestamp_lines(self, text: str, settings: SynthSettings) -> AsyncIterator[bytes]:
+    async def _timestamp_lines(self, text: str, settings: SynthSettings) -> AsyncGenerator[bytes, None]:
         async for pcm, alignment in stamp_first(self._paced(text, settings), self.first_audio_times):
             line = {"audio_base64": base64.b64encode(pcm).decode(), "alignment": alignment}
             line["normalized_alignment"] = alignment
             yield json.dumps(line).encode() + b"\n"
 
-    async def _paced(self, text: str, settings: SynthSettings) -> AsyncIterator[tuple[bytes, dict[str, Any]]]:
+    async def _paced(
+        self, text: str, settings: SynthSettings
+    ) -> AsyncGenerator[tuple[bytes, dict[str, Any]], None]:
         """(pcm, alignment with absolute times in seconds) per chunk, after first_byte_delay, paced."""
         if settings.first_byte_delay > 0:
             await asyncio.sleep(settings.first_byte_delay)

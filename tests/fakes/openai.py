@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,7 +196,7 @@ class _Exchange:
     headers: dict[str, str]
 
 
-async def _recut(chunks: AsyncIterator[bytes], size: int) -> AsyncIterator[bytes]:
+async def _recut(chunks: AsyncIterator[bytes], size: int) -> AsyncGenerator[bytes, None]:
     pending = b""
     async for chunk in chunks:
         pending += chunk

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ class SpeechTiming:
     chunk_ms: int
 
 
-async def speech_chunks(text: str, response_format: str, timing: SpeechTiming) -> AsyncIterator[bytes]:
+async def speech_chunks(text: str, response_format: str, timing: SpeechTiming) -> AsyncGenerator[bytes, None]:
     """24 kHz s16le mono tone, `ms_per_char` per character of input; WAV adds a header first."""
     total = SPEECH_SAMPLE_RATE * timing.ms_per_char * len(text) // 1000
     step = SPEECH_SAMPLE_RATE * timing.chunk_ms // 1000
@@ -112,7 +112,9 @@ def form_summary(parts: list[FormPart]) -> dict[str, Any]:
     return summary
 
 
-async def transcription_events(words: ScriptedWords, style: SseStyle, delay: float) -> AsyncIterator[bytes]:
+async def transcription_events(
+    words: ScriptedWords, style: SseStyle, delay: float
+) -> AsyncGenerator[bytes, None]:
     """`transcript.text.delta` per word, then `transcript.text.done`."""
     for index, token in enumerate(words.tokens):
         if delay > 0:

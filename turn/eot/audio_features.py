@@ -64,7 +64,7 @@ def mel_filterbank(
     filters = np.maximum(0.0, np.minimum(rising, falling))
     filters *= 2.0 / (upper - lower)  # equal area per band
     filters.setflags(write=False)
-    return filters
+    return np.asarray(filters, dtype=np.float64)
 
 
 @lru_cache(maxsize=8)
@@ -125,7 +125,7 @@ def fit_to_window(samples: np.ndarray, length: int = WINDOW_SAMPLES) -> np.ndarr
 def normalize_waveform(audio: np.ndarray) -> np.ndarray:
     """Zero mean, unit variance (float32), as WhisperFeatureExtractor(do_normalize=True)."""
     x = np.asarray(audio, dtype=np.float32)
-    return (x - x.mean()) / np.sqrt(x.var() + NORMALIZE_EPS)
+    return np.asarray((x - x.mean()) / np.sqrt(x.var() + NORMALIZE_EPS), dtype=np.float32)
 
 
 def log_mel_spectrogram(audio: np.ndarray) -> np.ndarray:
@@ -142,7 +142,7 @@ def log_mel_spectrogram(audio: np.ndarray) -> np.ndarray:
     mel = np.add.reduceat(power[:, sparse.bins] * sparse.weights, sparse.band_starts, axis=1)
     log_mel = np.log10(np.maximum(mel, LOG_FLOOR)).T
     log_mel = np.maximum(log_mel, log_mel.max() - DYNAMIC_RANGE_LOG10)
-    return ((log_mel + 4.0) / 4.0).astype(np.float32)
+    return np.asarray((log_mel + 4.0) / 4.0, dtype=np.float32)
 
 
 def smart_turn_features(samples_16k: np.ndarray, normalize: bool = True) -> np.ndarray:

@@ -12,7 +12,7 @@ def resample_int16(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndar
     """Resample a whole int16 buffer (e.g. a WAV file or one synthesized sentence)."""
     if from_rate == to_rate or samples.size == 0:
         return np.asarray(samples, dtype="<i2")
-    return soxr.resample(np.asarray(samples, dtype=np.int16), from_rate, to_rate, quality="HQ")
+    return np.asarray(soxr.resample(np.asarray(samples, dtype=np.int16), from_rate, to_rate, quality="HQ"))
 
 
 class StreamResampler:
