@@ -35,16 +35,23 @@ def run(
 
 
 def test_speech_confirmed_after_min_speech_and_dated_to_its_first_window() -> None:
-    # 0.1 s of speech needs 4 windows of 32 ms (3 windows = 96 ms are not enough)
+    # 0.1 s of speech rounds to the nearest whole number of 32 ms windows: 3 (96 ms), not up to 4 (128 ms)
     states, events, durations = run([0.1, 0.9, 0.8, 0.7, 0.9, 0.9])
-    assert states == [Q, ST, ST, ST, SP, SP]
+    assert states == [Q, ST, ST, SP, SP, SP]
     assert len(events) == 1
     index, event = events[0]
-    assert index == 4
+    assert index == 3
     assert event.kind is VadEventKind.SPEECH_STARTED
     assert event.time == pytest.approx(1 * WINDOW)  # where speech began, not when it was confirmed
-    assert durations[4] == pytest.approx(4 * WINDOW)
+    assert durations[3] == pytest.approx(3 * WINDOW)
     assert durations[5] == pytest.approx(5 * WINDOW)
+
+
+def test_minimums_round_to_the_nearest_window() -> None:
+    # 0.2 s is 6.25 windows: 6 (192 ms), not 7 (224 ms); 0.21 s is 6.6 windows: 7
+    for minimum, windows in ((0.2, 6), (0.21, 7), (0.016, 1), (0.0, 1)):
+        states, events, _ = run([0.9] * 10, VadParams(min_speech_duration=minimum))
+        assert events[0][0] == windows - 1, minimum
 
 
 def test_short_blip_is_a_false_start() -> None:
@@ -56,7 +63,7 @@ def test_short_blip_is_a_false_start() -> None:
 def test_hysteresis_keeps_starting_and_speaking_between_thresholds() -> None:
     # 0.4 is below activation (0.5) but above deactivation (0.35): speech that has begun continues
     states, events, _ = run([0.6, 0.4, 0.4, 0.4, 0.4])
-    assert states == [ST, ST, ST, SP, SP]
+    assert states == [ST, ST, SP, SP, SP]
     assert [e.kind for _, e in events] == [VadEventKind.SPEECH_STARTED]
     # ...but 0.4 never starts speech from QUIET
     states, events, _ = run([0.4] * 6)
@@ -64,14 +71,14 @@ def test_hysteresis_keeps_starting_and_speaking_between_thresholds() -> None:
 
 
 def test_stop_after_min_silence_dated_to_end_of_speech() -> None:
-    speech = [0.9] * 5  # windows 0-4, confirmed at window 3
-    silence = [0.05] * 9  # 0.25 s of silence needs 8 windows (256 ms)
+    speech = [0.9] * 5  # windows 0-4, confirmed at window 2
+    silence = [0.05] * 9  # 0.25 s of silence is 7.8 windows: 8 (256 ms)
     states, events, durations = run(speech + silence, VadParams(min_silence_duration=0.25))
-    assert states[:5] == [ST, ST, ST, SP, SP]
+    assert states[:5] == [ST, ST, SP, SP, SP]
     assert states[5:12] == [SO] * 7
     assert states[12:] == [Q, Q]
     assert [(i, e.kind) for i, e in events] == [
-        (3, VadEventKind.SPEECH_STARTED),
+        (2, VadEventKind.SPEECH_STARTED),
         (12, VadEventKind.SPEECH_STOPPED),
     ]
     stop = events[1][1]

@@ -18,6 +18,11 @@ ALLOWED_TRANSITIONS: dict[VadState, frozenset[VadState]] = {
 _EPSILON = 1e-9
 
 
+def _reached(duration: float, minimum: float, window: float) -> bool:
+    """``duration`` (whole windows) is the nearest whole number of windows to ``minimum``, or more."""
+    return duration + window / 2 + _EPSILON >= minimum
+
+
 class InvalidTransitionError(RuntimeError):
     """A transition not in ALLOWED_TRANSITIONS was attempted (a bug in the state machine)."""
 
@@ -39,6 +44,9 @@ class VadStateMachine:
     always count as silence. Speech is confirmed once it has lasted ``min_speech_duration`` (SPEECH_STARTED,
     time = start of its first window) and ended once silence has lasted ``min_silence_duration``
     (SPEECH_STOPPED, time = start of the first silent window).
+
+    Durations are whole windows, so each minimum is rounded to the *nearest* number of windows (at least one):
+    with Silero's 32 ms windows at 16 kHz, 0.2 s means 6 windows (192 ms), 0.1 s means 3 (96 ms).
     """
 
     def __init__(self, params: VadParams) -> None:
@@ -46,6 +54,7 @@ class VadStateMachine:
         self._state = VadState.QUIET
         self._speech_start = 0.0
         self._silence_start = 0.0
+        self._window = 0.0  # length of the window being stepped
 
     @property
     def state(self) -> VadState:
@@ -58,6 +67,7 @@ class VadStateMachine:
 
     def step(self, probability: float, volume_db: float, window_start: float, window_end: float) -> Step:
         params = self._params
+        self._window = window_end - window_start
         level = probability if volume_db >= params.min_volume else 0.0
         state = self._state
         if state is VadState.QUIET:
@@ -85,14 +95,14 @@ class VadStateMachine:
 
     def _confirm_start(self, window_end: float) -> Step:
         duration = window_end - self._speech_start
-        if duration + _EPSILON < self._params.min_speech_duration:
+        if not _reached(duration, self._params.min_speech_duration, self._window):
             return Step(VadState.STARTING, None, duration)
         self._move(VadState.SPEAKING)
         return Step(VadState.SPEAKING, VadEvent(VadEventKind.SPEECH_STARTED, self._speech_start), duration)
 
     def _confirm_stop(self, window_end: float) -> Step:
         speech_duration = self._silence_start - self._speech_start
-        if window_end - self._silence_start + _EPSILON < self._params.min_silence_duration:
+        if not _reached(window_end - self._silence_start, self._params.min_silence_duration, self._window):
             return Step(VadState.STOPPING, None, speech_duration)
         self._move(VadState.QUIET)
         return Step(
