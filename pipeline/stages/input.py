@@ -41,6 +41,7 @@ class InputStage:
         self.first_frame_at: float | None = None  # clock time the first caller frame went through
         self._rechunker = Rechunker.for_duration(sample_rate, frame_ms)
         self._resampler: StreamResampler | None = None
+        self._next_media_time = 0.0  # where the next caller frame should start (caller media time)
         self._vad_windows = 0
         self._vad_total = 0.0
         self._vad_max = 0.0
@@ -48,12 +49,20 @@ class InputStage:
 
     async def run(self) -> None:
         async for frame in self._audio_in:
+            self._skip_gap(frame)
             for chunk in self._rechunker.push(self._to_pipeline_rate(frame)):
                 await self._process(chunk)
         tail = self._resampler.flush().pcm if self._resampler is not None else b""
         for chunk in [*self._rechunker.push(tail), *self._rechunker.flush()]:
             await self._process(chunk)
         self._vad.close()
+
+    def _skip_gap(self, frame: AudioFrame) -> None:
+        """Frames dropped before this one (the input buffer overflowed) leave a gap in media time: keep it, so
+        speech times stay true. Frames without timestamps (all 0.0) never look like a gap."""
+        expected, self._next_media_time = self._next_media_time, frame.end_time
+        if frame.timestamp - expected > frame.duration / 2:
+            self._rechunker.skip(frame.timestamp - expected)
 
     def _to_pipeline_rate(self, frame: AudioFrame) -> bytes:
         if frame.sample_rate == self._sample_rate and self._resampler is None:

@@ -10,7 +10,8 @@ from pipeline.base.audio.frame import SAMPLE_WIDTH, AudioFrame
 class Rechunker:
     """Accumulates PCM16 and yields frames of exactly ``frame_samples`` samples.
 
-    Timestamps are derived from the sample count, so they never drift, whatever the input chunking.
+    Timestamps are derived from the sample count, so they never drift, whatever the input chunking; ``skip``
+    moves them ahead over a gap (audio dropped upstream), so media time stays true.
     """
 
     def __init__(self, sample_rate: int, frame_samples: int, start_time: float = 0.0) -> None:
@@ -50,6 +51,10 @@ class Rechunker:
         if pad:
             chunk += bytes(self._frame_bytes - len(chunk))
         yield self._frame(chunk)
+
+    def skip(self, seconds: float) -> None:
+        """``seconds`` of audio are missing here: later samples are that much later in media time."""
+        self._start_time += seconds
 
     def _frame(self, chunk: bytes) -> AudioFrame:
         frame = AudioFrame(
