@@ -343,3 +343,18 @@ async def test_a_reply_with_no_text_sends_nothing() -> None:
     async with FakeElevenLabs(api_key=KEY) as fake, provider(fake) as tts:
         assert await speak(tts, []) == []
     assert client_messages(fake) == []
+
+
+def test_on_trio_a_reply_fails_clearly_and_aclose_works() -> None:
+    """``run --fast`` runs on trio: the adapter must say it needs asyncio, and closing it must not crash."""
+    tts = ElevenLabsTts(ElevenLabsWebsocketOptions(api_key=KEY, voice_id=VOICE, ws_url="ws://127.0.0.1:9"))
+
+    async def reply_then_close() -> ProviderError:
+        with pytest.raises(ProviderError) as caught:
+            async with tts.stream():
+                pass
+        await tts.aclose()
+        return caught.value
+
+    error = anyio.run(reply_then_close, backend="trio")
+    assert "asyncio" in error.message and not error.recoverable

@@ -50,7 +50,7 @@ def test_speech_confirmed_after_min_speech_and_dated_to_its_first_window() -> No
 def test_minimums_round_to_the_nearest_window() -> None:
     # 0.2 s is 6.25 windows: 6 (192 ms), not 7 (224 ms); 0.21 s is 6.6 windows: 7
     for minimum, windows in ((0.2, 6), (0.21, 7), (0.016, 1), (0.0, 1)):
-        states, events, _ = run([0.9] * 10, VadParams(min_speech_duration=minimum))
+        _, events, _ = run([0.9] * 10, VadParams(min_speech_duration=minimum))
         assert events[0][0] == windows - 1, minimum
 
 

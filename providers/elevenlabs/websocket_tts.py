@@ -6,18 +6,18 @@ context on it (see ``context_stream``), initialised with the voice settings, fed
 at the end of input. Leaving a reply early closes its context and drops the audio still arriving for it. An
 unused socket closes itself before the service's inactivity timeout and reopens on the next reply.
 
-Runs on asyncio only (``websockets``); ``aclose()`` closes the sockets of the current event loop.
+Its sockets need asyncio (``websockets``): on another backend a reply fails with a clear error, and
+``aclose()`` closes the sockets of the current event loop on any backend.
 """
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio
 import sniffio
+from anyio.lowlevel import RunVar
 
 from providers.elevenlabs.connection import (
     ConnectionSettings,
@@ -54,9 +54,7 @@ class ElevenLabsTts:
             settle_timeout=options.settle_timeout,
             final_timeout=options.final_timeout,
         )
-        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ConnectionPool] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._pool_of_loop: RunVar[ConnectionPool | None] = RunVar(f"elevenlabs-pool-{id(self)}", None)
 
     @asynccontextmanager
     async def stream(self) -> AsyncIterator[ContextStream]:
@@ -75,8 +73,9 @@ class ElevenLabsTts:
 
     async def aclose(self) -> None:
         """Close this event loop's sockets (replies still running on them fail with connection_lost)."""
-        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        pool = self._pool_of_loop.get()
         if pool is not None:
+            self._pool_of_loop.set(None)
             await pool.aclose()
 
     def _pool(self) -> ConnectionPool:
@@ -87,11 +86,10 @@ class ElevenLabsTts:
                 code=ErrorCode.UNAVAILABLE,
                 recoverable=False,
             )
-        loop = asyncio.get_running_loop()
-        pool = self._pools.get(loop)
+        pool = self._pool_of_loop.get()
         if pool is None:
             pool = ConnectionPool(self._opener(), self._scope)
-            self._pools[loop] = pool
+            self._pool_of_loop.set(pool)
         return pool
 
     def _opener(self) -> Opener:
