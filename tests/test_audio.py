@@ -8,6 +8,7 @@ import itertools
 import wave
 from pathlib import Path
 
+import anyio
 import numpy as np
 import pytest
 
@@ -403,3 +404,17 @@ def test_ulaw_round_trip_error_is_bounded() -> None:
     assert np.all(error <= 8 + np.abs(samples) / 32)
     assert error.max() == 644  # -32768 -> -32124, the clip level
     assert len(ulaw_encode(samples.astype(np.int16))) == len(samples)  # one byte per sample
+
+
+@pytest.mark.anyio
+async def test_pacer_keeps_a_real_time_source_on_its_deadline_grid() -> None:
+    """Work between frames (here 5 ms of it) must not add up: 100 frames of 20 ms take 2 s (after the first
+    send, 5 ms in), not 2.5 s."""
+    from pipeline.base.clock import Pacer
+
+    pacer = Pacer()
+    started = anyio.current_time()
+    for _ in range(100):
+        await anyio.sleep(0.005)  # pushing the frame, a busy event loop
+        await pacer.wait_after(0.02)
+    assert anyio.current_time() - started == pytest.approx(0.005 + 2.0)

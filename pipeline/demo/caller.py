@@ -13,7 +13,7 @@ import anyio
 from pipeline.base.audio import AudioFrame, resample_int16, split_frames
 from pipeline.observe.events import AgentStartedSpeaking, AgentState, AgentStateChanged, Event
 from pipeline.session.session import Session
-from pipeline.transports.callers import push_frame, push_silence_until_idle
+from pipeline.transports.callers import PacedLine
 from pipeline.transports.recorder import CallRecorder
 
 
@@ -66,40 +66,40 @@ class DemoCaller:
         events = session.events(AgentStartedSpeaking, AgentStateChanged)
         frame_ms = session.settings.audio.frame_ms
         silence = AudioFrame.silence(frame_ms / 1000, session.settings.audio.sample_rate)
+        paced = PacedLine(session, recorder)
         async with anyio.create_task_group() as group:
             group.start_soon(watcher.follow, events)
             for index, (line, audio) in enumerate(self.lines):
                 if not session.running:
                     break
                 if index:  # the first line opens the call
-                    await self._wait_for_cue(session, recorder, watcher, line, silence)
+                    await self._wait_for_cue(paced, watcher, line, silence)
                 else:
-                    await self._pause(session, recorder, silence, line.delay)
+                    await self._pause(paced, silence, line.delay)
                 watcher.mark()
                 for frame in split_frames(audio, frame_ms):
-                    await push_frame(session, recorder, frame)
-            await push_silence_until_idle(session, recorder, frame_ms=frame_ms)
+                    await paced.send(frame)
+            await paced.silence_until_idle(frame_ms=frame_ms)
             group.cancel_scope.cancel()
 
     async def _wait_for_cue(
         self,
-        session: Session,
-        recorder: CallRecorder,
+        paced: PacedLine,
         watcher: _AgentWatcher,
         line: CallerLine,
         silence: AudioFrame,
     ) -> None:
         condition: Callable[[], bool] = watcher.replied if line.cue is Cue.AFTER_REPLY else watcher.speaking
         waited = 0.0
-        while not condition() and waited < self.reply_timeout and session.running:
-            await push_frame(session, recorder, silence)
+        while not condition() and waited < self.reply_timeout and paced.session.running:
+            await paced.send(silence)
             waited += silence.duration
-        await self._pause(session, recorder, silence, line.delay)
+        await self._pause(paced, silence, line.delay)
 
     @staticmethod
-    async def _pause(session: Session, recorder: CallRecorder, silence: AudioFrame, seconds: float) -> None:
+    async def _pause(paced: PacedLine, silence: AudioFrame, seconds: float) -> None:
         for _ in range(round(seconds / silence.duration)):
-            await push_frame(session, recorder, silence)
+            await paced.send(silence)
 
 
 class _AgentWatcher:
