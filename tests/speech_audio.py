@@ -1,14 +1,17 @@
 """Test speech generated offline with espeak-ng: single utterances and conversations with known timings.
 
-Utterances are cached for the life of the process (``speak`` returns read-only arrays; copy one before
-modifying it), so every test in a run hears exactly the same audio for the same arguments. Across processes the audio
-is identical when the same calls happen in the same order, and within a few samples otherwise (espeak-ng keeps
-its pitch-flutter phase between calls).
+espeak-ng keeps a little state between syntheses (its pitch-flutter phase, a static variable no API resets), so
+the same text spoken twice in one process differs by a few samples depending on what was spoken before. To make
+every test hear the same audio whatever order the tests run in, each utterance is synthesized in a fresh process
+(forked from a clean fork server, so it starts from espeak-ng's initial state), then cached for the life of the
+test process (``speak`` returns read-only arrays; copy one before modifying it).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
+import multiprocessing
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,15 +53,39 @@ def _read_only(samples: np.ndarray) -> np.ndarray:
     return samples
 
 
+def _synthesize(text: str, voice: str, rate_wpm: int, pitch: int) -> tuple[np.ndarray, int]:
+    """Runs in a fresh child process."""
+    synthesis = EspeakEngine.shared().synthesize(text, voice=voice, rate_wpm=rate_wpm, pitch=pitch)
+    return synthesis.samples, synthesis.sample_rate
+
+
 @functools.cache
-def speak(text: str, sample_rate: int = 16000, voice: str = "en-us", rate_wpm: int = 175) -> np.ndarray:
+def _fresh_processes() -> concurrent.futures.ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["tests.speech_audio"])
+    return concurrent.futures.ProcessPoolExecutor(1, mp_context=context, max_tasks_per_child=1)
+
+
+@functools.cache
+def synthesize_fresh(
+    text: str, voice: str = "en-us", rate_wpm: int = 175, pitch: int = 50
+) -> tuple[np.ndarray, int]:
+    """espeak-ng's audio for ``text`` as a fresh process makes it: the same whatever was synthesized before."""
+    samples, rate = _fresh_processes().submit(_synthesize, text, voice, rate_wpm, pitch).result()
+    return _read_only(samples), rate
+
+
+@functools.cache
+def speak(
+    text: str, sample_rate: int = 16000, voice: str = "en-us", rate_wpm: int = 175, pitch: int = 50
+) -> np.ndarray:
     """``text`` spoken by espeak-ng at ``sample_rate``, without leading or trailing silence (int16, read-only)."""
     if sample_rate <= 0:
         raise ValueError(f"sample_rate must be positive, got {sample_rate}")
-    synthesis = EspeakEngine.shared().synthesize(text, voice=voice, rate_wpm=rate_wpm)
-    voiced = _trim_silence(synthesis.samples)
-    if sample_rate != synthesis.sample_rate and voiced.size:
-        voiced = soxr.resample(voiced, synthesis.sample_rate, sample_rate, quality="HQ")
+    samples, native_rate = synthesize_fresh(text, voice, rate_wpm, pitch)
+    voiced = _trim_silence(samples)
+    if sample_rate != native_rate and voiced.size:
+        voiced = soxr.resample(voiced, native_rate, sample_rate, quality="HQ")
     return _read_only(np.ascontiguousarray(voiced, dtype=np.int16))
 
 

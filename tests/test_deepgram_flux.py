@@ -113,7 +113,7 @@ async def test_finalize_forces_the_end_of_turn_when_flux_waits_too_long() -> Non
 async def test_finalize_right_after_fluxs_end_of_turn_is_answered_at_once() -> None:
     async with FakeDeepgram(api_key=KEY) as fake:
         fake.transcripts.push("Yes")
-        async with flux_for(fake).stream(sample_rate=RATE) as stream:
+        async with flux_for(fake, force_end_turn_after=5.0).stream(sample_rate=RATE) as stream:
             await Feed(stream).send(silence(RATE, 0.2) + tone_seconds(RATE, 0.4) + silence(RATE, 0.6))
             (*_, ended) = await read_until(stream, is_final)  # Flux was quicker than our VAD
             await stream.finalize()
@@ -122,7 +122,7 @@ async def test_finalize_right_after_fluxs_end_of_turn_is_answered_at_once() -> N
             waited = anyio.current_time() - started_at
     assert (ended.text, ended.from_finalize) == ("Yes", False)
     assert (answer.text, answer.from_finalize) == ("", True)
-    assert waited < 0.1
+    assert waited < 2.5  # not after the 5 s wait for Flux (a bound that holds on a loaded machine)
     assert fake.requests[0].messages_with(type="ForceEndTurn") == []
 
 

@@ -139,7 +139,7 @@ async def test_unanswered_finalize_gets_an_empty_marked_final() -> None:
             waited = anyio.current_time() - started
 
     assert (answer.text, answer.is_final, answer.from_finalize) == ("", True, True)
-    assert 0.1 <= waited < 0.5
+    assert waited >= 0.1  # answered by the adapter itself after its finalize timeout
 
 
 async def test_keepalive_during_silence_keeps_the_socket() -> None:
@@ -213,14 +213,16 @@ async def test_slow_handshake_times_out_and_is_retried() -> None:
 
 async def test_handshake_slower_than_the_timeout_every_time_is_a_timeout_error() -> None:
     async with FakeDeepgram(api_key=KEY) as fake:
-        fake.faults.push(SlowFirstByte(0.25), times=2)
+        fake.faults.push(SlowFirstByte(6.0), times=2)
         started = anyio.current_time()
         with pytest.raises(ProviderError) as info:
             async with stt_for(fake, connect_timeout=0.08, reconnect_attempts=1).stream(sample_rate=RATE):
                 pass
         elapsed = anyio.current_time() - started
     assert (info.value.code, info.value.recoverable) == (ErrorCode.TIMEOUT, True)
-    assert elapsed < 0.25, "each attempt gave up at the connect timeout"
+    assert len(fake.requests) == 2
+    # waiting for the server would take 12 s; giving up at the connect timeout takes 0.16 s (+ load)
+    assert elapsed < 5.0, "each attempt gave up at the connect timeout"
 
 
 async def test_drop_mid_turn_reconnects_and_resends_the_turn_audio() -> None:

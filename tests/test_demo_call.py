@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.base.audio import read_wav
+from pipeline.base.audio import AudioFrame, read_wav, resample_int16
 from pipeline.base.compute import inline_compute
-from pipeline.demo.caller import DEMO_SCRIPT, DemoCaller
+from pipeline.demo.caller import CALLER_VOICE, DEMO_SCRIPT, DemoCaller
 from pipeline.observe.events import (
     AgentStoppedSpeaking,
     EndOfUserTurn,
@@ -24,16 +24,26 @@ from pipeline.observe.events import (
 from pipeline.session.config import load_config
 from pipeline.session.pipeline import Pipeline
 from pipeline.transports.runner import run_call
+from tests.speech_audio import synthesize_fresh
 
 pytestmark = pytest.mark.anyio
 
 LOCAL_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "local.yaml"
 
 
+def demo_caller(sample_rate: int) -> DemoCaller:
+    """``DemoCaller.default``, with each line spoken by a fresh espeak-ng (the same audio whatever ran before)."""
+    lines = []
+    for line in DEMO_SCRIPT:
+        samples, rate = synthesize_fresh(line.text, **CALLER_VOICE)  # type: ignore[arg-type]
+        lines.append((line, AudioFrame.from_int16(resample_int16(samples, rate, sample_rate), sample_rate)))
+    return DemoCaller(lines)
+
+
 async def test_demo_call_detects_turns_calls_the_tool_and_is_cut_by_the_barge_in(tmp_path: Path) -> None:
     pipeline = Pipeline.from_config(load_config(LOCAL_CONFIG))
     with inline_compute():
-        result = await run_call(pipeline, DemoCaller.default(16000), tmp_path)
+        result = await run_call(pipeline, demo_caller(16000), tmp_path)
 
     events = result.events
     turns = [e for e in events if isinstance(e, EndOfUserTurn)]

@@ -145,7 +145,7 @@ async def test_final_delay_holds_back_the_final_after_finalize() -> None:
                 message = await conn.recv()
             elapsed = anyio.current_time() - started
     assert isinstance(message, ListenV1Results) and message.is_final
-    assert 0.25 <= elapsed < 1.0
+    assert elapsed >= 0.25
 
 
 async def test_idle_socket_is_closed_with_1011_net0001() -> None:

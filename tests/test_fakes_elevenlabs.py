@@ -149,7 +149,7 @@ async def test_first_byte_delay() -> None:
             pcm = await stream_pcm(client)
             elapsed = anyio.current_time() - started
     assert len(pcm) == len(TEXT) * SAMPLES_PER_CHAR[16000] * 2
-    assert 0.2 <= elapsed < 1.0
+    assert elapsed >= 0.2
 
 
 async def test_multi_context_flush_close_and_close_socket() -> None:

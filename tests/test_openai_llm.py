@@ -290,13 +290,13 @@ async def test_slow_first_byte_beyond_first_token_timeout() -> None:
         FakeOpenAI(api_key=KEY) as fake,
         openai_llm(fake, first_token_timeout=0.2, max_retries=2) as llm,
     ):
-        fake.faults.push(SlowFirstByte(2.0))
+        fake.faults.push(SlowFirstByte(6.0))
         started = anyio.current_time()
         _, error = await collect_until_error(llm)
         waited = anyio.current_time() - started
     assert error.code is ErrorCode.TIMEOUT
     assert "first token" in error.message
-    assert 0.2 <= waited < 1.0
+    assert 0.2 <= waited < 5.0  # the server would have answered after 6 s (a bound that holds under load)
     assert len(fake.requests) == 1
 
 

@@ -117,7 +117,8 @@ async def test_silero_in_background_noise_starts_on_time_and_stops_after_its_han
     start_errors = errors_ms(starts, [s for s, _, _ in track.segments])
     stop_errors = errors_ms(stops, [e for _, e, _ in track.segments])
     assert all(abs(e) <= SILERO_START_TOLERANCE_MS[sample_rate] for e in start_errors), start_errors
-    assert all(0 <= e <= SILERO_NOISY_STOP_LATENESS_MS[sample_rate] for e in stop_errors), stop_errors
+    # never early by more than the few samples where the speech's tail sinks into the noise
+    assert all(-2.0 <= e <= SILERO_NOISY_STOP_LATENESS_MS[sample_rate] for e in stop_errors), stop_errors
 
 
 @pytest.mark.anyio

@@ -38,7 +38,9 @@ class PacedLine:
         self.session.push_audio(frame)
         await self._pacer.wait_after(frame.duration)
 
-    async def silence_until_idle(self, *, quiet: float = 1.5, limit: float = 60.0, frame_ms: int = 20) -> None:
+    async def silence_until_idle(
+        self, *, quiet: float = 1.5, limit: float = 60.0, frame_ms: int = 20
+    ) -> None:
         """Keep the line open (silence) until the agent has been listening, with nothing pending, for
         ``quiet`` seconds."""
         session = self.session
