@@ -16,6 +16,8 @@ class _Section(BaseModel):
 
 
 class AudioSettings(_Section):
+    """Audio inside the pipeline: its sample rate and frame size, and the buffers on each side."""
+
     sample_rate: Literal[8000, 16000] = Field(
         16000, description="the pipeline's internal rate (VAD runs at it)"
     )
@@ -33,6 +35,8 @@ BUILTIN_TOOL_NAMES: tuple[BuiltinTool, ...] = ("end_call", "hold_on")
 
 
 class AgentSettings(_Section):
+    """The agent: instructions, reply limits, sampling, who speaks first, greeting and built-in tools."""
+
     instructions: str = Field(
         "You are a helpful voice assistant. Keep answers short.", description="system prompt"
     )
@@ -105,6 +109,8 @@ class TurnSettings(_Section):
 
 
 class IdleSettings(_Section):
+    """Inactivity: when to remind a silent caller, how often, and when to say goodbye."""
+
     timeout: float | None = Field(
         15.0, gt=0.0, description="silence (both sides) before a reminder; none: off"
     )
@@ -116,11 +122,15 @@ class IdleSettings(_Section):
 
 
 class EventSettings(_Section):
+    """Event delivery: event types to mute and each subscriber's queue size."""
+
     mute: list[str] = Field(default_factory=list, description="event types not to emit, e.g. vad_metrics")
     queue_size: int = Field(1024, ge=16)
 
 
 class SessionSettings(_Section):
+    """Everything about a session that is not a provider: audio, agent, turn-taking, idle and events."""
+
     audio: AudioSettings = Field(default_factory=AudioSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     turn: TurnSettings = Field(default_factory=TurnSettings)

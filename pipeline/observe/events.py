@@ -19,6 +19,8 @@ def _new_id() -> str:
 
 
 class Event(BaseModel):
+    """Base of every session event: ``type``, ``event_id``, ``timestamp`` (seconds since the session started, on the session clock), ``session_id`` and ``turn_id`` where it belongs to a turn."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     type: str
@@ -29,6 +31,8 @@ class Event(BaseModel):
 
 
 class AgentState(StrEnum):
+    """What the agent is doing: initializing, listening, thinking (writing a reply), speaking, ended."""
+
     INITIALIZING = "initializing"
     LISTENING = "listening"
     THINKING = "thinking"
@@ -37,12 +41,16 @@ class AgentState(StrEnum):
 
 
 class UserState(StrEnum):
+    """What the caller is doing: listening, speaking, or away (silent past the idle timeout)."""
+
     LISTENING = "listening"
     SPEAKING = "speaking"
     AWAY = "away"
 
 
 class SpeechSource(StrEnum):
+    """Where a speech came from: an LLM reply, ``say`` or ``play``."""
+
     REPLY = "reply"  # written by the LLM
     SAY = "say"  # text given by the application
     PLAY = "play"  # audio given by the application
@@ -52,6 +60,8 @@ class SpeechSource(StrEnum):
 
 
 class SessionStarted(Event):
+    """The session is running; ``providers`` names each provider and model."""
+
     type: Literal["session_started"] = "session_started"
     started_at: str  # wall-clock ISO time, a label only (all timing uses the session clock)
     providers: dict[str, str]
@@ -59,12 +69,16 @@ class SessionStarted(Event):
 
 
 class SessionEnded(Event):
+    """The session is over; ``reason`` says why (ended, end_call, idle, error, hangup...)."""
+
     type: Literal["session_ended"] = "session_ended"
     reason: str
     error: str | None = None
 
 
 class ErrorEvent(Event):
+    """Something failed: ``source`` (a provider, a stage, a handler), ``code``, and whether the call goes on."""
+
     type: Literal["error"] = "error"
     source: str
     code: str
@@ -76,17 +90,23 @@ class ErrorEvent(Event):
 
 
 class UserStartedSpeaking(Event):
+    """The VAD heard the caller start speaking; ``media_time`` is where in the caller's audio."""
+
     type: Literal["user_started_speaking"] = "user_started_speaking"
     media_time: float
 
 
 class UserStoppedSpeaking(Event):
+    """The VAD heard the caller stop; ``speech_duration`` is how long they spoke."""
+
     type: Literal["user_stopped_speaking"] = "user_stopped_speaking"
     media_time: float
     speech_duration: float
 
 
 class UserTranscript(Event):
+    """Speech-to-text of the caller, interim or final, with word timings when the provider gives them."""
+
     type: Literal["user_transcript"] = "user_transcript"
     text: str
     is_final: bool
@@ -95,6 +115,8 @@ class UserTranscript(Event):
 
 
 class EndOfUserTurn(Event):
+    """The caller's turn is over: what they said, what decided it, and the silence waited."""
+
     type: Literal["end_of_user_turn"] = "end_of_user_turn"
     transcript: str
     reason: str  # what decided it: "silence", "semantic", "stt", "forced", ...
@@ -103,6 +125,8 @@ class EndOfUserTurn(Event):
 
 
 class UserStateChanged(Event):
+    """The caller's state changed (see ``UserState``)."""
+
     type: Literal["user_state_changed"] = "user_state_changed"
     old: UserState
     new: UserState
@@ -112,18 +136,24 @@ class UserStateChanged(Event):
 
 
 class AgentStateChanged(Event):
+    """The agent's state changed (see ``AgentState``)."""
+
     type: Literal["agent_state_changed"] = "agent_state_changed"
     old: AgentState
     new: AgentState
 
 
 class AgentStartedSpeaking(Event):
+    """The first audio of a speech left the pipeline."""
+
     type: Literal["agent_started_speaking"] = "agent_started_speaking"
     speech_id: str
     source: SpeechSource
 
 
 class AgentStoppedSpeaking(Event):
+    """A speech ended: played out, or ``interrupted`` — then ``heard_text`` is what the caller heard."""
+
     type: Literal["agent_stopped_speaking"] = "agent_stopped_speaking"
     speech_id: str
     source: SpeechSource
@@ -134,18 +164,24 @@ class AgentStoppedSpeaking(Event):
 
 
 class AgentTranscriptDelta(Event):
+    """A piece of the agent's text as the LLM writes it (or a sentence of ``say``)."""
+
     type: Literal["agent_transcript_delta"] = "agent_transcript_delta"
     speech_id: str
     text: str
 
 
 class Interruption(Event):
+    """The agent yielded to the caller; ``speech_duration`` is how long the caller had been talking."""
+
     type: Literal["interruption"] = "interruption"
     speech_id: str
     speech_duration: float  # how long the caller had been talking when the agent yielded
 
 
 class ToolStarted(Event):
+    """A tool call started, with its arguments (JSON, cut to 500 characters)."""
+
     type: Literal["tool_started"] = "tool_started"
     call_id: str
     name: str
@@ -153,6 +189,8 @@ class ToolStarted(Event):
 
 
 class ToolStatus(StrEnum):
+    """How a tool call ended: ok, error, timeout or cancelled."""
+
     OK = "ok"
     ERROR = "error"
     TIMEOUT = "timeout"
@@ -160,6 +198,8 @@ class ToolStatus(StrEnum):
 
 
 class ToolFinished(Event):
+    """A tool call ended, with its status, result (cut to 2,000 characters) and duration."""
+
     type: Literal["tool_finished"] = "tool_finished"
     call_id: str
     name: str
@@ -184,6 +224,8 @@ class AgentPaused(Event):
 
 
 class AgentResumed(Event):
+    """Paused output plays on: the caller's sound was not an interruption (no words, or a backchannel)."""
+
     type: Literal["agent_resumed"] = "agent_resumed"
     speech_id: str
     reason: Literal["false_interruption", "backchannel"]
@@ -198,6 +240,8 @@ class Handoff(Event):
 
 
 class ProviderAvailabilityChanged(Event):
+    """A provider of a fallback list went down (the next one takes over) or came back."""
+
     type: Literal["provider_availability_changed"] = "provider_availability_changed"
     provider: str
     model: str
@@ -227,6 +271,8 @@ class UserIdle(Event):
 
 
 class SttMetrics(Event):
+    """Speech-to-text: time from the end of speech (finalize) to the final transcript."""
+
     type: Literal["stt_metrics"] = "stt_metrics"
     provider: str
     model: str
@@ -234,6 +280,8 @@ class SttMetrics(Event):
 
 
 class LlmMetrics(Event):
+    """LLM: time to first token, duration, tokens per second and token counts of one request."""
+
     type: Literal["llm_metrics"] = "llm_metrics"
     provider: str
     model: str
@@ -245,6 +293,8 @@ class LlmMetrics(Event):
 
 
 class TtsMetrics(Event):
+    """Text-to-speech: time to first byte, characters, audio seconds and real-time factor of one speech."""
+
     type: Literal["tts_metrics"] = "tts_metrics"
     provider: str
     model: str
@@ -255,6 +305,8 @@ class TtsMetrics(Event):
 
 
 class VadMetrics(Event):
+    """VAD inference time over the last windows (about every 5 s of audio)."""
+
     type: Literal["vad_metrics"] = "vad_metrics"
     windows: int
     inference_mean_ms: float
@@ -262,12 +314,16 @@ class VadMetrics(Event):
 
 
 class EndpointingMetrics(Event):
+    """The end-of-turn wait of one turn: the silence waited, then the wait for the final transcript."""
+
     type: Literal["endpointing_metrics"] = "endpointing_metrics"
     silence_delay: float  # end of speech -> silence criterion met
     stt_wait: float  # extra wait for the final transcript after that
 
 
 class FramesDropped(Event):
+    """Audio frames were dropped because the pipeline fell behind; ``total`` counts them on ``channel``."""
+
     type: Literal["frames_dropped"] = "frames_dropped"
     channel: str
     total: int
@@ -301,6 +357,8 @@ class UsageEntry(BaseModel):
 
 
 class UsageSummary(Event):
+    """At the end: tokens, characters and audio seconds per provider and model."""
+
     type: Literal["usage_summary"] = "usage_summary"
     usage: tuple[UsageEntry, ...]
 

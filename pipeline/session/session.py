@@ -62,6 +62,8 @@ from vad import Vad
 
 
 class SessionState(Enum):
+    """created -> running -> ending -> ended."""
+
     CREATED = "created"
     RUNNING = "running"
     ENDING = "ending"

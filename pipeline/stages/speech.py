@@ -22,6 +22,8 @@ from providers.llm import ToolCall
 
 
 class SpeechState(Enum):
+    """Where a speech is: pending (queued), generating, playing, then done, interrupted or failed."""
+
     PENDING = "pending"  # queued behind another speech
     GENERATING = "generating"  # LLM/TTS working, nothing played yet
     PLAYING = "playing"
@@ -63,6 +65,9 @@ _ids = itertools.count(1)
 
 
 class Speech:
+    """One thing the agent says (an LLM reply, a ``say`` or a ``play``). ``await`` it to wait until it has been
+    spoken, interrupted or has failed; ``heard_text()`` is what the caller heard."""
+
     def __init__(
         self,
         source: SpeechSource,
