@@ -105,7 +105,7 @@ class Playout:
     async def _play(self, speech: Speech) -> None:
         due: float | None = None
         async for frame in speech.audio:
-            due = await self._wait_for_slot(due)
+            due = await self._wait_for_slot(speech, due)
             if speech.state.is_final:
                 return
             try:
@@ -119,9 +119,10 @@ class Playout:
                 self._listener.on_speech_playing(speech)
             due += frame.duration
 
-    async def _wait_for_slot(self, due: float | None) -> float:
-        """Wait until the next frame is due (and not paused); returns its send time."""
-        while True:
+    async def _wait_for_slot(self, speech: Speech, due: float | None) -> float:
+        """Wait until the next frame is due (and not paused); returns its send time, or at once when the speech is
+        stopped meanwhile (an interruption never waits for the next frame's slot)."""
+        while not speech.state.is_final:
             if self._phase is PlayoutPhase.PAUSED:
                 await self._resumed.wait()
                 due = None  # pace afresh after a pause
@@ -131,7 +132,9 @@ class Playout:
                 return now  # first frame, or audio arrived late (an underrun): pace from now
             if now >= due:
                 return due  # keep the schedule so small scheduling delays never accumulate
-            await anyio.sleep_until(due)
+            with anyio.CancelScope(deadline=due):
+                await speech.wait()
+        return anyio.current_time()
 
     def _move(self, target: PlayoutPhase) -> None:
         if target not in _TRANSITIONS[self._phase]:
