@@ -16,6 +16,7 @@ from vad import (
     SileroEngine,
     SileroModel,
     VadModelError,
+    VadParams,
     VadResult,
     VadStream,
     create_vad,
@@ -122,7 +123,7 @@ async def test_probabilities_equal_silero_reference_wrapper(sample_rate: int) ->
     audio = noisy_track(sample_rate)
     expected = reference_probabilities(audio.astype(np.float32) / 32768.0, sample_rate)
     stream = SileroEngine.shared().create_stream(sample_rate)
-    results = await feed(stream, audio, sample_rate, sample_rate // 50)
+    results = [r for r in await feed(stream, audio, sample_rate, sample_rate // 50) if r.scored]
     got = np.array([r.probability for r in results])
     assert got.size == audio.size // stream.window_size  # the trailing partial window waits for more audio
     np.testing.assert_allclose(got, expected[: got.size], atol=1e-6, rtol=0)
@@ -132,11 +133,20 @@ async def test_probabilities_equal_silero_reference_wrapper(sample_rate: int) ->
 
 @pytest.mark.anyio
 async def test_results_do_not_depend_on_chunk_size() -> None:
+    """With window edges nothing depends on the chunk size; with frame edges (the default) the windows' scores do
+    not either, only when between windows a decision lands (on the chunk that completes a minimum)."""
     audio = noisy_track(16000)
-    engine = SileroEngine.shared()
+    engine = SileroEngine(SileroModel.shared(), VadParams(frame_edges=False))
     baseline = decisions(await feed(engine.create_stream(16000), audio, 16000, 320))
     for chunk in (160, 512, 1001, audio.size):
         assert decisions(await feed(engine.create_stream(16000), audio, 16000, chunk)) == baseline
+    framed = SileroEngine.shared()
+    scored = [r.probability for r in await feed(framed.create_stream(16000), audio, 16000, 320) if r.scored]
+    for chunk in (160, 1001):
+        again = [
+            r.probability for r in await feed(framed.create_stream(16000), audio, 16000, chunk) if r.scored
+        ]
+        assert again == scored
 
 
 @pytest.mark.anyio

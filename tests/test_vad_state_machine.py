@@ -174,7 +174,9 @@ def anyio_backend() -> str:
 async def test_stream_buffers_20ms_frames_into_windows_with_media_times() -> None:
     probabilities = [0.0] * 3 + [0.9] * 6 + [0.0] * 10
     scorer = ScriptedScorer(probabilities)
-    stream = VadStream(scorer, VadParams())
+    stream = VadStream(
+        scorer, VadParams(frame_edges=False)
+    )  # window edges (tests/test_vad_frame_edges.py: finer)
     audio = (np.arange(19 * 512) % 200 * 50).astype(np.int16)  # loud enough, not silence
     start_time = 12.5  # media time of the first sample
     results = []

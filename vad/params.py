@@ -30,6 +30,11 @@ class VadParams(BaseModel):
     )
     prefix_padding: float = Field(0.3, ge=0.0, le=5.0, description="audio to keep before the speech start")
     min_volume: float = Field(-60.0, le=0.0, description="windows quieter than this (dBFS RMS) are silence")
+    frame_edges: bool = Field(
+        True,
+        description="place speech edges inside the model's windows by the audio level and decide on the frame "
+        "that completes a minimum (to the nearest frame); false: edges and decisions on window boundaries",
+    )
     sample_rate: SampleRate = 16000
 
     @field_validator("deactivation_threshold")

@@ -34,7 +34,8 @@ class VadEvent:
 
 @dataclass(frozen=True, slots=True)
 class VadResult:
-    """The outcome of one model window.
+    """The outcome of one model window, or (``scored`` False) of a decision made on the frame between two windows
+    — then ``probability`` is the last window's and ``inference_s`` is 0.
 
     ``speech_duration`` is the length of the current speech run (0 while quiet); on the window that emits
     SPEECH_STOPPED it is the length of the run that just ended. ``inference_s`` is the compute time spent on
@@ -48,3 +49,4 @@ class VadResult:
     event: VadEvent | None
     speech_duration: float
     inference_s: float
+    scored: bool = True

@@ -7,6 +7,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from vad.edges import AudioEdges
 from vad.levels import rms_dbfs
 from vad.params import VadParams
 from vad.protocols import WindowScorer
@@ -40,7 +41,12 @@ class VadStream:
         self._scorer = scorer
         self._params = params
         self._buffer = WindowBuffer(scorer.window_size, params.sample_rate)
-        self._machine = VadStateMachine(params)
+        self._edges = (
+            AudioEdges(params.sample_rate, self._buffer.window_duration, params.min_volume)
+            if params.frame_edges
+            else None
+        )
+        self._machine = VadStateMachine(params, self._edges)
         self._phase = StreamPhase.IDLE
 
     @property
@@ -68,15 +74,21 @@ class VadStream:
         audio = to_float32(samples)
         self._move(StreamPhase.PROCESSING)
         results: list[VadResult] = []
+        chunk = audio.size / self._params.sample_rate
+        granularity = chunk if self._edges is not None and chunk > 0 else None
         try:
             self._buffer.push(audio, timestamp)
+            if self._edges is not None:
+                self._edges.push(audio, timestamp)
             window_duration = self._buffer.window_duration
+            probability, scored_until = 0.0, timestamp
             while self._phase is StreamPhase.PROCESSING and (popped := self._buffer.pop()) is not None:
                 window, window_start = popped
                 score = await self._scorer.score(window)
                 volume_db = rms_dbfs(window)
                 window_end = window_start + window_duration
-                step = self._machine.step(score.probability, volume_db, window_start, window_end)
+                step = self._machine.step(score.probability, volume_db, window_start, window_end, granularity)
+                probability, scored_until = score.probability, window_end
                 results.append(
                     VadResult(
                         probability=score.probability,
@@ -88,10 +100,29 @@ class VadStream:
                         inference_s=score.inference_s,
                     )
                 )
+            if granularity is not None and self._phase is StreamPhase.PROCESSING:
+                results += self._between_windows(probability, scored_until, timestamp + chunk, granularity)
         finally:
             if self._phase is StreamPhase.PROCESSING:
                 self._move(StreamPhase.IDLE)
         return results
+
+    def _between_windows(
+        self, probability: float, scored_until: float, now: float, granularity: float
+    ) -> list[VadResult]:
+        """The audio after the last full window may complete a minimum before the next window does."""
+        edges = self._edges
+        if edges is None or self._machine.state not in (VadState.STARTING, VadState.STOPPING):
+            return []
+        since = max(scored_until, now - granularity)
+        step = self._machine.between_windows(
+            now, loud=edges.is_loud_since(since), quiet=edges.is_quiet_since(since), granularity=granularity
+        )
+        if step is None or step.event is None:
+            return []
+        return [
+            VadResult(probability, 0.0, step.state, now, step.event, step.speech_duration, 0.0, scored=False)
+        ]
 
     def reset(self) -> None:
         """Forget buffered audio, model state and speech state (no event is emitted)."""
@@ -100,6 +131,8 @@ class VadStream:
         if self._phase is StreamPhase.CLOSED:
             raise RuntimeError("VadStream is closed")
         self._buffer.clear()
+        if self._edges is not None:
+            self._edges.clear()
         self._scorer.reset()
         self._machine.reset()
 

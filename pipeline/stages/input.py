@@ -97,6 +97,8 @@ class InputStage:
             self._signals.speech_progress(result.speech_duration)
 
     def _account(self, result: VadResult) -> None:
+        if not result.scored:
+            return  # a decision between windows: no model call
         self._vad_windows += 1
         self._vad_total += result.inference_s
         self._vad_max = max(self._vad_max, result.inference_s)

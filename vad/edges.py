@@ -1,0 +1,128 @@
+"""Speech edges placed inside a model window, from the audio's own level.
+
+The model scores whole 32 ms windows, so on its own a speech boundary can only be dated to a window boundary and
+decided when a window completes: 0-32 ms late depending on where the caller's audio falls against the windows.
+``AudioEdges`` keeps the level of the last quarter second of caller audio in 4 ms blocks and answers three
+questions the stream asks: where, near the window where the model first heard speech, the speech really begins;
+where, near the first window the model calls silent, the speech really ended; and whether the audio that has
+arrived since the last full window is still speech (or still silence) — so a decision can be made on the frame
+that completes the configured duration instead of on the next window boundary.
+
+A block is *loud* when it is within ``DYNAMIC_RANGE_DB`` of the loudest recent block and clearly above the recent
+noise floor; the threshold is fixed when the edge is found, and the later checks use the same one.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from vad.levels import SILENCE_DB
+
+BLOCK_SECONDS = 0.004
+HISTORY_SECONDS = 0.256
+DYNAMIC_RANGE_DB = 40.0  # speech edges are this far below the loudest recent block
+ABOVE_FLOOR_DB = 6.0  # and at least this far above the quietest (the noise floor)
+ONSET_LOOKBACK_WINDOWS = 3  # the model can hear an onset up to about three windows late
+ONSET_MAX_GAP = 2  # quiet blocks allowed inside the loud run that leads into the first speech window
+OFFSET_LOOKBACK_WINDOWS = 3  # its probability lingers up to about three windows after the speech ends
+
+
+class AudioEdges:
+    """Block levels of the recent caller audio; see the module docstring."""
+
+    def __init__(self, sample_rate: int, window_seconds: float, min_volume_db: float) -> None:
+        self._block = max(1, round(BLOCK_SECONDS * sample_rate))
+        self._rate = sample_rate
+        self._window = window_seconds
+        self._min_volume = min_volume_db
+        self._levels: deque[tuple[float, float]] = deque(maxlen=round(HISTORY_SECONDS / BLOCK_SECONDS))
+        self._carry = np.zeros(0, dtype=np.float32)
+        self._carry_start = 0.0
+        self._threshold = min_volume_db
+
+    def push(self, audio: np.ndarray, timestamp: float) -> None:
+        """Add float32 samples whose first sample is at media time ``timestamp``."""
+        if self._carry.size:
+            audio = np.concatenate((self._carry, audio))
+            timestamp = self._carry_start
+        whole = audio.size - audio.size % self._block
+        if whole:
+            blocks = audio[:whole].reshape(-1, self._block)
+            power = np.einsum("ij,ij->i", blocks, blocks) / self._block
+            levels = 10.0 * np.log10(np.maximum(power, 1e-10))
+            step = self._block / self._rate
+            self._levels.extend((timestamp + i * step, float(level)) for i, level in enumerate(levels))
+        self._carry = audio[whole:]
+        self._carry_start = timestamp + whole / self._rate
+
+    def clear(self) -> None:
+        self._levels.clear()
+        self._carry = np.zeros(0, dtype=np.float32)
+
+    def onset(self, window_start: float, window_end: float) -> float:
+        """Where speech begins, near the first window the model calls speech: the start of the loud run (short
+        dips allowed) that leads into that window, looking back at most three windows (the window's start when
+        nothing in it is loud)."""
+        self._threshold = self._loud_threshold()
+        earliest = window_start - ONSET_LOOKBACK_WINDOWS * self._window
+        step = self._block / self._rate
+        onset: float | None = None
+        quiet_run = 0
+        for start, level in reversed(self._levels):
+            if start + step > window_end + 1e-9:
+                continue
+            if start < earliest - 1e-9:
+                break
+            if level >= self._threshold:
+                onset, quiet_run = start, 0
+            elif onset is not None or start < window_start:
+                quiet_run += 1
+                if quiet_run > ONSET_MAX_GAP:
+                    break
+        return window_start if onset is None else onset
+
+    def offset(self, window_start: float, window_end: float) -> float:
+        """Where speech ended, near the first window the model calls silence: the end of the last loud block
+        from three windows before it to its end (never before that range)."""
+        self._threshold = self._loud_threshold()
+        earliest = window_start - OFFSET_LOOKBACK_WINDOWS * self._window
+        step = self._block / self._rate
+        for start, level in reversed(self._levels):
+            if start + step > window_end + 1e-9:
+                continue
+            if start < earliest - 1e-9:
+                break
+            if level >= self._threshold:
+                return start + step
+        return earliest
+
+    def is_loud_since(self, since: float) -> bool:
+        """Every complete block from ``since`` on is loud (and there is at least one)."""
+        return self._all_since(since, loud=True)
+
+    def is_quiet_since(self, since: float) -> bool:
+        """Every complete block from ``since`` on is quiet (and there is at least one)."""
+        return self._all_since(since, loud=False)
+
+    @property
+    def covered_until(self) -> float:
+        """Media time up to which complete blocks exist."""
+        return self._carry_start
+
+    def _all_since(self, since: float, *, loud: bool) -> bool:
+        seen = False
+        for start, level in reversed(self._levels):
+            if start < since - 1e-9:
+                break
+            if (level >= self._threshold) is not loud:
+                return False
+            seen = True
+        return seen
+
+    def _loud_threshold(self) -> float:
+        levels = [level for _, level in self._levels]
+        if not levels:
+            return max(self._min_volume, SILENCE_DB)
+        return max(self._min_volume, max(levels) - DYNAMIC_RANGE_DB, min(levels) + ABOVE_FLOOR_DB)
