@@ -14,8 +14,6 @@ noise floor; the threshold is fixed when the edge is found, and the later checks
 
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
 
 from vad.levels import SILENCE_DB
@@ -30,47 +28,59 @@ OFFSET_LOOKBACK_WINDOWS = 3  # its probability lingers up to about three windows
 
 
 class AudioEdges:
-    """Block levels of the recent caller audio; see the module docstring."""
+    """Block levels of the recent caller audio; see the module docstring. Pushing only copies samples into a ring;
+    levels are computed when a question is asked (on a speech edge, and on each frame while one is pending)."""
 
     def __init__(self, sample_rate: int, window_seconds: float, min_volume_db: float) -> None:
         self._block = max(1, round(BLOCK_SECONDS * sample_rate))
         self._rate = sample_rate
         self._window = window_seconds
         self._min_volume = min_volume_db
-        self._levels: deque[tuple[float, float]] = deque(maxlen=round(HISTORY_SECONDS / BLOCK_SECONDS))
-        self._carry = np.zeros(0, dtype=np.float32)
-        self._carry_start = 0.0
+        self._capacity = round(HISTORY_SECONDS / BLOCK_SECONDS) * self._block
+        self._ring = np.zeros(2 * self._capacity, dtype=np.float32)
+        self._size = 0  # valid samples at the end of _ring[: self._fill]
+        self._fill = 0
+        self._end_time = 0.0  # media time just after the newest sample
         self._threshold = min_volume_db
 
     def push(self, audio: np.ndarray, timestamp: float) -> None:
         """Add float32 samples whose first sample is at media time ``timestamp``."""
-        if self._carry.size:
-            audio = np.concatenate((self._carry, audio))
-            timestamp = self._carry_start
-        whole = audio.size - audio.size % self._block
-        if whole:
-            blocks = audio[:whole].reshape(-1, self._block)
-            power = np.einsum("ij,ij->i", blocks, blocks) / self._block
-            levels = 10.0 * np.log10(np.maximum(power, 1e-10))
-            step = self._block / self._rate
-            self._levels.extend((timestamp + i * step, float(level)) for i, level in enumerate(levels))
-        self._carry = audio[whole:]
-        self._carry_start = timestamp + whole / self._rate
+        audio = audio[-self._capacity :]
+        if self._fill + audio.size > self._ring.size:  # slide the newest history to the front
+            keep = min(self._size, self._capacity - audio.size)
+            self._ring[:keep] = self._ring[self._fill - keep : self._fill]
+            self._fill = self._size = keep
+        self._ring[self._fill : self._fill + audio.size] = audio
+        self._fill += audio.size
+        self._size = min(self._size + audio.size, self._capacity)
+        self._end_time = timestamp + audio.size / self._rate
 
     def clear(self) -> None:
-        self._levels.clear()
-        self._carry = np.zeros(0, dtype=np.float32)
+        self._fill = self._size = 0
+
+    def _block_levels(self) -> list[tuple[float, float]]:
+        """(start time, dBFS) of each whole block of the history, oldest first, aligned to the newest sample."""
+        whole = self._size - self._size % self._block
+        if whole == 0:
+            return []
+        blocks = self._ring[self._fill - whole : self._fill].reshape(-1, self._block)
+        power = np.einsum("ij,ij->i", blocks, blocks) / self._block
+        levels = 10.0 * np.log10(np.maximum(power, 1e-10))
+        step = self._block / self._rate
+        first = self._end_time - whole / self._rate
+        return [(first + index * step, float(level)) for index, level in enumerate(levels)]
 
     def onset(self, window_start: float, window_end: float) -> float:
         """Where speech begins, near the first window the model calls speech: the start of the loud run (short
         dips allowed) that leads into that window, looking back at most three windows (the window's start when
         nothing in it is loud)."""
-        self._threshold = self._loud_threshold()
+        levels = self._block_levels()
+        self._threshold = self._loud_threshold(levels)
         earliest = window_start - ONSET_LOOKBACK_WINDOWS * self._window
         step = self._block / self._rate
         onset: float | None = None
         quiet_run = 0
-        for start, level in reversed(self._levels):
+        for start, level in reversed(levels):
             if start + step > window_end + 1e-9:
                 continue
             if start < earliest - 1e-9:
@@ -86,10 +96,11 @@ class AudioEdges:
     def offset(self, window_start: float, window_end: float) -> float:
         """Where speech ended, near the first window the model calls silence: the end of the last loud block
         from three windows before it to its end (never before that range)."""
-        self._threshold = self._loud_threshold()
+        levels = self._block_levels()
+        self._threshold = self._loud_threshold(levels)
         earliest = window_start - OFFSET_LOOKBACK_WINDOWS * self._window
         step = self._block / self._rate
-        for start, level in reversed(self._levels):
+        for start, level in reversed(levels):
             if start + step > window_end + 1e-9:
                 continue
             if start < earliest - 1e-9:
@@ -106,14 +117,9 @@ class AudioEdges:
         """Every complete block from ``since`` on is quiet (and there is at least one)."""
         return self._all_since(since, loud=False)
 
-    @property
-    def covered_until(self) -> float:
-        """Media time up to which complete blocks exist."""
-        return self._carry_start
-
     def _all_since(self, since: float, *, loud: bool) -> bool:
         seen = False
-        for start, level in reversed(self._levels):
+        for start, level in reversed(self._block_levels()):
             if start < since - 1e-9:
                 break
             if (level >= self._threshold) is not loud:
@@ -121,8 +127,8 @@ class AudioEdges:
             seen = True
         return seen
 
-    def _loud_threshold(self) -> float:
-        levels = [level for _, level in self._levels]
+    def _loud_threshold(self, levels: list[tuple[float, float]]) -> float:
         if not levels:
             return max(self._min_volume, SILENCE_DB)
-        return max(self._min_volume, max(levels) - DYNAMIC_RANGE_DB, min(levels) + ABOVE_FLOOR_DB)
+        values = [level for _, level in levels]
+        return max(self._min_volume, max(values) - DYNAMIC_RANGE_DB, min(values) + ABOVE_FLOOR_DB)
