@@ -110,8 +110,13 @@ def run_async(function: Callable[[], Awaitable[T]], *, fast: bool) -> T:
 def command_run(args: argparse.Namespace) -> int:
     loaded = load_config(resolve_config_path(args.config))
     out_dir = Path(args.out) if args.out else Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    caller = _choose_caller(args, loaded)
     pipeline = Pipeline.from_config(loaded)
+    caller = _choose_caller(args, loaded, pipeline.stt.provider)
+    print(
+        f"stt {pipeline.stt.provider} ({pipeline.stt.model}), llm {pipeline.llm.provider}, "
+        f"tts {pipeline.tts.provider} ({pipeline.tts.model})",
+        flush=True,
+    )
 
     async def call() -> CallResult:
         async with pipeline:
@@ -127,7 +132,7 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _choose_caller(args: argparse.Namespace, loaded: LoadedConfig) -> Any:
+def _choose_caller(args: argparse.Namespace, loaded: LoadedConfig, stt_provider: str) -> Any:
     from pipeline.transports.callers import WavCaller
 
     if args.input:
@@ -142,9 +147,9 @@ def _choose_caller(args: argparse.Namespace, loaded: LoadedConfig) -> Any:
             return MicrophoneCaller.open(loaded.settings.audio.sample_rate)
         except MicrophoneUnavailable as exc:
             raise CliError(str(exc)) from None
-    from pipeline.demo.caller import DemoCaller
+    from pipeline.demo.caller import DemoCaller, caller_voice
 
-    return DemoCaller.default(loaded.settings.audio.sample_rate)
+    return DemoCaller.default(loaded.settings.audio.sample_rate, voice=caller_voice(stt_provider))
 
 
 def _print_result(result: CallResult) -> None:
