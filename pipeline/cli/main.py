@@ -17,7 +17,7 @@ from pipeline.base.compute import inline_compute
 from pipeline.cli.bench import command_bench
 from pipeline.cli.errors import CliError
 from pipeline.cli.report import latency_table, transcript_lines
-from pipeline.session.config import ConfigError, LoadedConfig, load_config
+from pipeline.session.config import ConfigError, LoadedConfig, ProviderChoice, load_config
 from pipeline.session.pipeline import Pipeline
 from pipeline.transports.runner import CallResult, run_call
 from providers.errors import ProviderError, root_cause
@@ -86,12 +86,23 @@ def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> 
 def command_check_config(args: argparse.Namespace) -> int:
     loaded = load_config(resolve_config_path(args.config))
     print(f"{loaded.source}: ok")
-    print(f"  stt: {loaded.stt.spec.name}")
+    print(f"  stt: {_provider_name(loaded.stt)}")
     print(f"  llm: {', '.join(choice.spec.name for choice in loaded.llm)}")
-    print(f"  tts: {loaded.tts.spec.name}")
+    print(f"  tts: {_provider_name(loaded.tts)}")
     print(f"  vad: {loaded.config.vad.kind}{' (batched)' if loaded.config.vad.batched else ''}")
     print(f"  tools: {', '.join(tool.name for tool in loaded.tools) or 'none'}")
     return 0
+
+
+def _provider_name(choice: ProviderChoice) -> str:
+    """The YAML name; for ``local``, also the engine it picks on this install."""
+    from providers.local.choice import LocalSttOptions, LocalTtsOptions, chosen_stt, chosen_tts
+
+    if isinstance(choice.options, LocalSttOptions):
+        return f"local ({chosen_stt(choice.options)})"
+    if isinstance(choice.options, LocalTtsOptions):
+        return f"local ({chosen_tts(choice.options)})"
+    return choice.spec.name
 
 
 def run_async(function: Callable[[], Awaitable[T]], *, fast: bool) -> T:

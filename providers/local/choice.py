@@ -62,6 +62,16 @@ class LocalTtsOptions(BaseModel):
     espeak: EspeakOptions = Field(default_factory=EspeakOptions, description="espeak options")
 
 
+def chosen_stt(options: LocalSttOptions) -> str:
+    """The provider ``build_stt`` picks (without building it)."""
+    return "whisper-local" if _use_neural(options.prefer, _STT_MODULES, "stt") else "pocketsphinx"
+
+
+def chosen_tts(options: LocalTtsOptions) -> str:
+    """The provider ``build_tts`` picks (without building it)."""
+    return "piper" if _use_neural(options.prefer, _TTS_MODULES, "tts") else "espeak"
+
+
 def build_stt(options: LocalSttOptions) -> Any:
     if _use_neural(options.prefer, _STT_MODULES, "stt"):
         from providers.local.whisper_stt import WhisperStt
