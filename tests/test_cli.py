@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from providers.local.choice import neural_installed
-
 from pipeline.base.audio import wav_bytes
 from pipeline.cli.main import main
+from providers.local.choice import neural_installed
 from tests.speech_audio import speak
 
 ROOT = Path(__file__).resolve().parents[1]

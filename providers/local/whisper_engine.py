@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import anyio
 import numpy as np
+from anyio.lowlevel import RunVar
 
 from pipeline.base.compute import run_blocking
 
@@ -61,7 +62,8 @@ class WhisperEngine:
         self._model: Any = WhisperModel(
             str(model_path), device="cpu", compute_type=compute_type, cpu_threads=1, num_workers=self.workers
         )
-        self._limiter = anyio.CapacityLimiter(self.workers)
+        # one limiter per event loop (a limiter belongs to the loop it was made in; the engine is process-wide)
+        self._limiter: RunVar[anyio.CapacityLimiter] = RunVar(f"whisper-limiter-{id(self)}")
 
     @classmethod
     def shared(
@@ -76,7 +78,12 @@ class WhisperEngine:
     async def decode(self, audio: np.ndarray, *, beam_size: int, no_speech_threshold: float) -> Decoded:
         """Transcribe float32 mono 16 kHz audio; segments Whisper thinks are not speech are dropped."""
         asked = anyio.current_time()
-        async with self._limiter:
+        try:
+            limiter = self._limiter.get()
+        except LookupError:
+            limiter = anyio.CapacityLimiter(self.workers)
+            self._limiter.set(limiter)
+        async with limiter:
             queued = anyio.current_time() - asked
             started = time.perf_counter()
             text, no_speech = await run_blocking(self._decode, audio, beam_size, no_speech_threshold)
