@@ -37,6 +37,10 @@ class UnknownProviderError(LookupError):
 # name -> "module:attribute" of a ProviderSpec; imported on first use.
 _BUILTINS: dict[tuple[ProviderKind, str], str] = {
     ("stt", "pocketsphinx"): "providers.local.sphinx_stt:SPEC",
+    ("stt", "whisper-local"): "providers.local.whisper_stt:SPEC",
+    ("tts", "piper"): "providers.local.piper_tts:SPEC",
+    ("stt", "local"): "providers.local.choice:STT_SPEC",
+    ("tts", "local"): "providers.local.choice:TTS_SPEC",
     ("tts", "espeak"): "providers.local.espeak_tts:SPEC",
     ("llm", "scripted"): "providers.local.scripted_llm:SPEC",
     ("stt", "deepgram"): "providers.deepgram.stt:SPEC",

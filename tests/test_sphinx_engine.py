@@ -73,22 +73,19 @@ def _word_errors(reference: str, hypothesis: str) -> int:
 
 def test_word_error_rate_on_simple_sentences_is_bounded(recognizer: SphinxRecognizer) -> None:
     errors = words = 0
-    audio_s = decode_s = 0.0
     heard: list[str] = []
     for sentence in SENTENCES:
         result = _recognize(recognizer, _padded(sentence))
         heard.append(result.text)
         errors += _word_errors(sentence, result.text)
         words += len(sentence.split())
-        audio_s += result.audio_s
-        decode_s += result.decode_s
     wer = errors / words
     assert wer <= MAX_WER, f"WER {wer:.2f}; heard {heard}"
     # Most content words survive (measured: 12-13 of these 14 found, "paris" and "kitchen" are the weak ones).
     recognised = set(" ".join(heard).split())
     missing = [key for key in KEY_WORDS if key not in recognised]
     assert len(missing) <= 4, f"missing {missing} from {heard}"
-    assert decode_s < audio_s  # faster than real time even on a slow machine
+    # Speed is a benchmark figure, not a test assertion (a loaded CI machine decodes slower than real time).
 
 
 def test_words_are_timed_within_the_spoken_part(recognizer: SphinxRecognizer) -> None:

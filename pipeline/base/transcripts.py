@@ -36,3 +36,4 @@ class Transcript:
     from_finalize: bool = False  # the answer to a finalize() request
     turn_signal: TurnSignal | None = None
     end_of_turn_probability: float | None = None
+    queue_delay: float | None = None  # a local engine: how long the decode waited for a free worker

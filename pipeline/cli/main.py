@@ -17,7 +17,7 @@ from pipeline.base.compute import inline_compute
 from pipeline.cli.bench import command_bench
 from pipeline.cli.errors import CliError
 from pipeline.cli.report import latency_table, transcript_lines
-from pipeline.session.config import ConfigError, LoadedConfig, load_config
+from pipeline.session.config import ConfigError, LoadedConfig, ProviderChoice, load_config
 from pipeline.session.pipeline import Pipeline
 from pipeline.transports.runner import CallResult, run_call
 from providers.errors import ProviderError, root_cause
@@ -86,12 +86,23 @@ def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> 
 def command_check_config(args: argparse.Namespace) -> int:
     loaded = load_config(resolve_config_path(args.config))
     print(f"{loaded.source}: ok")
-    print(f"  stt: {loaded.stt.spec.name}")
+    print(f"  stt: {_provider_name(loaded.stt)}")
     print(f"  llm: {', '.join(choice.spec.name for choice in loaded.llm)}")
-    print(f"  tts: {loaded.tts.spec.name}")
+    print(f"  tts: {_provider_name(loaded.tts)}")
     print(f"  vad: {loaded.config.vad.kind}{' (batched)' if loaded.config.vad.batched else ''}")
     print(f"  tools: {', '.join(tool.name for tool in loaded.tools) or 'none'}")
     return 0
+
+
+def _provider_name(choice: ProviderChoice) -> str:
+    """The YAML name; for ``local``, also the engine it picks on this install."""
+    from providers.local.choice import LocalSttOptions, LocalTtsOptions, chosen_stt, chosen_tts
+
+    if isinstance(choice.options, LocalSttOptions):
+        return f"local ({chosen_stt(choice.options)})"
+    if isinstance(choice.options, LocalTtsOptions):
+        return f"local ({chosen_tts(choice.options)})"
+    return choice.spec.name
 
 
 def run_async(function: Callable[[], Awaitable[T]], *, fast: bool) -> T:
@@ -110,8 +121,13 @@ def run_async(function: Callable[[], Awaitable[T]], *, fast: bool) -> T:
 def command_run(args: argparse.Namespace) -> int:
     loaded = load_config(resolve_config_path(args.config))
     out_dir = Path(args.out) if args.out else Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    caller = _choose_caller(args, loaded)
     pipeline = Pipeline.from_config(loaded)
+    caller = _choose_caller(args, loaded, pipeline.stt.provider)
+    print(
+        f"stt {pipeline.stt.provider} ({pipeline.stt.model}), llm {pipeline.llm.provider}, "
+        f"tts {pipeline.tts.provider} ({pipeline.tts.model})",
+        flush=True,
+    )
 
     async def call() -> CallResult:
         async with pipeline:
@@ -127,7 +143,7 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _choose_caller(args: argparse.Namespace, loaded: LoadedConfig) -> Any:
+def _choose_caller(args: argparse.Namespace, loaded: LoadedConfig, stt_provider: str) -> Any:
     from pipeline.transports.callers import WavCaller
 
     if args.input:
@@ -142,9 +158,9 @@ def _choose_caller(args: argparse.Namespace, loaded: LoadedConfig) -> Any:
             return MicrophoneCaller.open(loaded.settings.audio.sample_rate)
         except MicrophoneUnavailable as exc:
             raise CliError(str(exc)) from None
-    from pipeline.demo.caller import DemoCaller
+    from pipeline.demo.caller import DemoCaller, caller_voice
 
-    return DemoCaller.default(loaded.settings.audio.sample_rate)
+    return DemoCaller.default(loaded.settings.audio.sample_rate, voice=caller_voice(stt_provider))
 
 
 def _print_result(result: CallResult) -> None:

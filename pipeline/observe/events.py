@@ -277,6 +277,7 @@ class SttMetrics(Event):
     provider: str
     model: str
     final_delay: float  # user stopped speaking (finalize sent) -> final transcript
+    queue_delay: float | None = None  # a local engine's decode waited this long for a free worker
 
 
 class LlmMetrics(Event):

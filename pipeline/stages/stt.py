@@ -104,6 +104,7 @@ class SttStage:
                 provider=self._stt.provider,
                 model=self._stt.model,
                 final_delay=anyio.current_time() - self._finalize_sent,
+                queue_delay=transcript.queue_delay,
             )
             self._finalize_sent = None
         self._signals.transcript(transcript)

@@ -27,9 +27,9 @@ from pipeline.base.channel import Channel
 from providers.openai.connection import ClientHandle, OpenAIConnectionOptions
 from providers.openai.errors import PROVIDER, ErrorContext
 from providers.openai.steps import FirstItemDeadline, sdk_step
-from providers.openai.utterance import UtteranceBuffer
 from providers.registry import ProviderSpec
 from providers.stt import Transcript
+from providers.utterance import UtteranceBuffer
 
 
 class OpenAISttOptions(OpenAIConnectionOptions):

@@ -62,9 +62,14 @@ class UtteranceBuffer:
 
     def take(self) -> bytes:
         """The utterance's PCM (empty when nothing was loud); the buffer starts over."""
-        frames = list(self._frames)
+        pcm = self.peek()
         self._frames.clear()
         self._seconds = 0.0
+        return pcm
+
+    def peek(self) -> bytes:
+        """The utterance so far, leaving the buffer as it is (for interim transcripts of a long utterance)."""
+        frames = list(self._frames)
         start = self._utterance_start(frames)
         return b"".join(frame.pcm for frame in frames[start:]) if start is not None else b""
 
