@@ -293,11 +293,16 @@ async def test_error_frame_ends_the_stream_with_bad_response() -> None:
 
 async def test_cancelling_the_stream_closes_the_socket() -> None:
     async with FakeDeepgram(api_key=KEY) as fake:
-        with anyio.move_on_after(0.1):
+        with (
+            anyio.CancelScope() as scope
+        ):  # cancelled once the fake has all the audio (not after a wall-clock time)
             async with stt_for(fake).stream(sample_rate=RATE) as stream:
                 await Feed(stream).send(utterance(0.1, 0.3, 0.0))
-                await anyio.sleep_forever()
-        with anyio.fail_after(1):
+                with anyio.fail_after(30):  # a hang guard
+                    while not fake.requests or fake.requests[0].audio_bytes < round(0.4 * RATE) * 2:
+                        await anyio.sleep(0.01)
+                scope.cancel()
+        with anyio.fail_after(30):
             while not fake.requests[0].disconnected:
                 await anyio.sleep(0.01)
     assert fake.requests[0].audio_bytes == round(0.4 * RATE) * 2

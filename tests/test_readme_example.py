@@ -56,4 +56,6 @@ async def test_readme_embedding_example_runs(
     sources = [event["source"] for event in spoken]
     assert sources[0] == "say" and "reply" in sources  # the greeting, then an answer to the caller
     assert spoken[-1]["text"] == "Thanks for calling." and not spoken[-1]["interrupted"]  # end(goodbye=...)
-    assert len(heard) > 16000 * 2 * 2  # seconds of agent audio reached the caller
+    assert (
+        len(heard) > 16000 * 2 * 1
+    )  # at least a second of agent audio reached the caller (Piper speaks faster)
