@@ -99,7 +99,7 @@ hesitation ; How many people are coming? ; hmm | probably around | twelve
 more ; How was your stay? ; it was fine. | but the air conditioning was really loud at night
 more ; Is that everything? ; yes. | oh wait also a phone charger
 more ; Did the package arrive? ; it did. | but the box was crushed and the lamp is broken
-more ; Can I help with anything else? ; nope that's it. | actually can you check my balance too
+more ; Can I help with anything else? ; nah I think we're good. | actually can you check my balance too
 more ; Did that fix it? ; not really. | it still shuts off after a few minutes
 more ; Are you happy with the new plan? ; I am. | although the bill went up more than I expected
 correction ; What time should we come? ; at two | no sorry | at three thirty
