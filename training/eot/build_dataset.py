@@ -19,18 +19,18 @@ from pathlib import Path
 
 from training.eot import dataset_words as words
 from training.eot.dataset import AMBIGUOUS_KINDS, DATASET_PATH, Row, write_rows
+from training.eot.dataset_phenomena import (
+    dictation_example,
+    items_example,
+    name_example,
+    street_address_example,
+)
 from training.eot.dataset_pieces import (
     date_example,
     email_example,
     place_example,
     spelled_code_example,
     verb_object_example,
-)
-from training.eot.dataset_phenomena import (
-    dictation_example,
-    items_example,
-    name_example,
-    street_address_example,
 )
 from training.eot.dataset_templates import (
     ADDRESS_TEMPLATES,

@@ -155,7 +155,7 @@ def _piece_features(toks: tuple[str, ...], agent_last_utterance: str | None, qt:
     mentions_email = email_asked or "email" in core
     if mentions_email:
         has_at = "at" in core or any("@" in t for t in core)
-        done = w1 in lx.EMAIL_ENDINGS and w2 == "dot" or "." in w1 and has_at
+        done = (w1 in lx.EMAIL_ENDINGS and w2 == "dot") or ("." in w1 and has_at)
         feats += [f"email|at={has_at}|done={done}", f"email|w1j={w1 in lx.EMAIL_JOINERS}"]
     if w1 in lx.OBJECT_VERBS:
         feats += ["vobj", f"vobj|c2={word_class(w2)}", f"vobj|qt={qt}"]
