@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from training.eot import dataset_words as words
-from training.eot.dataset import AMBIGUOUS_KINDS, DATASET_PATH, Row, write_rows
+from training.eot.dataset import AMBIGUOUS_KINDS, DATASET_PATH, Row, group_key, write_rows
 from training.eot.dataset_phenomena import (
     dictation_example,
     items_example,
@@ -373,14 +373,16 @@ def build(n_bases: int = N_BASES) -> tuple[list[Row], int]:
     return [
         row
         for (text, agent, _), row in first_rows.items()
-        if (text, agent) not in dropped and " ".join(tokenize(text)) not in blind
+        if (text, agent) not in dropped and group_key(text) not in blind
     ], len(dropped)
 
 
 def blind_texts() -> frozenset[str]:
     """Every text a detector sees in the blind turn-taking sets (each growing prefix at a pause, and each whole
-    turn) of three words or more: kept out of training, so those sets stay unseen."""
+    turn) of three words or more, and every decision point of the old benchmark corpus: kept out of training,
+    so those sets stay unseen."""
     from benchmarks.turn_blind import BlindSplit, all_blind_sentences, build_blind
+    from benchmarks.turn_corpus import build_corpus
 
     texts = {" ".join(tokenize(s)) for s in all_blind_sentences()}
     for split in BlindSplit:
@@ -390,7 +392,8 @@ def blind_texts() -> frozenset[str]:
                 if isinstance(chunk, str):
                     words.extend(tokenize(chunk))
                     texts.add(" ".join(words))
-    return frozenset(t for t in texts if len(t.split()) > 2)
+    old = {group_key(p.text_so_far) for case in build_corpus() for p in case.decision_points()}
+    return frozenset({group_key(t) for t in texts if len(t.split()) > 2} | old)
 
 
 def main(path: Path = DATASET_PATH) -> None:

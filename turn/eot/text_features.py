@@ -167,6 +167,8 @@ def _piece_features(toks: tuple[str, ...], agent_last_utterance: str | None, qt:
     if birth or any(t in lx.MONTHS for t in core):
         has_year = any(t in ("nineteen", "twenty", "thousand") or (t.isdigit() and len(t) == 4) for t in core)
         feats.append(f"date|birth={birth}|year={has_year}")
+    if "name" in asked and ("full" in asked or {"first", "last"} <= asked):
+        feats.append(f"fullname|nw={min(len(core), 4)}")
     letters = 0
     for token in reversed(core):
         if len(token) == 1 or token in lx.UNIT_WORDS:
