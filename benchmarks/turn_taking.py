@@ -179,7 +179,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--cases", type=int, default=100)
-    parser.add_argument("--silence-delays", type=float, nargs="+", default=[0.3, 0.4, 0.6, 1.0, 1.6])
+    parser.add_argument("--silence-delays", type=float, nargs="+", default=[0.3, 0.4, 0.6, 1.0, 1.6, 2.0, 2.4])
     parser.add_argument("--vad-stop", type=float, default=VAD_STOP_DELAY, help="VAD silence confirmation, s")
     parser.add_argument(
         "--stt-delay", type=float, default=STT_FINAL_DELAY, help="Finalize -> final transcript, s"
