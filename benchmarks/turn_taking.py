@@ -7,6 +7,10 @@ it: the caller speaks at 0.3 s per word; the VAD confirms silence after 0.16 s (
 of 0.15 s in whole 32 ms windows); the final transcript answers Finalize 0.1 s later. At each internal pause a decision counts as a false
 cut-off; at the true end, the wait is from the end of speech to the decision.
 
+Three corpora are reported separately: the old generated corpus (``turn_corpus``), and the blind hand-written
+dev split and LOCKED test split of ``turn_blind`` (tune on dev only). "1-word max" is the longest wait after a
+complete one-word answer (target: at most 600 ms).
+
     uv run python -m benchmarks.turn_taking
 """
 
@@ -179,7 +183,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--cases", type=int, default=100)
-    parser.add_argument("--silence-delays", type=float, nargs="+", default=[0.3, 0.4, 0.6, 1.0, 1.6, 2.0, 2.4])
+    parser.add_argument(
+        "--silence-delays", type=float, nargs="+", default=[0.3, 0.4, 0.6, 1.0, 1.6, 2.0, 2.4]
+    )
     parser.add_argument("--vad-stop", type=float, default=VAD_STOP_DELAY, help="VAD silence confirmation, s")
     parser.add_argument(
         "--stt-delay", type=float, default=STT_FINAL_DELAY, help="Finalize -> final transcript, s"
