@@ -22,6 +22,7 @@ from turn.eot.lexicon import NumberContext, QuestionType
         ("What time works for you?", QuestionType.TIME),
         ("Is the order correct?", QuestionType.YES_NO),
         ("What's your name?", QuestionType.NAME),
+        ("Could you spell your surname?", QuestionType.SPELLING),
     ],
 )
 def test_question_types(question: str, expected: QuestionType) -> None:

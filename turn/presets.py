@@ -23,9 +23,9 @@ class TurnTiming:
 # (benchmarks/turn_blind.py): callers pause up to 2 s inside a date, an email or a code.
 PRESETS: dict[str, TurnTiming] = {
     "high": TurnTiming(0.15, 0.8, 1.0, 0.4, 0.3),
-    "medium": TurnTiming(0.25, 1.6, 2.2, 0.6, 0.5),
+    "medium": TurnTiming(0.25, 1.4, 2.2, 0.6, 0.5),
     "low": TurnTiming(0.5, 2.2, 2.8, 1.0, 0.6),
-    "auto": TurnTiming(0.25, 1.6, 2.2, 0.6, 0.5, adaptive=True),
+    "auto": TurnTiming(0.25, 1.4, 2.2, 0.6, 0.5, adaptive=True),
 }
 
 

@@ -30,7 +30,9 @@ from training.eot.dataset_pieces import (
     email_example,
     place_example,
     spelled_code_example,
+    spelled_name_example,
     verb_object_example,
+    which_answer_example,
 )
 from training.eot.dataset_templates import (
     ADDRESS_TEMPLATES,
@@ -341,12 +343,21 @@ def plain(text: str) -> str:
     return " ".join(_NOT_WORD_RE.sub(" ", text.lower()).split())
 
 
-def base_rows(index: int) -> list[Row]:
-    choose = random.Random(f"{SEED}-{index}-choice")
-    generator = choose.choices([g for g, _ in GENERATORS], weights=[w for _, w in GENERATORS])[0]
+# Added after the main mix was settled: drawn as extra bases with their own seeds, so the main bases stay as
+# they were (changing GENERATORS reshuffles every base and makes before/after comparisons noise).
+EXTRA_GENERATORS: tuple[tuple[Generator, int], ...] = ((spelled_name_example, 1), (which_answer_example, 1))
+N_EXTRA_BASES = 800
+
+
+def base_rows(
+    index: int, generators: tuple[tuple[Generator, int], ...] = GENERATORS, seed: str = ""
+) -> list[Row]:
+    prefix = f"{SEED}{seed}"
+    choose = random.Random(f"{prefix}-{index}-choice")
+    generator = choose.choices([g for g, _ in generators], weights=[w for _, w in generators])[0]
     first_style, other_style = choose.sample([NumberStyle.DIGITS, NumberStyle.WORDS], 2)
-    example = generator(random.Random(f"{SEED}-{index}"), first_style)
-    alternate = generator(random.Random(f"{SEED}-{index}"), other_style)
+    example = generator(random.Random(f"{prefix}-{index}"), first_style)
+    alternate = generator(random.Random(f"{prefix}-{index}"), other_style)
     texts = [punctuate(example, choose), plain(example.text)]
     if plain(alternate.text) != texts[1]:
         texts.append(plain(alternate.text))
@@ -362,8 +373,10 @@ def build(n_bases: int = N_BASES) -> tuple[list[Row], int]:
     labels: dict[tuple[str, str | None], set[bool]] = {}
     clear: dict[tuple[str, str | None], bool] = {}  # some row of the pair is not of an ambiguous kind
     first_rows: dict[tuple[str, str | None, bool], Row] = {}
-    for i in range(n_bases):
-        for row in base_rows(i):
+    bases = [base_rows(i) for i in range(n_bases)]
+    bases += [base_rows(i, EXTRA_GENERATORS, "-extra") for i in range(N_EXTRA_BASES)]
+    for rows in bases:
+        for row in rows:
             key = (row.text, row.agent_question)
             labels.setdefault(key, set()).add(row.complete)
             clear[key] = clear.get(key, False) or row.kind not in AMBIGUOUS_KINDS

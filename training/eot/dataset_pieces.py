@@ -166,3 +166,49 @@ def spelled_code_example(rng: random.Random, style: NumberStyle) -> Example:
         return Example(f"{lead} {' '.join(groups[:cut])}".strip(), agent, False, "partial_spelled_code")
     closer = rng.choice(("", "", " that's it", " thanks"))
     return Example(f"{lead} {' '.join(groups)}{closer}".strip(), agent, True, "spelled_code")
+
+
+_SPELL_QS = ("Could you spell that for me?", "How is your surname spelled?", "Can you spell the name?",
+             "Would you spell it out?", "And the spelling?")  # fmt: skip
+_SPELL_NAMES = ("garcia", "oyelaran", "bjork", "mcallister", "fitzgerald", "yusuf", "delacroix", "quinn",
+                "abernathy", "lindqvist", "ruiz", "wojcik", "hargreaves", "esposito", "chadwick")  # fmt: skip
+
+
+def spelled_name_example(rng: random.Random, style: NumberStyle) -> Example:
+    """Letters read out in groups: which group is the last cannot be told from the text, so cuts and whole
+    names both appear - the model learns "maybe" (a long wait) unless the caller closes it."""
+    agent = rng.choice(_SPELL_QS)
+    letters = list(rng.choice(_SPELL_NAMES))
+    groups, i = [], 0
+    while i < len(letters):
+        size = rng.randint(1, 3)
+        groups.append(" ".join(letters[i : i + size]))
+        i += size
+    lead = rng.choice(("", "", "it's", "sure", "that's"))
+    shape = rng.choices(("cut", "whole", "closed"), weights=(55, 30, 15))[0]
+    if shape == "cut" and len(groups) > 1:
+        cut = rng.randint(1, len(groups) - 1)
+        return Example(f"{lead} {' '.join(groups[:cut])}".strip(), agent, False, "partial_spelling")
+    closer = rng.choice(("that's it", "got that", "thanks")) if shape == "closed" else ""
+    return Example(f"{lead} {' '.join(groups)} {closer}".strip(), agent, True, "spelling")
+
+
+_WHICH = (("Which colour?", ("blue", "black", "the red one", "silver")),
+          ("What flavour would you like?", ("vanilla", "mint", "strawberry", "chocolate please")),
+          ("Which model is it?", ("the pro", "the basic one", "deluxe")),
+          ("Which branch?", ("downtown", "the airport one", "riverside")),
+          ("What size do you wear?", ("large", "extra large", "a ten", "medium")),
+          ("Which plan are you on?", ("premium", "the family plan", "basic")),
+          ("What type of room?", ("double", "a twin", "the suite")),
+          ("Which account is this about?", ("savings", "my checking account", "the joint one")))  # fmt: skip
+
+
+def which_answer_example(rng: random.Random, style: NumberStyle) -> Example:
+    """A short answer to "which one?": complete on its own; an answer that trails into "and"/"or" is not."""
+    question, answers = rng.choice(_WHICH)
+    answer = rng.choice(answers)
+    if rng.random() < 0.25:
+        return Example(
+            f"{answer} {rng.choice(('and', 'or', 'with', 'but'))}", question, False, "partial_which"
+        )
+    return Example(answer, question, True, "which_answer")

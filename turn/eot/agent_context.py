@@ -77,6 +77,8 @@ def question_type(tokens: tuple[str, ...], ends_with_question_mark: bool) -> Que
     if first in lx.QUESTION_AUX_STARTS and not is_request:
         return QuestionType.CHOICE if "or" in tokens else QuestionType.YES_NO
     words = set(tokens)
+    if words & lx.SPELLING_QUESTION_CUES:
+        return QuestionType.SPELLING
     if words & lx.NAME_QUESTION_CUES:
         return QuestionType.NAME
     if _asks_for_place(tokens):

@@ -183,6 +183,7 @@ class QuestionType(Enum):
     OPEN = "open"
     ITEMS = "items"  # "what else do you need?": the answer may be a list
     PLACE = "place"  # "where should we send it?": an address, a house number wants its street
+    SPELLING = "spelling"  # "how do you spell that?": letters in groups, the last group cannot be told
 
 
 QUESTION_AUX_STARTS = frozenset(
@@ -193,7 +194,8 @@ QUESTION_AUX_STARTS = frozenset(
 WH_WORDS = frozenset({"what", "what's", "why", "how", "where", "who", "which", "whom", "whose"})
 # "today"/"tomorrow" are no cue on their own: "how can I help you today?" asks no time.
 TIME_QUESTION_CUES = frozenset({"when", "time", "day", "date", "schedule", "available"})
-NAME_QUESTION_CUES = frozenset({"name", "spell", "surname", "who", "who's", "whom", "whose"})
+NAME_QUESTION_CUES = frozenset({"name", "surname", "who", "who's", "whom", "whose"})
+SPELLING_QUESTION_CUES = frozenset({"spell", "spelled", "spelt", "spelling"})
 NUMBER_QUESTION_CUES = frozenset(
     {"number", "digits", "code", "zip", "pin", "many", "much", "phone", "card", "account", "confirmation",
      "id", "membership", "reference", "policy", "tracking"}
