@@ -146,7 +146,7 @@ def test_the_same_utterances_finished_are_complete(
     ("transcript", "agent"),
     [
         ("we're out of dish soap", ITEMS_Q),  # one item after "what else?": may be all, may go on
-        ("it's for hannah", "What's the name for the order?"),  # a first name alone
+        ("it's for hannah", "What's the name for the order?"),  # a first name after a lead
         ("4410 maple street", WHERE_Q),  # a street, no town
     ],
 )
@@ -228,3 +228,11 @@ def test_weights_for_other_features_are_rejected(tmp_path: Path) -> None:
              indices=np.zeros(1, np.int32), weights=np.zeros(1, np.float32))  # fmt: skip
     with pytest.raises(TextModelLoadError, match="Retrain"):
         TextTurnModel.load(path)
+
+
+@pytest.mark.parametrize(
+    "agent", ["What's your name?", "Who am I speaking with?", "What's the name for the order?"]
+)
+def test_a_one_word_name_answers_a_name_question(model: TextTurnModel, agent: str) -> None:
+    assert model.predict("Hannah", agent) > 0.8
+    assert model.predict("ingrid", agent) > 0.8

@@ -23,6 +23,10 @@ class DelayPolicy(Protocol):
         """The user paused this long in the middle of a turn and then went on (policies may adapt)."""
         ...
 
+    def observe_cut_off(self, seconds: float, probability: float | None) -> None:
+        """A decision came after ``seconds`` of silence and the user went on right after it (a cut-off)."""
+        ...
+
 
 @dataclass
 class SilencePolicy:
@@ -32,4 +36,7 @@ class SilencePolicy:
         return DelayChoice(self.delay, None, "silence")
 
     def observe_pause(self, seconds: float) -> None:
+        """Silence-only endpointing does not adapt."""
+
+    def observe_cut_off(self, seconds: float, probability: float | None) -> None:
         """Silence-only endpointing does not adapt."""

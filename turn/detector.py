@@ -1,9 +1,14 @@
 """Decides when the user's turn has ended: after the speech stops, wait the policy's silence delay and for the
-final transcript (bounded by ``stt_timeout``), unless the speech-to-text provider itself signals end of turn."""
+final transcript (bounded by ``stt_timeout``), unless the speech-to-text provider itself signals end of turn.
+
+When the caller starts again within ``CUT_OFF_WINDOW`` of a decision, that decision was a cut-off: the policy is
+told (``observe_cut_off``), and the continuation is scored together with the words before the cut-off and
+against the question the caller was answering then (not the interrupted reply)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 
 import anyio
@@ -17,6 +22,20 @@ class TurnState(Enum):
     IDLE = "idle"  # nothing pending
     SPEAKING = "speaking"  # the user is talking
     WAITING = "waiting"  # speech stopped; waiting for the silence delay and the final transcript
+
+
+CUT_OFF_WINDOW = 1.5  # the caller went on within this long after a decision: it cut them off
+
+
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """The last decision, kept for ``CUT_OFF_WINDOW``: what the caller had said and was answering."""
+
+    transcript: str
+    agent_question: str | None
+    user_stopped: float
+    decided: float
+    probability: float | None
 
 
 class TurnDetector:
@@ -41,6 +60,8 @@ class TurnDetector:
         self._finalize_sent: float | None = None
         self._final_after_finalize = False
         self._wakeup: anyio.Event | None = None
+        self._last: _Decided | None = None
+        self._carried: _Decided | None = None  # the words before a cut-off, scored with the continuation
 
     @property
     def is_idle(self) -> bool:
@@ -54,9 +75,16 @@ class TurnDetector:
 
     # --- inputs ---------------------------------------------------------------------------------------------
 
-    def on_speech_started(self) -> None:
+    def on_speech_started(self, speech_began: float | None = None) -> None:
+        """Speech confirmed; ``speech_began`` is the clock time it really began (the VAD confirms it later)."""
+        began = anyio.current_time() if speech_began is None else speech_began
         if self.state is TurnState.WAITING:
-            self.policy.observe_pause(anyio.current_time() - self._user_stopped)
+            self.policy.observe_pause(max(0.0, began - self._user_stopped))
+        elif self.state is TurnState.IDLE and self._last is not None:
+            last, self._last = self._last, None
+            if began - last.decided <= CUT_OFF_WINDOW:
+                self.policy.observe_cut_off(max(0.0, began - last.user_stopped), last.probability)
+                self._carried = last
         self.state = TurnState.SPEAKING
         self._choice = None
         self._finalize_sent = None
@@ -104,6 +132,7 @@ class TurnDetector:
         self._finals.clear()
         self._interim = ""
         self._choice = None
+        self._carried = None
         self._wake()
 
     # --- timing ---------------------------------------------------------------------------------------------
@@ -137,7 +166,11 @@ class TurnDetector:
             self._wakeup.set()
 
     def _choose_delay(self) -> None:
-        choice = self.policy.choose(self.transcript, self._agent_last_utterance())
+        carried = self._carried
+        if carried is None:
+            choice = self.policy.choose(self.transcript, self._agent_last_utterance())
+        else:
+            choice = self.policy.choose(f"{carried.transcript} {self.transcript}", carried.agent_question)
         if choice != self._choice:
             self._choice = choice
             self._wake()
@@ -159,9 +192,17 @@ class TurnDetector:
         delay = self._choice.delay if self._choice else 0.0
         silence_met = min(self._silence_deadline(), now) if self._choice else now
         user_stopped = self._user_stopped
+        carried = self._carried
         self.reset()
         if not transcript:
             return  # noise, a cough: no words, no turn
+        self._last = _Decided(
+            f"{carried.transcript} {transcript}" if carried else transcript,
+            carried.agent_question if carried else self._agent_last_utterance(),
+            user_stopped,
+            now,
+            probability,
+        )
         self._on_end_of_turn(
             TurnDecision(transcript, reason, probability, delay, user_stopped, silence_met, now)
         )

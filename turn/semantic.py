@@ -2,34 +2,49 @@
 
 A turn-completion probability comes from the text model over the running transcript (and the agent's last
 question), optionally averaged with an audio model (Smart Turn v3) over the caller's last 8 s. The probability
-maps to a silence to wait, piecewise linearly through three points:
+maps to a silence to wait through one smooth, falling curve (no buckets):
 
-- at or above ``COMPLETE_ABOVE`` the utterance sounds finished: the short ``complete`` delay;
-- at ``UNCERTAIN_AT`` (a coin flip: "we still need napkins" after "what else?") the ``uncertain`` delay, which
-  the presets set long (0.8 x incomplete): cutting a caller off costs more than a slower answer;
-- at or below ``INCOMPLETE_BELOW`` it sounds unfinished: the long ``incomplete`` delay.
+    delay(p) = complete + (incomplete - complete) * S(p),   S(p) = sigmoid(k (m - p)) / sigmoid(k m)
 
-The steep step between ``UNCERTAIN_AT`` and ``COMPLETE_ABOVE`` means "answer quickly only when more likely
-finished than not". The points were chosen on the development corpora of ``benchmarks/turn_dev.py``.
-With ``adaptive`` timing (eagerness ``auto``), the incomplete delay stretches to cover the longest
-mid-sentence pauses this caller has made.
+so ``delay(0) = incomplete``, ``delay(1)`` is within a few ms of ``complete``, and the midpoint ``m`` is solved
+so that ``delay(0.5) = uncertain`` (cutting a caller off costs more than a slower answer, so a coin flip waits
+long). ``STEEPNESS`` was chosen on the blind dev split of ``benchmarks/turn_blind.py`` (never the test split).
+
+With ``adaptive`` timing (eagerness ``auto``) the policy learns from the caller (``CallerPauses``): the long end
+stretches to cover this caller's longest mid-turn pauses, and every cut-off (the caller went on right after a
+decision) makes it trust "finished" less for the rest of the call.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import math
 from collections.abc import Callable
 
 import numpy as np
 
+from turn.caller_pauses import CallerPauses
 from turn.delay_policy import DelayChoice
 from turn.eot.protocols import AudioTurnCompletionModel, TurnCompletionModel
 from turn.presets import TurnTiming
 
-COMPLETE_ABOVE = 0.55
+STEEPNESS = 14.0
 UNCERTAIN_AT = 0.5
-INCOMPLETE_BELOW = 0.3
-MAX_ADAPTIVE_DELAY = 3.0
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
+
+
+def _midpoint(share: float, k: float = STEEPNESS) -> float:
+    """The midpoint m with S(0.5) = share (bisection; S(0.5) grows with m)."""
+    low, high = -1.0, 2.0
+    for _ in range(60):
+        m = (low + high) / 2
+        if _sigmoid(k * (m - UNCERTAIN_AT)) / _sigmoid(k * m) < share:
+            low = m
+        else:
+            high = m
+    return (low + high) / 2
 
 
 class SemanticPolicy:
@@ -45,7 +60,10 @@ class SemanticPolicy:
         self.timing = timing
         self.audio_model = audio_model
         self._recent_audio = recent_audio
-        self._pauses: deque[float] = deque(maxlen=8)
+        self.caller = CallerPauses()
+        span = timing.incomplete_delay - timing.complete_delay
+        share = (timing.uncertain_delay - timing.complete_delay) / span if span > 0 else 0.5
+        self._midpoint = _midpoint(min(0.99, max(0.01, share)))
 
     def probability(self, transcript: str, agent_last_utterance: str | None) -> float | None:
         if not transcript.strip():
@@ -64,24 +82,26 @@ class SemanticPolicy:
         return DelayChoice(self.delay_for(probability), probability, "semantic")
 
     def delay_for(self, probability: float) -> float:
+        """The silence to wait at this probability: falls smoothly from the incomplete to the complete delay."""
         timing = self.timing
+        p = probability
+        if timing.adaptive:
+            p = self.caller.discounted(p)
         incomplete = self._incomplete_delay()
-        if probability >= COMPLETE_ABOVE:
-            return timing.complete_delay
-        if probability <= INCOMPLETE_BELOW:
-            return incomplete
-        if probability >= UNCERTAIN_AT:
-            share = (probability - UNCERTAIN_AT) / (COMPLETE_ABOVE - UNCERTAIN_AT)
-            return timing.uncertain_delay + share * (timing.complete_delay - timing.uncertain_delay)
-        share = (probability - INCOMPLETE_BELOW) / (UNCERTAIN_AT - INCOMPLETE_BELOW)
-        return incomplete + share * (timing.uncertain_delay - incomplete)
+        k, m = STEEPNESS, self._midpoint
+        share = _sigmoid(k * (m - p)) / _sigmoid(k * m)
+        return timing.complete_delay + (incomplete - timing.complete_delay) * share
 
     def observe_pause(self, seconds: float) -> None:
-        """The caller paused this long mid-turn, then went on."""
-        self._pauses.append(seconds)
+        """The caller paused this long mid-turn, then went on (nothing was decided in the pause)."""
+        self.caller.pause(seconds)
+
+    def observe_cut_off(self, seconds: float, probability: float | None) -> None:
+        """A decision was taken after ``seconds`` of silence and the caller went on: a false cut-off."""
+        self.caller.cut_off(seconds, probability)
 
     def _incomplete_delay(self) -> float:
         base = self.timing.incomplete_delay
-        if not self.timing.adaptive or not self._pauses:
+        if not self.timing.adaptive:
             return base
-        return min(MAX_ADAPTIVE_DELAY, max(base, 1.25 * max(self._pauses)))
+        return self.caller.stretched(base)

@@ -161,7 +161,8 @@ class InterruptionController:
             self._turn_open = True
         self._user_speech_duration = speech_duration
         self.caller_spoke.set()
-        self._detector.on_speech_started()
+        # the VAD confirms speech ``speech_duration`` after it began: the pause ended then, not now
+        self._detector.on_speech_started(anyio.current_time() - speech_duration)
         self._set_user_state(UserState.SPEAKING)
         self._bus.emit(UserStartedSpeaking, turn_id=self._turn_id, media_time=media_time)
         self._overlap.caller_started(self.active_speech)

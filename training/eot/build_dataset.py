@@ -18,12 +18,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 from training.eot import dataset_words as words
-from training.eot.dataset import AMBIGUOUS_KINDS, DATASET_PATH, Row, write_rows
+from training.eot.dataset import AMBIGUOUS_KINDS, DATASET_PATH, Row, group_key, write_rows
 from training.eot.dataset_phenomena import (
     dictation_example,
     items_example,
     name_example,
     street_address_example,
+)
+from training.eot.dataset_pieces import (
+    date_example,
+    email_example,
+    place_example,
+    spelled_code_example,
+    spelled_name_example,
+    verb_object_example,
+    which_answer_example,
 )
 from training.eot.dataset_templates import (
     ADDRESS_TEMPLATES,
@@ -38,7 +47,7 @@ from training.eot.spoken_numbers import NumberStyle, integer_words, random_digit
 from turn.eot.text_features import tokenize, word_class
 
 SEED = 20240611
-N_BASES = 12_000
+N_BASES = 14_000
 CUT = "|"
 _SLOT_RE = re.compile(r"\{(\w+\*?)\}")
 _NOT_WORD_RE = re.compile(r"[^a-z0-9' ]+")
@@ -308,6 +317,8 @@ GENERATORS: tuple[tuple[Generator, int], ...] = (
     (sentence_example, 38), (number_example, 14), (address_example, 5), (list_example, 10),
     (short_answer_example, 22), (unfinished_example, 9), (filler_example, 3), (short_partial_example, 3),
     (items_example, 20), (name_example, 8), (street_address_example, 14), (dictation_example, 14),
+    (email_example, 8), (verb_object_example, 10), (place_example, 7), (date_example, 7),
+    (spelled_code_example, 5),
 )  # fmt: skip
 
 
@@ -332,12 +343,21 @@ def plain(text: str) -> str:
     return " ".join(_NOT_WORD_RE.sub(" ", text.lower()).split())
 
 
-def base_rows(index: int) -> list[Row]:
-    choose = random.Random(f"{SEED}-{index}-choice")
-    generator = choose.choices([g for g, _ in GENERATORS], weights=[w for _, w in GENERATORS])[0]
+# Added after the main mix was settled: drawn as extra bases with their own seeds, so the main bases stay as
+# they were (changing GENERATORS reshuffles every base and makes before/after comparisons noise).
+EXTRA_GENERATORS: tuple[tuple[Generator, int], ...] = ((spelled_name_example, 1), (which_answer_example, 1))
+N_EXTRA_BASES = 800
+
+
+def base_rows(
+    index: int, generators: tuple[tuple[Generator, int], ...] = GENERATORS, seed: str = ""
+) -> list[Row]:
+    prefix = f"{SEED}{seed}"
+    choose = random.Random(f"{prefix}-{index}-choice")
+    generator = choose.choices([g for g, _ in generators], weights=[w for _, w in generators])[0]
     first_style, other_style = choose.sample([NumberStyle.DIGITS, NumberStyle.WORDS], 2)
-    example = generator(random.Random(f"{SEED}-{index}"), first_style)
-    alternate = generator(random.Random(f"{SEED}-{index}"), other_style)
+    example = generator(random.Random(f"{prefix}-{index}"), first_style)
+    alternate = generator(random.Random(f"{prefix}-{index}"), other_style)
     texts = [punctuate(example, choose), plain(example.text)]
     if plain(alternate.text) != texts[1]:
         texts.append(plain(alternate.text))
@@ -353,14 +373,40 @@ def build(n_bases: int = N_BASES) -> tuple[list[Row], int]:
     labels: dict[tuple[str, str | None], set[bool]] = {}
     clear: dict[tuple[str, str | None], bool] = {}  # some row of the pair is not of an ambiguous kind
     first_rows: dict[tuple[str, str | None, bool], Row] = {}
-    for i in range(n_bases):
-        for row in base_rows(i):
+    bases = [base_rows(i) for i in range(n_bases)]
+    bases += [base_rows(i, EXTRA_GENERATORS, "-extra") for i in range(N_EXTRA_BASES)]
+    for rows in bases:
+        for row in rows:
             key = (row.text, row.agent_question)
             labels.setdefault(key, set()).add(row.complete)
             clear[key] = clear.get(key, False) or row.kind not in AMBIGUOUS_KINDS
             first_rows.setdefault((*key, row.complete), row)
     dropped = {key for key, v in labels.items() if len(v) > 1 and clear[key]}
-    return [row for (text, agent, _), row in first_rows.items() if (text, agent) not in dropped], len(dropped)
+    blind = blind_texts()
+    return [
+        row
+        for (text, agent, _), row in first_rows.items()
+        if (text, agent) not in dropped and group_key(text) not in blind
+    ], len(dropped)
+
+
+def blind_texts() -> frozenset[str]:
+    """Every text a detector sees in the blind turn-taking sets (each growing prefix at a pause, and each whole
+    turn) of three words or more, and every decision point of the old benchmark corpus: kept out of training,
+    so those sets stay unseen."""
+    from benchmarks.turn_blind import BlindSplit, all_blind_sentences, build_blind
+    from benchmarks.turn_corpus import build_corpus
+
+    texts = {" ".join(tokenize(s)) for s in all_blind_sentences()}
+    for split in BlindSplit:
+        for case in build_blind(split):
+            words: list[str] = []
+            for chunk in case.chunks:
+                if isinstance(chunk, str):
+                    words.extend(tokenize(chunk))
+                    texts.add(" ".join(words))
+    old = {group_key(p.text_so_far) for case in build_corpus() for p in case.decision_points()}
+    return frozenset({group_key(t) for t in texts if len(t.split()) > 2} | old)
 
 
 def main(path: Path = DATASET_PATH) -> None:

@@ -18,6 +18,8 @@ DATASET_PATH = DATA_DIR / "dataset.jsonl"
 TEST_PERCENT = 20
 # Utterances that may or may not be the whole turn ("we still need dish soap" after "what else?", a first name
 # alone, a street without the town, a four-digit ID): the corpus holds each with both labels.
+# A bare first name after "what's your name?" is complete (issue 16: it is what most callers say); with a lead
+# ("put it under ingrid") it stays ambiguous.
 AMBIGUOUS_KINDS = frozenset({"list_single", "name_first", "address_street", "code_short"})
 
 

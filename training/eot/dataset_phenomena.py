@@ -97,6 +97,8 @@ def name_example(rng: random.Random, style: NumberStyle) -> Example:
     if shape == "first":
         if full_asked:
             return Example(_join(lead, first), agent, False, "partial_name")
+        if not lead:  # "Priya" after "What's your name?": the answer (issue 16); with a lead it may go on
+            return Example(first, agent, True, "name_first_alone")
         return Example(_join(lead, first), agent, True, "name_first")
     if shape == "full":
         return Example(_join(lead, first, last), agent, True, "name")

@@ -31,6 +31,12 @@ def number_context_of(tokens: tuple[str, ...], most_recent_first: bool) -> Numbe
     for first, second in itertools.pairwise(forms):
         if (first, second) in lx.NUMBER_BIGRAM_CUES:
             return lx.NUMBER_BIGRAM_CUES[(first, second)]
+        if first in lx.CODE_NOUNS and second in lx.CODE_NOUN_FOLLOWERS:
+            return NumberContext.CODE
+        if first in lx.PHONE_VERBS and second in lx.PHONE_VERB_OBJECTS:
+            return NumberContext.PHONE
+        if first in lx.NON_PLACE_ADDRESS and second == "address":
+            return NumberContext.NONE
     positions = range(len(forms) - 1, -1, -1) if most_recent_first else range(len(forms))
     for i in positions:
         token = forms[i]
@@ -40,6 +46,16 @@ def number_context_of(tokens: tuple[str, ...], most_recent_first: bool) -> Numbe
         if token in lx.NUMBER_CUES:
             return lx.NUMBER_CUES[token]
     return NumberContext.NONE
+
+
+def _asks_for_place(tokens: tuple[str, ...]) -> bool:
+    """ "Where ...?" or a postal "address" - not an "email address"."""
+    if "where" in tokens:
+        return True
+    return any(
+        token == "address" and (i == 0 or tokens[i - 1] not in lx.NON_PLACE_ADDRESS)
+        for i, token in enumerate(tokens)
+    )
 
 
 def _asks_for_items(tokens: tuple[str, ...]) -> bool:
@@ -61,9 +77,11 @@ def question_type(tokens: tuple[str, ...], ends_with_question_mark: bool) -> Que
     if first in lx.QUESTION_AUX_STARTS and not is_request:
         return QuestionType.CHOICE if "or" in tokens else QuestionType.YES_NO
     words = set(tokens)
+    if words & lx.SPELLING_QUESTION_CUES:
+        return QuestionType.SPELLING
     if words & lx.NAME_QUESTION_CUES:
         return QuestionType.NAME
-    if words & lx.PLACE_QUESTION_WORDS:
+    if _asks_for_place(tokens):
         return QuestionType.PLACE
     if words & lx.NUMBER_QUESTION_CUES:
         return QuestionType.NUMBER
@@ -86,7 +104,7 @@ def analyze_agent(agent_last_utterance: str | None) -> AgentContext:
     sentence = questions[-1] if questions else sentences[-1]
     tokens = tokenize(sentence)
     context = number_context_of(tokens, most_recent_first=False)
-    if context is NumberContext.NONE and set(tokens) & lx.PLACE_QUESTION_WORDS:
+    if context is NumberContext.NONE and _asks_for_place(tokens):
         context = NumberContext.ADDRESS
     return AgentContext(
         question_type(tokens, bool(questions)), NumberContext.PHONE if context is None else context

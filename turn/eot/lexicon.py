@@ -115,20 +115,15 @@ EXPECTED_DIGITS: dict[NumberContext, frozenset[int]] = {
 # Single cue words -> context; checked most-recent-first over the transcript, then over the agent question.
 NUMBER_CUES: dict[str, NumberContext] = {
     "phone": NumberContext.PHONE, "cell": NumberContext.PHONE, "mobile": NumberContext.PHONE,
-    "call": NumberContext.PHONE, "reach": NumberContext.PHONE, "text": NumberContext.PHONE,
     "callback": NumberContext.PHONE, "telephone": NumberContext.PHONE, "landline": NumberContext.PHONE,
-    "ring": NumberContext.PHONE, "dial": NumberContext.PHONE, "whatsapp": NumberContext.PHONE,
-    "contact": NumberContext.PHONE, "extension": NumberContext.CODE,
+    "dial": NumberContext.PHONE, "whatsapp": NumberContext.PHONE, "extension": NumberContext.CODE,
     "card": NumberContext.CARD, "visa": NumberContext.CARD, "mastercard": NumberContext.CARD,
     "credit": NumberContext.CARD, "debit": NumberContext.CARD, "amex": NumberContext.CARD,
     "zip": NumberContext.ZIP, "zipcode": NumberContext.ZIP, "postal": NumberContext.ZIP,
     "pin": NumberContext.PIN, "passcode": NumberContext.PIN,
     "ssn": NumberContext.SSN, "social": NumberContext.SSN,
-    "code": NumberContext.CODE, "confirmation": NumberContext.CODE, "order": NumberContext.CODE,
-    "account": NumberContext.CODE, "reference": NumberContext.CODE, "booking": NumberContext.CODE,
-    "ticket": NumberContext.CODE, "member": NumberContext.CODE, "policy": NumberContext.CODE,
-    "membership": NumberContext.CODE, "id": NumberContext.CODE, "customer": NumberContext.CODE,
-    "invoice": NumberContext.CODE, "tracking": NumberContext.CODE, "case": NumberContext.CODE,
+    "code": NumberContext.CODE, "confirmation": NumberContext.CODE, "reference": NumberContext.CODE,
+    "id": NumberContext.CODE, "tracking": NumberContext.CODE,
     "house": NumberContext.ADDRESS, "unit": NumberContext.ADDRESS, "building": NumberContext.ADDRESS,
     "flat": NumberContext.ADDRESS, "apt": NumberContext.ADDRESS, "postcode": NumberContext.ZIP,
     "address": NumberContext.ADDRESS, "live": NumberContext.ADDRESS, "street": NumberContext.ADDRESS,
@@ -138,6 +133,20 @@ NUMBER_CUES: dict[str, NumberContext] = {
     "time": NumberContext.TIME, "o'clock": NumberContext.TIME, "pm": NumberContext.TIME,
     "noon": NumberContext.TIME, "clock": NumberContext.TIME,
 }  # fmt: skip
+
+# Nouns that name a code only when a number is asked of them: "your order number", "the booking reference" -
+# but "what would you like to order?" or "your booking is confirmed" ask for no code.
+CODE_NOUNS = frozenset(
+    {"order", "booking", "account", "ticket", "member", "membership", "policy", "customer", "invoice", "case",
+     "reservation", "claim"}
+)  # fmt: skip
+CODE_NOUN_FOLLOWERS = frozenset({"number", "id", "code", "reference", "no", "ref", "digits"})
+# Verbs that point to a phone number only with a person after them: "call me on", "reach you at" - but
+# "the reason for your call" or "send a text" do not.
+PHONE_VERBS = frozenset({"call", "reach", "text", "ring", "contact", "phone"})
+PHONE_VERB_OBJECTS = frozenset({"me", "you", "us", "him", "her", "them", "back"})
+# Words before "address" that make it something other than a place.
+NON_PLACE_ADDRESS = frozenset({"email", "e-mail", "mail", "ip", "web", "website", "mac", "wallet"})
 
 NUMBER_BIGRAM_CUES: dict[tuple[str, str], NumberContext] = {
     ("last", "four"): NumberContext.LAST_FOUR,
@@ -174,6 +183,7 @@ class QuestionType(Enum):
     OPEN = "open"
     ITEMS = "items"  # "what else do you need?": the answer may be a list
     PLACE = "place"  # "where should we send it?": an address, a house number wants its street
+    SPELLING = "spelling"  # "how do you spell that?": letters in groups, the last group cannot be told
 
 
 QUESTION_AUX_STARTS = frozenset(
@@ -182,15 +192,20 @@ QUESTION_AUX_STARTS = frozenset(
      "has", "may", "am", "want", "need", "anything", "any"}
 )  # fmt: skip
 WH_WORDS = frozenset({"what", "what's", "why", "how", "where", "who", "which", "whom", "whose"})
-TIME_QUESTION_CUES = frozenset({"when", "time", "day", "date", "today", "tomorrow", "schedule", "available"})
-NAME_QUESTION_CUES = frozenset({"name", "spell", "surname", "who", "who's", "whom", "whose"})
+# "today"/"tomorrow" are no cue on their own: "how can I help you today?" asks no time.
+TIME_QUESTION_CUES = frozenset({"when", "time", "day", "date", "schedule", "available"})
+NAME_QUESTION_CUES = frozenset({"name", "surname", "who", "who's", "whom", "whose"})
+SPELLING_QUESTION_CUES = frozenset({"spell", "spelled", "spelt", "spelling"})
 NUMBER_QUESTION_CUES = frozenset(
     {"number", "digits", "code", "zip", "pin", "many", "much", "phone", "card", "account", "confirmation",
      "id", "membership", "reference", "policy", "tracking"}
 )  # fmt: skip
 OPEN_PROMPTS = frozenset({"tell", "describe", "explain", "please", "go", "let"})
 # "Can I get your ...", "could you tell me ...": an auxiliary start that is a request, not a yes/no question.
-REQUEST_VERBS = frozenset({"get", "have", "give", "tell", "provide", "spell", "read", "confirm", "repeat"})
+REQUEST_VERBS = frozenset(
+    {"get", "have", "give", "tell", "provide", "spell", "read", "confirm", "repeat", "describe", "explain",
+     "walk", "share", "say", "list", "talk"}
+)  # fmt: skip
 TAG_QUESTIONS = frozenset({"right", "correct", "ok", "okay"})
 # "What else should we add?", "anything more for the cart?": "else"/"more" plus a word about getting things.
 ITEMS_QUESTION_CUES = frozenset({"else", "more"})
@@ -198,3 +213,32 @@ ITEMS_QUESTION_WORDS = frozenset(
     {"need", "needs", "order", "add", "get", "buy", "bring", "pack", "list", "cart", "basket", "want", "like",
      "include", "grab", "pick", "shopping", "trolley", "bag"}
 )  # fmt: skip
+
+
+# --- answers given in pieces (issue 16) ------------------------------------------------------------------
+
+# Verbs that take an object: a clause ending in one ("I'd like to cancel") usually has more to come.
+OBJECT_VERBS = frozenset(
+    {"cancel", "change", "update", "book", "return", "report", "renew", "replace", "add", "remove", "close",
+     "activate", "reset", "track", "pay", "move", "schedule", "reschedule", "switch", "exchange", "check",
+     "order", "buy", "fix", "collect", "extend", "confirm", "discuss", "get", "find", "upgrade", "downgrade",
+     "transfer", "dispute", "broke", "damaged", "used", "making", "make", "bring", "send", "need", "want",
+     "lost", "sell", "use", "open", "install", "delete", "refund", "keeps", "started", "modify", "see",
+     "know", "ask", "visit", "arrange", "request", "claim", "register", "file", "pick", "drop", "set",
+     "let", "give", "tell", "show", "access", "receive", "recover", "unlock", "block", "stop", "start"}
+)  # fmt: skip
+# First words of multi-word place names: "san", "salt lake" and the like, alone, are half a name.
+PLACE_FIRST_WORDS = frozenset(
+    {"new", "san", "santa", "los", "las", "salt", "saint", "st", "fort", "ft", "port", "palm", "north", "south",
+     "east", "west", "mount", "mt", "el", "la", "grand", "long", "baton", "cape", "rio", "hong", "kansas",
+     "carson", "ann", "little", "costa", "buenos", "tel", "corpus", "sioux", "oklahoma", "virginia", "rhode",
+     "puerto", "kuala", "sao", "abu", "cedar", "palo", "des", "st.", "lake", "great", "upper", "lower"}
+)  # fmt: skip
+PLACE_SECOND_HALVES = frozenset({("salt", "lake"), ("west", "palm"), ("rio", "de"), ("palm", "beach")})
+MONTHS = frozenset(
+    {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+     "dec"}
+)  # fmt: skip
+EMAIL_JOINERS = frozenset({"at", "dot", "underscore", "dash", "hyphen", "@"})
+EMAIL_ENDINGS = frozenset({"com", "net", "org", "uk", "io", "me", "fm", "de", "edu", "gov", "co", "us", "ca"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,7 +37,7 @@ __all__ = [
     "word_class",
 ]
 
-FEATURE_VERSION = 2
+FEATURE_VERSION = 3
 N_BUCKETS = 1 << 18
 
 _FINAL_PUNCT = {
@@ -135,6 +136,50 @@ def _hesitation_features(toks: tuple[str, ...], qt: str) -> list[str]:
     return ["hes", f"hes|c1={c1}", f"hes|w1={w1}", f"hes|c21={c2} {c1}", f"hes|qt|c1={qt}|{c1}"]
 
 
+@lru_cache(maxsize=512)
+def _agent_words(agent_last_utterance: str | None) -> frozenset[str]:
+    return frozenset(tokenize(agent_last_utterance or ""))
+
+
+def _piece_features(toks: tuple[str, ...], agent_last_utterance: str | None, qt: str) -> list[str]:
+    """Answers given in pieces: an email without its domain, a verb without its object, half of a place
+    name, a date without its year (when a birth date was asked), spelled letter groups."""
+    core = strip_hesitations(toks)
+    if not core:
+        return []
+    asked = _agent_words(agent_last_utterance)
+    w1 = core[-1]
+    w2 = core[-2] if len(core) > 1 else "<s>"
+    feats: list[str] = []
+    email_asked = "email" in asked or "e-mail" in asked
+    mentions_email = email_asked or "email" in core
+    if mentions_email:
+        has_at = "at" in core or any("@" in t for t in core)
+        done = (w1 in lx.EMAIL_ENDINGS and w2 == "dot") or ("." in w1 and has_at)
+        feats += [f"email|at={has_at}|done={done}", f"email|w1j={w1 in lx.EMAIL_JOINERS}"]
+    if w1 in lx.OBJECT_VERBS:
+        feats += ["vobj", f"vobj|c2={word_class(w2)}", f"vobj|qt={qt}"]
+    if w1 in lx.PLACE_FIRST_WORDS or (w2, w1) in lx.PLACE_SECOND_HALVES:
+        feats += ["place1", f"place1|qt={qt}", f"place1|c2={word_class(w2)}"]
+    if w1 in lx.MONTHS:
+        feats += ["month_end", f"month_end|qt={qt}"]
+    birth = bool(asked & {"born", "birth", "dob", "birthday"})
+    if birth or any(t in lx.MONTHS for t in core):
+        has_year = any(t in ("nineteen", "twenty", "thousand") or (t.isdigit() and len(t) == 4) for t in core)
+        feats.append(f"date|birth={birth}|year={has_year}")
+    if "name" in asked and ("full" in asked or {"first", "last"} <= asked):
+        feats.append(f"fullname|nw={min(len(core), 4)}")
+    letters = 0
+    for token in reversed(core):
+        if len(token) == 1 or token in lx.UNIT_WORDS:
+            letters += 1
+        else:
+            break
+    if letters >= 2:
+        feats += [f"spelled={min(letters, 8)}", f"spelled|qt={qt}"]
+    return feats
+
+
 def extract_features(transcript: str, agent_last_utterance: str | None = None) -> list[str]:
     """All feature strings for one (transcript, agent question) pair."""
     utt = normalize(transcript)
@@ -196,6 +241,7 @@ def extract_features(transcript: str, agent_last_utterance: str | None = None) -
     feats.extend((f"npb={breaks}", f"npb|c1={breaks}|{c1}", f"qt|npb={qt}|{breaks}"))
     feats.extend(_hesitation_features(toks, qt))
     feats.extend(number_features(toks, agent, qt))
+    feats.extend(_piece_features(toks, agent_last_utterance, qt))
     # Every feature again under the question type, so a context can override the general habit ("ends in a
     # noun: finished") where it does not hold: after "what else do you need?", "we need soap" may go on.
     feats.extend([f"{qt}:{f}" for f in feats if not f.startswith("qt")])
