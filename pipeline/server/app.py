@@ -77,7 +77,7 @@ def create_app(
     async def drain(request: Request) -> Response:
         if request.client is None or request.client.host not in LOOPBACK:
             return PlainTextResponse("forbidden", status_code=403)
-        lifecycle.request_drain()
+        lifecycle.request_drain_everywhere()
         return PlainTextResponse("draining", status_code=202)
 
     async def metrics(request: Request) -> Response:
