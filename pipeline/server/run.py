@@ -19,6 +19,7 @@ from types import FrameType
 import uvicorn
 from starlette.applications import Starlette
 
+from pipeline.server import redact
 from pipeline.server.app import ServerContext, create_app
 from pipeline.server.lifecycle import ServerLifecycle, ServerPhase
 from pipeline.server.options import OPTIONS_ENV, ServeOptions
@@ -60,7 +61,7 @@ class DrainingServer(uvicorn.Server):
 
 
 def _config(app: Starlette, options: ServeOptions) -> uvicorn.Config:
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app,
         host=options.host,
         port=options.port,
@@ -68,8 +69,10 @@ def _config(app: Starlette, options: ServeOptions) -> uvicorn.Config:
         lifespan="on",
         timeout_graceful_shutdown=5,
         log_level="info",
-        access_log=False,  # query strings may carry ?token=
+        access_log=False,
     )
+    redact.install()  # after uvicorn configured its loggers: a ?token= in a logged path is redacted
+    return config
 
 
 def _context(app: Starlette) -> ServerContext:
