@@ -40,7 +40,7 @@ async def test_sigterm_drains_the_workers_and_the_process_exits_after_the_last_c
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         async with httpx.AsyncClient() as http:
-            with anyio.fail_after(60):
+            with anyio.fail_after(180):  # two workers load their models on a loaded machine
                 while True:
                     try:
                         if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
@@ -52,7 +52,7 @@ async def test_sigterm_drains_the_workers_and_the_process_exits_after_the_last_c
                 await call.send(json.dumps({"type": "start", "sample_rate": 16000, "encoding": "pcm16"}))
                 assert json.loads(await call.recv())["type"] == "ready"
                 server.send_signal(signal.SIGTERM)
-                with anyio.fail_after(10):  # both workers stop taking calls
+                with anyio.fail_after(30):  # both workers stop taking calls
                     while True:
                         replies = [await http.get(f"http://127.0.0.1:{port}/readyz") for _ in range(6)]
                         if all(reply.status_code == 503 for reply in replies):

@@ -78,26 +78,26 @@ class WebSocketTransport:
     # --- caller side ----------------------------------------------------------------------------------------
 
     async def run(self, line: CallLine) -> CallEnd:
-        while self._stop is None:
-            with anyio.CancelScope() as scope:
-                self._receive_scope = scope
-                with anyio.move_on_after(self._options.idle_timeout) as idle:
-                    message = await self._ws.receive()
-            self._receive_scope = None
-            if self.stopped:
-                break
-            if idle.cancelled_caught:
-                return self._fail(CLOSE_IDLE, "idle_timeout", "nothing received for the idle timeout")
-            if message["type"] == "websocket.disconnect":
-                return CallEnd(CALLER_HUNG_UP)
-            try:
-                end = self._handle(message, line)
-            except ProtocolViolation as violation:
-                return self._fail(violation.code, "protocol_error", violation.reason)
-            if end is not None:
-                return end
-        assert self._stop is not None
-        return self._stop
+        """One cancel scope for the whole call: its deadline moves on with every message (the idle timeout),
+        and ``stop`` cancels it — no scope per message on the per-frame path."""
+        idle = self._options.idle_timeout
+        with anyio.CancelScope(deadline=anyio.current_time() + idle) as scope:
+            self._receive_scope = scope
+            while True:
+                message = await self._ws.receive()
+                scope.deadline = anyio.current_time() + idle
+                if message["type"] == "websocket.disconnect":
+                    return CallEnd(CALLER_HUNG_UP)
+                try:
+                    end = self._handle(message, line)
+                except ProtocolViolation as violation:
+                    return self._fail(violation.code, "protocol_error", violation.reason)
+                if end is not None:
+                    return end
+        self._receive_scope = None
+        if self._stop is not None:
+            return self._stop
+        return self._fail(CLOSE_IDLE, "idle_timeout", "nothing received for the idle timeout")
 
     @property
     def stopped(self) -> bool:
