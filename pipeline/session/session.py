@@ -44,6 +44,7 @@ from pipeline.observe.events import (
 from pipeline.observe.metrics import UsageTracker
 from pipeline.session.builtin_tools import BUILTIN_TOOLS
 from pipeline.session.conversation import greet, summarize_into_context
+from pipeline.session.phone import CallControl, DigitPolicy, HuntMode, PhoneFeatures, TransferMode
 from pipeline.settings import IdleSettings, SessionSettings, TurnSettings
 from pipeline.stages.context import ChatContext
 from pipeline.stages.input import InputStage
@@ -130,6 +131,7 @@ class Session:
         self._end_reason = "ended"
         self._end_error: str | None = None
         self._stack = AsyncExitStack()
+        self.phone: PhoneFeatures | None = None  # set by a telephony transport (``attach_phone``)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -453,3 +455,56 @@ class Session:
     def extend_idle_wait(self, seconds: float) -> None:
         """The caller asked for a moment: no reminder for ``seconds``."""
         self._idle.extend(seconds)
+
+    # --- phone calls (see pipeline.session.phone) -------------------------------------------------------------
+
+    def attach_phone(
+        self, control: CallControl, *, stream_dtmf: Callable[[str], Awaitable[bool]] | None = None
+    ) -> PhoneFeatures:
+        """Make this session a phone call: keypresses, ``send_dtmf``, ``transfer`` and the phone tools."""
+        self.phone = PhoneFeatures(
+            control, self._bus, self, sample_rate=self._settings.audio.sample_rate, stream_dtmf=stream_dtmf
+        )
+        return self.phone
+
+    def _phone(self) -> PhoneFeatures:
+        if self.phone is None:
+            raise RuntimeError(f"session {self.id} is not a phone call (no telephony transport attached)")
+        return self.phone
+
+    def add_tools(self, tools: Iterable[Tool]) -> None:
+        """Offer more tools to the LLM from the next reply on (e.g. ``session.phone.tools(...)``)."""
+        for item in tools:
+            self._tools.add(item)
+
+    def dtmf(self, digit: str, source: str = "platform") -> None:
+        """A keypress from the caller (the transport reports it): a ``dtmf`` event, and collected if asked."""
+        self._phone().digit(digit, source)
+
+    def collect_digits(self, policy: DigitPolicy | None = DigitPolicy()) -> None:
+        """Collect keypresses into a user turn (terminator / timeout / length); None turns it off."""
+        self._phone().collect_digits(policy)
+
+    def user_keypad_turn(self, text: str) -> None:
+        self.context.add_user(text)
+        self._floor().start_reply()
+
+    async def send_dtmf(self, digits: str) -> str:
+        """Send keypresses to the far end (``dtmf_sent`` event); returns how: stream, rest or tones."""
+        self._floor()
+        return await self._phone().send_dtmf(digits)
+
+    async def transfer(
+        self,
+        to: str | Iterable[str],
+        *,
+        mode: TransferMode | str = TransferMode.COLD,
+        announce: str | None = None,
+        whisper: str | None = None,
+        hunt: HuntMode | str = HuntMode.SEQUENTIAL,
+    ) -> bool:
+        """Hand the caller to a human: speak ``announce``, then the platform connects them (a list of numbers is
+        a hunt list). ``transfer_started`` / ``transfer_failed``; returns whether the platform accepted."""
+        self._floor()
+        targets = to if isinstance(to, str) else list(to)
+        return await self._phone().transfer(targets, mode=mode, announce=announce, whisper=whisper, hunt=hunt)
