@@ -83,6 +83,9 @@ class DigitPolicy:
     max_digits: int | None = None
 
 
+DEFAULT_DIGIT_POLICY = DigitPolicy()
+
+
 class SpeechHost(Protocol):
     """What the phone features need from the session."""
 
@@ -121,7 +124,7 @@ class PhoneFeatures:
 
     # --- keypresses in ----------------------------------------------------------------------------------------
 
-    def collect_digits(self, policy: DigitPolicy | None = DigitPolicy()) -> None:
+    def collect_digits(self, policy: DigitPolicy | None = DEFAULT_DIGIT_POLICY) -> None:
         """Turn digit collection on (or off with None): collected digits become a user turn for the LLM."""
         self._policy = policy
         self._digits = ""

@@ -44,7 +44,14 @@ from pipeline.observe.events import (
 from pipeline.observe.metrics import UsageTracker
 from pipeline.session.builtin_tools import BUILTIN_TOOLS
 from pipeline.session.conversation import greet, summarize_into_context
-from pipeline.session.phone import CallControl, DigitPolicy, HuntMode, PhoneFeatures, TransferMode
+from pipeline.session.phone import (
+    DEFAULT_DIGIT_POLICY,
+    CallControl,
+    DigitPolicy,
+    HuntMode,
+    PhoneFeatures,
+    TransferMode,
+)
 from pipeline.settings import IdleSettings, SessionSettings, TurnSettings
 from pipeline.stages.context import ChatContext
 from pipeline.stages.input import InputStage
@@ -481,7 +488,7 @@ class Session:
         """A keypress from the caller (the transport reports it): a ``dtmf`` event, and collected if asked."""
         self._phone().digit(digit, source)
 
-    def collect_digits(self, policy: DigitPolicy | None = DigitPolicy()) -> None:
+    def collect_digits(self, policy: DigitPolicy | None = DEFAULT_DIGIT_POLICY) -> None:
         """Collect keypresses into a user turn (terminator / timeout / length); None turns it off."""
         self._phone().collect_digits(policy)
 
