@@ -1,0 +1,196 @@
+"""Call control through each platform's official Python SDK: hang up, transfer (hunt lists), send DTMF.
+
+The SDK clients are synchronous (Twilio, Plivo) or used synchronously (Telnyx), so every request runs in a worker
+thread. Each client can be pointed at any base URL (tests use loopback fakes; see ``../shared/TELEPHONY.md``).
+A call that has already ended is not an error for a hang-up (Twilio 404/20404, Plivo 404, Telnyx 422/90018).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import anyio
+import plivo
+import telnyx
+from plivo.exceptions import PlivoRestError, ResourceNotFoundError
+from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client as TwilioClient
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from pipeline.session.phone import CallControlError, HuntMode
+
+#: builds the URL of a document the platform fetches during a transfer (whisper TwiML, Plivo Dial XML)
+UrlFor = Callable[[dict[str, str]], str]
+
+
+async def _in_thread(function: Callable[[], Any]) -> Any:
+    return await anyio.to_thread.run_sync(function)
+
+
+def transfer_twiml(targets: Sequence[str], hunt: HuntMode, ring_seconds: int, whisper_url: str | None) -> str:
+    """``<Dial>`` the targets: every ``<Number>`` in one Dial rings at once (parallel); sequential is one Dial per
+    number, each ringing ``ring_seconds``, tried in order. Known gap: without a Dial ``action`` route, if the
+    human hangs up first Twilio goes on to the next Dial (the caller hanging up ends everything)."""
+    response = VoiceResponse()
+    groups = [list(targets)] if hunt is HuntMode.PARALLEL else [[target] for target in targets]
+    for group in groups:
+        dial = Dial(timeout=ring_seconds, answer_on_bridge=True)
+        for number in group:
+            dial.number(number, url=whisper_url)
+        response.append(dial)
+    response.hangup()
+    return str(response)
+
+
+class TwilioCallControl:
+    """A Twilio call: ``calls(sid).update(...)`` with TwiML for transfer and ``status=completed`` to hang up."""
+
+    platform = "twilio"
+
+    def __init__(self, client: TwilioClient, call_sid: str, *, whisper_url: UrlFor | None = None) -> None:
+        self._client = client
+        self.call_sid = call_sid
+        self._whisper_url = whisper_url
+
+    async def hang_up(self) -> bool:
+        try:
+            await _in_thread(partial(self._client.calls(self.call_sid).update, status="completed"))
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return False
+            raise CallControlError(f"twilio hang-up failed: HTTP {exc.status} {exc.msg}") from None
+        return True
+
+    async def transfer(
+        self, targets: Sequence[str], *, hunt: HuntMode, whisper: str | None, ring_seconds: int
+    ) -> None:
+        whisper_url = self._whisper_url({"text": whisper}) if whisper and self._whisper_url else None
+        twiml = transfer_twiml(targets, hunt, ring_seconds, whisper_url)
+        try:
+            await _in_thread(partial(self._client.calls(self.call_sid).update, twiml=twiml))
+        except TwilioRestException as exc:
+            raise CallControlError(f"twilio transfer failed: HTTP {exc.status} {exc.msg}") from None
+
+    async def send_dtmf(self, digits: str) -> bool:
+        """Twilio's REST ``<Play digits>`` would replace the stream: tones in the audio instead."""
+        return False
+
+
+class PlivoCallControl:
+    """A Plivo call: ``calls.hangup``, ``calls.transfer`` (to a Dial XML we serve) and ``calls.send_digits``."""
+
+    platform = "plivo"
+
+    def __init__(
+        self, client: plivo.RestClient, call_uuid: str, *, dial_xml_url: UrlFor | None = None
+    ) -> None:
+        self._client = client
+        self.call_uuid = call_uuid
+        self._dial_xml_url = dial_xml_url
+
+    async def hang_up(self) -> bool:
+        try:
+            await _in_thread(partial(self._client.calls.hangup, self.call_uuid))
+        except ResourceNotFoundError:
+            return False
+        except PlivoRestError as exc:
+            raise CallControlError(f"plivo hang-up failed: {exc}") from None
+        return True
+
+    async def transfer(
+        self, targets: Sequence[str], *, hunt: HuntMode, whisper: str | None, ring_seconds: int
+    ) -> None:
+        if self._dial_xml_url is None:
+            raise CallControlError(
+                "plivo transfer needs the server's public URL (for the Dial XML it fetches)"
+            )
+        query = {"to": ",".join(targets), "hunt": hunt.value, "ring": str(ring_seconds)}
+        url = self._dial_xml_url(query)
+        try:
+            await _in_thread(
+                partial(
+                    self._client.calls.transfer, self.call_uuid, legs="aleg", aleg_url=url, aleg_method="POST"
+                )
+            )
+        except PlivoRestError as exc:
+            raise CallControlError(f"plivo transfer failed: {exc}") from None
+
+    async def send_dtmf(self, digits: str) -> bool:
+        try:
+            await _in_thread(partial(self._client.calls.send_digits, self.call_uuid, digits, leg="aleg"))
+        except PlivoRestError:
+            return False
+        return True
+
+
+def plivo_dial_xml(targets: Sequence[str], hunt: HuntMode, ring_seconds: int) -> str:
+    """The XML a Plivo transfer fetches: one ``<Dial>`` with every number (parallel) or one per number."""
+    from plivo.xml import DialElement, NumberElement, ResponseElement
+
+    response = ResponseElement()
+    groups = [list(targets)] if hunt is HuntMode.PARALLEL else [[target] for target in targets]
+    for group in groups:
+        dial = DialElement(timeout=ring_seconds)
+        for number in group:
+            dial.add(NumberElement(number))
+        response.add(dial)
+    text: str = response.to_string(False)
+    return text
+
+
+class TelnyxCallControl:
+    """A Telnyx call: ``calls.actions.hangup / transfer / send_dtmf``. A transfer takes one number, so a hunt list
+    is tried in order until the API accepts one (parallel ringing is not offered by the Call Control API)."""
+
+    platform = "telnyx"
+
+    def __init__(self, client: telnyx.Telnyx, call_control_id: str) -> None:
+        self._client = client
+        self.call_control_id = call_control_id
+
+    async def hang_up(self) -> bool:
+        try:
+            await _in_thread(partial(self._client.calls.actions.hangup, self.call_control_id))
+        except telnyx.APIStatusError as exc:
+            if exc.status_code == 422 and "90018" in str(exc.body):
+                return False
+            raise CallControlError(f"telnyx hang-up failed: HTTP {exc.status_code}") from None
+        return True
+
+    async def transfer(
+        self, targets: Sequence[str], *, hunt: HuntMode, whisper: str | None, ring_seconds: int
+    ) -> None:
+        if hunt is HuntMode.PARALLEL and len(targets) > 1:
+            raise CallControlError("telnyx transfers to one number at a time: use a sequential hunt list")
+        errors: list[str] = []
+        for target in targets:
+            try:
+                await _in_thread(
+                    partial(
+                        self._client.calls.actions.transfer,
+                        self.call_control_id,
+                        to=target,
+                        timeout_secs=ring_seconds,
+                    )
+                )
+            except telnyx.APIStatusError as exc:
+                errors.append(f"{target}: HTTP {exc.status_code}")
+                continue
+            return
+        raise CallControlError("telnyx transfer failed: " + "; ".join(errors))
+
+    async def send_dtmf(self, digits: str) -> bool:
+        try:
+            await _in_thread(
+                partial(
+                    self._client.calls.actions.send_dtmf,
+                    self.call_control_id,
+                    digits=digits,
+                    duration_millis=250,
+                )
+            )
+        except telnyx.APIStatusError:
+            return False
+        return True
