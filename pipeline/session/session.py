@@ -276,7 +276,8 @@ class Session:
         await self._end_requested.wait()
         self.state = SessionState.ENDING
         self._audio_in.close()
-        await running.controller.finish(self._settings.drain_timeout if self._end_reason != "error" else 0)
+        immediate = self._end_reason in ("error", "hangup")  # nobody left to hear the rest of a reply
+        await running.controller.finish(0 if immediate else self._settings.drain_timeout)
         running.stt.report_usage()
         self._bus.emit(UsageSummary, usage=self._usage.entries())
         self._bus.emit(SessionEnded, reason=self._end_reason, error=self._end_error)

@@ -1,0 +1,222 @@
+"""Whole phone calls through the telephony transport, driven by a platform simulator written from the protocol
+document (Twilio, Plivo, Telnyx), on virtual time: a call with a tool call, a barge-in that clears the platform's
+buffer at once, keypresses as events, and ``stop`` ending the session at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import anyio
+import numpy as np
+import pytest
+
+from pipeline.base.compute import inline_compute
+from pipeline.observe.events import (
+    AgentStartedSpeaking,
+    AgentStoppedSpeaking,
+    Event,
+    Interruption,
+    SessionEnded,
+    ToolFinished,
+)
+from pipeline.observe.phone_events import DigitsCollected, DtmfReceived
+from pipeline.session.pipeline import Pipeline
+from pipeline.session.session import Session
+from pipeline.stages.tools import tool
+from pipeline.transports.telephony.call import PhoneCall, PhoneCallReport
+from pipeline.transports.telephony.messages import MediaStreamSerializer, StreamStarted
+from pipeline.transports.telephony.plivo import PlivoSerializer
+from pipeline.transports.telephony.telnyx import TelnyxSerializer
+from pipeline.transports.telephony.twilio import TwilioSerializer
+from tests.conversation import make_pipeline
+from tests.doubles import FakeTts, ScriptedLlm, ScriptedStt, call, silence, tone
+from tests.fakes.phone_platform import PHONE_RATE, MemoryLine, PlatformSimulator
+
+pytestmark = pytest.mark.anyio
+PLATFORMS = ["twilio", "plivo", "telnyx"]
+LONG_REPLY = " ".join(f"This is sentence number {n} of a long answer." for n in range(1, 9))
+
+
+def serializer(platform: str) -> MediaStreamSerializer:
+    return {"twilio": TwilioSerializer, "plivo": PlivoSerializer, "telnyx": TelnyxSerializer}[platform]()
+
+
+@dataclass
+class PhoneRun:
+    platform: PlatformSimulator
+    report: PhoneCallReport | None = None
+    session: Session | None = None
+    started: StreamStarted | None = None
+    events: list[Event] = field(default_factory=list)
+    session_origin: float = 0.0  # anyio clock time of session time 0
+    ended_at: float | None = None  # anyio clock time PhoneCall.run returned
+
+    def of(self, cls: type[Event]) -> list:  # type: ignore[type-arg]
+        return [event for event in self.events if isinstance(event, cls)]
+
+    def clock(self, event: Event) -> float:
+        return self.session_origin + event.timestamp
+
+
+async def phone_call(
+    pipeline: Pipeline, platform: str, script, *, custom: dict[str, str] | None = None
+) -> PhoneRun:  # type: ignore[no-untyped-def]
+    line = MemoryLine()
+    run = PhoneRun(PlatformSimulator(platform, line.platform, custom=custom or {}))
+    async with anyio.create_task_group() as group:
+
+        def on_session(session: Session, started: StreamStarted) -> None:
+            run.session, run.started = session, started
+            run.session_origin = anyio.current_time() - session.now()
+            subscription = session.events()
+
+            async def collect() -> None:
+                async for event in subscription:
+                    run.events.append(event)
+
+            group.start_soon(collect)
+
+        async def serve() -> None:
+            run.report = await PhoneCall(
+                pipeline, serializer(platform), line.server, on_session=on_session
+            ).run()
+            run.ended_at = anyio.current_time()
+            await line.server.close()
+
+        async def caller() -> None:
+            await run.platform.connect()
+            await script(run)
+
+        with inline_compute(), anyio.fail_after(120):
+            group.start_soon(serve)
+            group.start_soon(run.platform.run)
+            await caller()
+    return run
+
+
+def speech(seconds: float) -> np.ndarray:
+    return tone(seconds, rate=PHONE_RATE)
+
+
+def quiet(seconds: float) -> np.ndarray:
+    return silence(seconds, rate=PHONE_RATE)
+
+
+async def until(condition, limit: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    with anyio.fail_after(limit):
+        while not condition():
+            await anyio.sleep(0.01)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_a_whole_call_with_a_tool_call(platform: str) -> None:
+    looked_up: list[str] = []
+
+    @tool
+    def get_weather(city: str) -> str:
+        """The weather in a city."""
+        looked_up.append(city)
+        return "sunny"
+
+    llm = ScriptedLlm([[call("get_weather", '{"city": "Paris"}')], "It is sunny in Paris."])
+    pipeline = make_pipeline(
+        ScriptedStt(["what is the weather in Paris"]), llm, FakeTts(), tools=[get_weather]
+    )
+
+    async def script(run: PhoneRun) -> None:
+        await run.platform.media(quiet(0.3))
+        await run.platform.media(speech(1.0))
+        await run.platform.media(quiet(0.5))
+        await until(lambda: bool(run.of(AgentStoppedSpeaking)))
+        await run.platform.media(quiet(0.5))
+        await run.platform.stop()
+
+    run = await phone_call(pipeline, platform, script, custom={"from": "+14155550100"})
+
+    assert looked_up == ["Paris"]
+    assert [event.name for event in run.of(ToolFinished)] == ["get_weather"]
+    stopped = run.of(AgentStoppedSpeaking)[0]
+    assert not stopped.interrupted and stopped.heard_text == "It is sunny in Paris."
+    # the caller heard the whole reply (FakeTts: 0.05 s per character) at 8 kHz, every frame once
+    assert run.platform.heard_seconds() == pytest.approx(len("It is sunny in Paris.") * 0.05, abs=0.03)
+    assert run.started is not None and run.started.custom_parameters == {"from": "+14155550100"}
+    assert run.started.caller == "+14155550100" or platform == "telnyx"
+    assert run.of(SessionEnded)[0].reason == "hangup"
+    assert run.report is not None and run.report.bad_messages == []
+    # playback marks went out with the audio and came back as played
+    marks_sent = run.platform.sent("checkpoint" if platform == "plivo" else "mark")
+    assert len(marks_sent) >= 5
+    assert run.platform.sent("media" if platform != "plivo" else "playAudio")
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_barge_in_clears_the_platform_buffer_within_one_frame(platform: str) -> None:
+    llm = ScriptedLlm([LONG_REPLY, "Sure."])
+    pipeline = make_pipeline(ScriptedStt(["tell me everything", "stop please"]), llm, FakeTts())
+
+    async def script(run: PhoneRun) -> None:
+        await run.platform.media(speech(0.8))
+        await run.platform.media(quiet(0.4))
+        await until(lambda: run.platform.heard_seconds() > 1.5)
+        await run.platform.media(speech(1.0))
+        await run.platform.media(quiet(2.0))
+        await run.platform.stop()
+
+    run = await phone_call(pipeline, platform, script)
+
+    decision = run.clock(run.of(Interruption)[0])
+    clear_event = "clearAudio" if platform == "plivo" else "clear"
+    clears = run.platform.sent(clear_event)
+    assert len(clears) == 1
+    assert 0 <= clears[0].at - decision <= 0.02  # within one frame of the decision
+    # nothing of the interrupted speech was played after the clear
+    played_after = [at for at, _ in run.platform.heard if at > clears[0].at + 0.02]
+    second_reply_start = run.clock(run.of(AgentStartedSpeaking)[1])
+    assert all(at >= second_reply_start for at in played_after)
+    stopped = run.of(AgentStoppedSpeaking)[0]
+    assert stopped.interrupted and stopped.heard_text and LONG_REPLY.startswith(stopped.heard_text[:-1])
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_keypresses_arrive_as_dtmf_events_and_collect_into_a_turn(platform: str) -> None:
+    llm = ScriptedLlm(["Thanks, I have your account number."])
+    pipeline = make_pipeline(ScriptedStt([]), llm, FakeTts())
+
+    async def script(run: PhoneRun) -> None:
+        await until(lambda: run.session is not None)
+        assert run.session is not None
+        run.session.collect_digits()
+        for digit in "4071#":
+            await run.platform.dtmf(digit)
+            await run.platform.media(quiet(0.2))
+        await until(lambda: bool(run.of(AgentStoppedSpeaking)))
+        await run.platform.stop()
+
+    run = await phone_call(pipeline, platform, script)
+
+    assert [event.digit for event in run.of(DtmfReceived)] == list("4071#")
+    assert all(event.source == "platform" for event in run.of(DtmfReceived))
+    assert [(e.digits, e.ended_by) for e in run.of(DigitsCollected)] == [("4071", "terminator")]
+    assert llm.requests[0].messages[-1].content == "(entered on the keypad) 4071"
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_stop_mid_reply_ends_the_session_at_once(platform: str) -> None:
+    pipeline = make_pipeline(ScriptedStt(["tell me everything"]), ScriptedLlm([LONG_REPLY]), FakeTts())
+    stop_sent: list[float] = []
+
+    async def script(run: PhoneRun) -> None:
+        await run.platform.media(speech(0.8))
+        await run.platform.media(quiet(0.2))
+        await until(lambda: run.platform.heard_seconds() > 1.0)
+        stop_sent.append(anyio.current_time())
+        await run.platform.stop()
+        await until(lambda: run.ended_at is not None)
+
+    run = await phone_call(pipeline, platform, script)
+
+    assert run.ended_at is not None and run.ended_at - stop_sent[0] < 0.1
+    ended = run.of(SessionEnded)[0]
+    assert ended.reason == "hangup"
+    assert run.report is not None and run.report.end_reason == "hangup"
+    assert run.report.hung_up_by_rest is None  # the caller hung up: nothing to hang up through REST
