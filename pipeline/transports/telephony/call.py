@@ -9,6 +9,7 @@ phone call through the platform's REST API. A message that cannot be parsed is r
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -247,7 +248,5 @@ class PhoneCall:
         return True
 
     async def _send(self, text: str) -> None:
-        try:
+        with contextlib.suppress(PhoneSocketClosed):  # the receive side notices the hang-up and ends the call
             await self._socket.send(text)
-        except PhoneSocketClosed:
-            pass  # the receive side notices the hang-up and ends the session
