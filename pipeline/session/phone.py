@@ -13,7 +13,7 @@ from typing import Protocol
 import anyio
 
 from pipeline.base.audio import AudioFrame
-from pipeline.base.phone.dtmf import dtmf_tones
+from pipeline.base.phone.dtmf import DtmfDetector, dtmf_tones
 from pipeline.observe.bus import EventBus
 from pipeline.observe.phone_events import (
     DigitsCollected,
@@ -22,8 +22,11 @@ from pipeline.observe.phone_events import (
     TransferFailed,
     TransferStarted,
 )
+from pipeline.session.voicemail import VoicemailDetection, VoicemailPolicy
 from pipeline.stages.speech import Speech
 from pipeline.stages.tools import Tool, make_tool
+
+DEFAULT_VOICEMAIL_POLICY = VoicemailPolicy()
 
 
 class TransferMode(StrEnum):
@@ -89,38 +92,115 @@ DEFAULT_DIGIT_POLICY = DigitPolicy()
 class SpeechHost(Protocol):
     """What the phone features need from the session."""
 
+    def end_call(self, reason: str, goodbye: str | None) -> None: ...
+
     def say(self, text: str, *, allow_interruption: bool = True) -> Speech: ...
 
     def play(self, audio: AudioFrame, *, text: str = "", allow_interruption: bool = True) -> Speech: ...
 
     def user_keypad_turn(self, text: str) -> None: ...
 
+    def inject(self, text: str) -> None: ...
+
+    def generate_reply(self) -> Speech: ...
+
+
+class NoCallControl:
+    """A session that is not (yet) a platform phone call: keypresses work, call control says what it cannot do."""
+
+    def __init__(self, platform: str = "none") -> None:
+        self.platform = platform
+
+    async def hang_up(self) -> bool:
+        return False
+
+    async def transfer(
+        self, targets: Sequence[str], *, hunt: HuntMode, whisper: str | None, ring_seconds: int
+    ) -> None:
+        raise CallControlError(
+            f"{self.platform}: no call control (REST credentials) configured, so no transfer"
+        )
+
+    async def send_dtmf(self, digits: str) -> bool:
+        return False
+
 
 class PhoneFeatures:
-    """One phone call's features, attached to a session by the transport (``Session.attach_phone``)."""
+    """A session's phone features. Every session has them; a telephony transport ``attach``es the platform's
+    call control. ``run`` (started with the session's stages) times out digit entries."""
 
-    def __init__(
-        self,
-        control: CallControl,
-        bus: EventBus,
-        host: SpeechHost,
-        *,
-        sample_rate: int,
-        stream_dtmf: Callable[[str], Awaitable[bool]] | None = None,
-    ) -> None:
-        self.control = control
+    def __init__(self, bus: EventBus, host: SpeechHost, *, sample_rate: int) -> None:
+        self.control: CallControl = NoCallControl()
         self.phase = CallPhase.ACTIVE
         self._bus = bus
         self._host = host
         self._rate = sample_rate
-        self._stream_dtmf = stream_dtmf
+        self._stream_dtmf: Callable[[str], Awaitable[bool]] | None = None
         self._policy: DigitPolicy | None = None
         self._digits = ""
-        self._digit_deadline: anyio.CancelScope | None = None
-        self._task_group: anyio.abc.TaskGroup | None = None
+        self._digit_deadline: float | None = None
+        self._wake = anyio.Event()
+        self._inband: DtmfDetector | None = None
+        self._inband_wanted = False
+        self.voicemail: VoicemailDetection | None = None
+        # work a tool starts but must not wait for (a transfer speaks after the tool's own reply)
+        self._jobs_in, self._jobs_out = anyio.create_memory_object_stream[Callable[[], Awaitable[object]]](8)
 
-    def start(self, task_group: anyio.abc.TaskGroup) -> None:
-        self._task_group = task_group
+    def attach(
+        self, control: CallControl, *, stream_dtmf: Callable[[str], Awaitable[bool]] | None = None
+    ) -> None:
+        """The platform's call control (REST) and, where the stream has one, its DTMF message."""
+        self.control = control
+        self._stream_dtmf = stream_dtmf
+
+    async def run(self) -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._run_jobs)
+            await self._time_digit_entries()
+
+    async def _run_jobs(self) -> None:
+        async for job in self._jobs_out:
+            await job()
+
+    async def _time_digit_entries(self) -> None:
+        while True:
+            deadline = self._digit_deadline
+            if deadline is None:
+                await self._wake.wait()
+                self._wake = anyio.Event()
+                continue
+            with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
+                await self._wake.wait()
+                self._wake = anyio.Event()
+                continue
+            if self._digit_deadline == deadline:
+                self._close_entry("timeout")
+
+    # --- caller audio -----------------------------------------------------------------------------------------
+
+    def detect_inband_dtmf(self, enabled: bool = True) -> None:
+        """Listen for keypad tones in the caller's audio (for transports without out-of-band DTMF)."""
+        self._inband_wanted = enabled
+        self._inband = None
+
+    def detect_voicemail(self, policy: VoicemailPolicy | None = DEFAULT_VOICEMAIL_POLICY) -> None:
+        """Answering-machine then beep detection on the callee's audio (outbound calls); None turns it off."""
+        self.voicemail = VoicemailDetection(policy, self._bus, self._host) if policy is not None else None
+
+    def platform_amd(self, answered_by: str) -> None:
+        """The platform's own answering-machine result (Twilio ``AnsweredBy``), e.g. from its AMD callback."""
+        if self.voicemail is not None:
+            self.voicemail.platform_result(answered_by)
+
+    def hear(self, frame: AudioFrame) -> None:
+        """Caller audio as it arrives (the session passes every frame)."""
+        if self._inband_wanted:
+            if self._inband is None or self._inband.sample_rate != frame.sample_rate:
+                self._inband = DtmfDetector(frame.sample_rate)
+            for detected in self._inband.push(frame.to_int16()):
+                self.digit(detected.digit, "inband")
+        if self.voicemail is not None and self.voicemail.active:
+            self.voicemail.hear(frame)
 
     # --- keypresses in ----------------------------------------------------------------------------------------
 
@@ -141,25 +221,11 @@ class PhoneFeatures:
         if policy.max_digits is not None and len(self._digits) >= policy.max_digits:
             self._close_entry("max_digits")
             return
-        self._restart_timer(policy.timeout)
-
-    def _restart_timer(self, timeout: float) -> None:
-        if self._digit_deadline is not None:
-            self._digit_deadline.cancel()
-        if self._task_group is not None:
-            scope = anyio.CancelScope()
-            self._digit_deadline = scope
-            self._task_group.start_soon(self._time_out_entry, scope, timeout)
-
-    async def _time_out_entry(self, scope: anyio.CancelScope, timeout: float) -> None:
-        with scope:
-            await anyio.sleep(timeout)
-            self._close_entry("timeout")
+        self._digit_deadline = anyio.current_time() + policy.timeout
+        self._wake.set()
 
     def _close_entry(self, ended_by: str) -> None:
-        if self._digit_deadline is not None:
-            self._digit_deadline.cancel()
-            self._digit_deadline = None
+        self._digit_deadline = None
         digits, self._digits = self._digits, ""
         if not digits:
             return
@@ -260,16 +326,28 @@ class PhoneFeatures:
             Args:
                 summary: One sentence for the colleague: who is calling and why.
             """
-            done = await self.transfer(
-                human_numbers,
-                mode=TransferMode.WARM if summary else TransferMode.COLD,
-                announce="Please hold while I connect you to a colleague.",
-                whisper=summary or None,
-                hunt=hunt,
-            )
-            if done:
-                return "The caller is being connected to a colleague. Say nothing more."
-            return "The transfer failed. Apologise and offer to help or take a message."
+
+            async def hand_off() -> None:
+                done = await self.transfer(
+                    human_numbers,
+                    mode=TransferMode.WARM if summary else TransferMode.COLD,
+                    announce="Please hold while I connect you to a colleague.",
+                    whisper=summary or None,
+                    hunt=hunt,
+                )
+                if not done:
+                    self._host.inject(
+                        "The transfer to a colleague failed. Apologise and offer to take a message."
+                    )
+                    self._host.generate_reply()
+
+            if self.phase is not CallPhase.ACTIVE:
+                return "A transfer is already under way."
+            try:
+                self._jobs_in.send_nowait(hand_off)
+            except anyio.WouldBlock:
+                return "Too much is going on to transfer now; try again in a moment."
+            return "The transfer is starting; the hand-off line is spoken for you. Say nothing more."
 
         tools = [make_tool(press_digits, name="press_digits", timeout=30.0)]
         if human_numbers:

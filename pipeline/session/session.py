@@ -138,7 +138,7 @@ class Session:
         self._end_reason = "ended"
         self._end_error: str | None = None
         self._stack = AsyncExitStack()
-        self.phone: PhoneFeatures | None = None  # set by a telephony transport (``attach_phone``)
+        self.phone = PhoneFeatures(self._bus, self, sample_rate=settings.audio.sample_rate)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -174,6 +174,7 @@ class Session:
             stages.start_soon(self._guard, "input", running.inputs.run)
             running.controller.start()
             stages.start_soon(greet, running.controller, self._settings.agent)
+            stages.start_soon(self.phone.run)
             stages.start_soon(self._lifecycle, stages, running)
             task_status.started()
 
@@ -347,6 +348,7 @@ class Session:
         ending (the audio is not used); raises SessionClosedError if it never started."""
         if self.state is SessionState.CREATED:
             raise SessionClosedError(f"session {self.id} has not started (use `async with session`)")
+        self.phone.hear(frame)
         try:
             self._audio_in.send_nowait(frame)
         except ChannelClosed:
@@ -469,15 +471,8 @@ class Session:
     def attach_phone(
         self, control: CallControl, *, stream_dtmf: Callable[[str], Awaitable[bool]] | None = None
     ) -> PhoneFeatures:
-        """Make this session a phone call: keypresses, ``send_dtmf``, ``transfer`` and the phone tools."""
-        self.phone = PhoneFeatures(
-            control, self._bus, self, sample_rate=self._settings.audio.sample_rate, stream_dtmf=stream_dtmf
-        )
-        return self.phone
-
-    def _phone(self) -> PhoneFeatures:
-        if self.phone is None:
-            raise RuntimeError(f"session {self.id} is not a phone call (no telephony transport attached)")
+        """Make this session a platform phone call: ``transfer``, REST hang-up and DTMF through ``control``."""
+        self.phone.attach(control, stream_dtmf=stream_dtmf)
         return self.phone
 
     def add_tools(self, tools: Iterable[Tool]) -> None:
@@ -487,11 +482,11 @@ class Session:
 
     def dtmf(self, digit: str, source: str = "platform") -> None:
         """A keypress from the caller (the transport reports it): a ``dtmf`` event, and collected if asked."""
-        self._phone().digit(digit, source)
+        self.phone.digit(digit, source)
 
     def collect_digits(self, policy: DigitPolicy | None = DEFAULT_DIGIT_POLICY) -> None:
         """Collect keypresses into a user turn (terminator / timeout / length); None turns it off."""
-        self._phone().collect_digits(policy)
+        self.phone.collect_digits(policy)
 
     def user_keypad_turn(self, text: str) -> None:
         self.context.add_user(text)
@@ -500,7 +495,7 @@ class Session:
     async def send_dtmf(self, digits: str) -> str:
         """Send keypresses to the far end (``dtmf_sent`` event); returns how: stream, rest or tones."""
         self._floor()
-        return await self._phone().send_dtmf(digits)
+        return await self.phone.send_dtmf(digits)
 
     async def transfer(
         self,
@@ -515,4 +510,4 @@ class Session:
         a hunt list). ``transfer_started`` / ``transfer_failed``; returns whether the platform accepted."""
         self._floor()
         targets = to if isinstance(to, str) else list(to)
-        return await self._phone().transfer(targets, mode=mode, announce=announce, whisper=whisper, hunt=hunt)
+        return await self.phone.transfer(targets, mode=mode, announce=announce, whisper=whisper, hunt=hunt)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
@@ -20,7 +20,7 @@ import anyio
 
 from pipeline.observe.bus import EventSubscription
 from pipeline.observe.events import Event, Interruption
-from pipeline.session.phone import CallControl, CallControlError, HuntMode
+from pipeline.session.phone import CallControl, CallControlError, NoCallControl
 from pipeline.session.pipeline import Pipeline
 from pipeline.session.session import Session
 from pipeline.transports.telephony.codec import PhoneAudioIn, PhoneAudioOut
@@ -73,24 +73,6 @@ class PhoneCallReport:
     bad_messages: list[str] = field(default_factory=list)
     clears_sent: int = 0
     hung_up_by_rest: bool | None = None
-
-
-class NoCallControl:
-    """A call without REST credentials: the media stream works, call control reports what it cannot do."""
-
-    def __init__(self, platform: str) -> None:
-        self.platform = platform
-
-    async def hang_up(self) -> bool:
-        return False
-
-    async def transfer(
-        self, targets: Sequence[str], *, hunt: HuntMode, whisper: str | None, ring_seconds: int
-    ) -> None:
-        raise CallControlError(f"{self.platform}: no REST credentials configured, so no transfer")
-
-    async def send_dtmf(self, digits: str) -> bool:
-        return False
 
 
 ControlFactory = Callable[[StreamStarted], CallControl | None]
@@ -162,7 +144,6 @@ class PhoneCall:
         async with session, anyio.create_task_group() as group:
             self.phase = CallPhase.IN_CALL
             phone = session.attach_phone(control, stream_dtmf=self._send_stream_dtmf)
-            phone.start(group)
             if self._on_session is not None:
                 self._on_session(session, started)
             interruptions = session.events(Interruption)
