@@ -136,3 +136,25 @@ async def test_stop_mid_reply_ends_the_session_at_once(platform: str) -> None:
     assert ended.reason == "hangup"
     assert run.report is not None and run.report.end_reason == "hangup"
     assert run.report.hung_up_by_rest is None  # the caller hung up: nothing to hang up through REST
+
+
+async def test_a_call_with_the_pipeline_at_8khz_end_to_end() -> None:
+    """Phone audio needs no resampling when the pipeline runs at 8 kHz (the measured recommendation for
+    phone-only deployments; see benchmarks/phone_rate.py)."""
+    from pipeline.settings import AudioSettings, SessionSettings
+
+    settings = SessionSettings(audio=AudioSettings(sample_rate=8000))
+    pipeline = make_pipeline(
+        ScriptedStt(["hello"]), ScriptedLlm(["Hello, how can I help?"]), FakeTts(), settings=settings
+    )
+
+    async def script(run: PhoneRun) -> None:
+        await run.platform.media(speech(0.8))
+        await run.platform.media(quiet(0.4))
+        await until(lambda: bool(run.of(AgentStoppedSpeaking)))
+        await run.platform.stop()
+
+    run = await phone_call(pipeline, "twilio", script)
+
+    assert run.of(AgentStoppedSpeaking)[0].heard_text == "Hello, how can I help?"
+    assert run.platform.heard_seconds() == pytest.approx(len("Hello, how can I help?") * 0.05, abs=0.03)
