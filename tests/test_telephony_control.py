@@ -149,3 +149,65 @@ def test_transfer_documents_for_hunt_lists() -> None:
     parallel = plivo_dial_xml(["+1", "+2"], HuntMode.PARALLEL, 20)
     assert parallel.count("<Dial") == 1 and parallel.count("<Number>") == 2
     assert plivo_dial_xml(["+1", "+2"], HuntMode.SEQUENTIAL, 20).count("<Dial") == 2
+
+
+async def test_outbound_calls_are_placed_with_the_answer_url_pointing_back_at_us(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import SecretStr
+
+    from pipeline.transports.telephony.outbound import OutboundCallError, place_call
+    from pipeline.transports.telephony.settings import TelephonySettings
+
+    async with FakeTelephonyRest() as fake:
+        base = plivo_control(fake, monkeypatch)  # patches the Plivo base URL
+        del base
+        monkeypatch.setenv("TELNYX_CONNECTION_ID", "conn-1")
+        settings = TelephonySettings(
+            public_url="https://agent.example.com",
+            twilio_account_sid=TWILIO_SID,
+            twilio_auth_token=SecretStr(TWILIO_TOKEN),
+            twilio_api_base=fake.base_url,
+            plivo_auth_id=PLIVO_ID,
+            plivo_auth_token=SecretStr(PLIVO_TOKEN),
+            telnyx_api_key=SecretStr(TELNYX_KEY),
+            telnyx_api_base=fake.base_url + "/v2",
+        )
+        placed = [
+            await place_call(settings, "twilio", "+15551230000", "+15550000001", platform_amd=True),
+            await place_call(settings, "plivo", "+15551230000", "+15550000001"),
+            await place_call(settings, "telnyx", "+15551230000", "+15550000001"),
+        ]
+        with pytest.raises(OutboundCallError, match="--public-url"):
+            await place_call(settings.model_copy(update={"public_url": None}), "twilio", "+1", "+2")
+        fake.fail_with["/2010-04-01/"] = (400, {"code": 21211, "message": "invalid To", "status": 400})
+        with pytest.raises(OutboundCallError, match="twilio refused the call: HTTP 400"):
+            await place_call(settings, "twilio", "+1", "+2")
+    assert [(p.platform, p.call_id) for p in placed] == [
+        ("twilio", "CA-new"),
+        ("plivo", "req-1"),
+        ("telnyx", "v3:new"),
+    ]
+    twilio_create, plivo_create, telnyx_dial = fake.calls[:3]
+    assert twilio_create.path == f"/2010-04-01/Accounts/{TWILIO_SID}/Calls.json"
+    assert twilio_create.form == {
+        "To": "+15551230000",
+        "From": "+15550000001",
+        "Url": "https://agent.example.com/twilio",
+        "Method": "POST",
+        "MachineDetection": "DetectMessageEnd",
+        "AsyncAmd": "true",
+        "AsyncAmdStatusCallback": "https://agent.example.com/twilio/amd",
+    }
+    assert plivo_create.path == f"/v1/Account/{PLIVO_ID}/Call/"
+    assert (
+        plivo_create.json["answer_url"] == "https://agent.example.com/plivo"
+        and plivo_create.json["to"] == "+15551230000"
+    )
+    assert telnyx_dial.path == "/v2/calls" and telnyx_dial.headers["authorization"] == f"Bearer {TELNYX_KEY}"
+    assert telnyx_dial.json["stream_url"] == "wss://agent.example.com/telnyx/stream"
+    assert (
+        telnyx_dial.json["stream_bidirectional_mode"],
+        telnyx_dial.json["stream_bidirectional_codec"],
+    ) == ("rtp", "PCMU")
+    assert telnyx_dial.json["connection_id"] == "conn-1"

@@ -5,6 +5,7 @@ real vendor SDK sent and how failures are handled."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -27,6 +28,7 @@ class FakeTelephonyRest:
 
     calls: list[RestCall] = field(default_factory=list)
     fail_with: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    on_call: Callable[[RestCall], None] | None = None  # sees every request (e.g. to "answer" a new call)
     _server: HttpServer | None = None
 
     @property
@@ -53,17 +55,31 @@ class FakeTelephonyRest:
         elif request.body:
             body = json.loads(request.body)
         self.calls.append(RestCall(request.method, path, request.headers, form, body))
+        if self.on_call is not None:
+            self.on_call(self.calls[-1])
         for prefix, (status, payload) in self.fail_with.items():
             if path.startswith(prefix):
                 await response.send_json(status, payload)
                 return
-        if path.startswith("/2010-04-01/"):  # Twilio: the call resource
+        if path.startswith("/2010-04-01/"):  # Twilio: the call resource (or a new call)
             sid = path.rsplit("/", 1)[-1].removesuffix(".json")
+            sid = "CA-new" if sid == "Calls" else sid
             await response.send_json(200, {"sid": sid, "status": form.get("Status", "in-progress")})
         elif path.startswith("/v1/Account/"):  # Plivo
             if request.method == "DELETE":
                 await response.send(204, b"", "application/json")
             else:
-                await response.send_json(202, {"api_id": "a-1", "message": "call transferred"})
-        else:  # Telnyx
+                await response.send_json(
+                    201 if path.endswith("/Call/") else 202,
+                    {"api_id": "a-1", "message": "call fired", "request_uuid": "req-1"},
+                )
+        elif path == "/v2/calls":  # Telnyx: dial
+            data = {
+                "call_control_id": "v3:new",
+                "call_leg_id": "leg",
+                "call_session_id": "cs",
+                "is_alive": False,
+            }
+            await response.send_json(200, {"data": {**data, "record_type": "call"}})
+        else:  # Telnyx: call actions
             await response.send_json(200, {"data": {"result": "ok"}})

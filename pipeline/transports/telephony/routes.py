@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from pipeline.session.phone import HuntMode
 from pipeline.session.pipeline import Pipeline
 from pipeline.session.session import Session
-from pipeline.transports.telephony.call import ControlFactory, PhoneCall, PhoneSocketClosed
+from pipeline.transports.telephony.call import ControlFactory, PhoneCall, PhoneCallReport, PhoneSocketClosed
 from pipeline.transports.telephony.clients import plivo_control, telnyx_control, twilio_control
 from pipeline.transports.telephony.control import plivo_dial_xml
 from pipeline.transports.telephony.messages import MediaStreamSerializer, StreamStarted
@@ -96,12 +96,14 @@ class TelephonyRoutes:
         *,
         on_session: OnSession | None = None,
         admit: Admit | None = None,
+        on_call_ended: Callable[[PhoneCallReport], None] | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.settings = settings
         self.calls = LiveCalls()
         self._on_session = on_session
         self._admit = admit
+        self._on_call_ended = on_call_ended
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -253,6 +255,8 @@ class TelephonyRoutes:
                 self.pipeline, wire, StarletteSocket(websocket), control=control, on_session=on_session
             ).run()
             _log.info("%s call %s ended: %s", wire.platform, report.session_id, report.end_reason)
+            if self._on_call_ended is not None:
+                self._on_call_ended(report)
         finally:
             for call_id in started_ids:
                 self.calls.remove(call_id)
