@@ -50,9 +50,12 @@ async def phone_call(  # type: ignore[no-untyped-def]
     *,
     custom: dict[str, str] | None = None,
     control: ControlFactory | None = None,
+    playback_delay: float = 0.0,
 ) -> PhoneRun:
     line = MemoryLine()
-    run = PhoneRun(PlatformSimulator(platform, line.platform, custom=custom or {}))
+    run = PhoneRun(
+        PlatformSimulator(platform, line.platform, custom=custom or {}, playback_delay=playback_delay)
+    )
     async with anyio.create_task_group() as group:
 
         def on_session(session: Session, started: StreamStarted) -> None:

@@ -57,7 +57,7 @@ async def test_a_whole_call_with_a_tool_call(platform: str) -> None:
     assert run.platform.heard_seconds() == pytest.approx(len("It is sunny in Paris.") * 0.05, abs=0.03)
     assert run.started is not None and run.started.custom_parameters == {"from": "+14155550100"}
     assert run.started.caller == "+14155550100" or platform == "telnyx"
-    assert run.of(SessionEnded)[0].reason == "hangup"
+    assert run.of(SessionEnded)[0].reason == "caller_stopped"
     assert run.report is not None and run.report.bad_messages == []
     # playback marks went out with the audio and came back as played
     marks_sent = run.platform.sent("checkpoint" if platform == "plivo" else "mark")
@@ -133,8 +133,8 @@ async def test_stop_mid_reply_ends_the_session_at_once(platform: str) -> None:
 
     assert run.ended_at is not None and run.ended_at - stop_sent[0] < 0.1
     ended = run.of(SessionEnded)[0]
-    assert ended.reason == "hangup"
-    assert run.report is not None and run.report.end_reason == "hangup"
+    assert ended.reason == "caller_stopped"
+    assert run.report is not None and run.report.end_reason == "caller_stopped"
     assert run.report.hung_up_by_rest is None  # the caller hung up: nothing to hang up through REST
 
 
@@ -158,3 +158,35 @@ async def test_a_call_with_the_pipeline_at_8khz_end_to_end() -> None:
 
     assert run.of(AgentStoppedSpeaking)[0].heard_text == "Hello, how can I help?"
     assert run.platform.heard_seconds() == pytest.approx(len("Hello, how can I help?") * 0.05, abs=0.03)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_heard_text_follows_the_marks_when_the_platform_plays_late(platform: str) -> None:
+    """The platform plays 300 ms behind what it received: at the barge-in, the caller had heard less than was
+    sent, and the heard text (context and event) is what the marks confirmed, not what was sent."""
+    llm = ScriptedLlm([LONG_REPLY, "Sure."])
+    pipeline = make_pipeline(ScriptedStt(["tell me everything", "stop please"]), llm, FakeTts())
+    played_at_clear: list[float] = []
+
+    async def script(run: PhoneRun) -> None:
+        await run.platform.media(speech(0.8))
+        await run.platform.media(quiet(0.4))
+        await until(lambda: run.platform.heard_seconds() > 1.5)
+        await run.platform.media(speech(1.0))
+        await until(lambda: bool(run.platform.sent("clearAudio" if platform == "plivo" else "clear")))
+        played_at_clear.append(run.platform.heard_seconds())
+        await run.platform.media(quiet(1.5))
+        await run.platform.stop()
+
+    run = await phone_call(pipeline, platform, script, playback_delay=0.3)
+
+    stopped = run.of(AgentStoppedSpeaking)[0]
+    assert stopped.interrupted
+    # confirmed by marks: at most what the caller heard, at least that minus one mark interval (and a frame)
+    assert played_at_clear[0] - 0.12 <= stopped.played_seconds <= played_at_clear[0] + 1e-6
+    assert LONG_REPLY.startswith(stopped.heard_text.rstrip("."))
+    words_heard = len(stopped.heard_text.split())
+    sent_words = len(LONG_REPLY[: round((played_at_clear[0] + 0.3) / 0.05)].split())
+    assert words_heard < sent_words  # what was sent would have claimed more
+    assert run.session is not None
+    assert run.session.context.messages[1].content == stopped.heard_text

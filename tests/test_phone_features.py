@@ -121,7 +121,7 @@ async def test_a_short_hello_is_a_human_and_the_call_goes_on() -> None:
 
     detected = run.of(VoicemailDetected)
     assert [(d.answered_by, d.evidence.rule) for d in detected] == [("human", "short_greeting")]
-    assert run.of(SessionEnded)[0].reason == "hangup"
+    assert run.of(SessionEnded)[0].reason == "caller_stopped"
 
 
 async def test_twilio_answered_by_is_accepted_as_a_signal() -> None:

@@ -77,7 +77,8 @@ class PlatformSimulator:
     received: list[Received] = field(default_factory=list)
     heard: list[tuple[float, np.ndarray]] = field(default_factory=list)  # (clock time, samples) as played
     caller_frames_sent: list[float] = field(default_factory=list)  # clock time of each caller frame sent
-    _queue: list[tuple[str, Any]] = field(default_factory=list)  # ("audio", bytes) or ("mark", name)
+    playback_delay: float = 0.0  # a jitter buffer: audio plays this long after it arrives
+    _queue: list[tuple[str, Any, float]] = field(default_factory=list)  # (kind, audio or mark name, arrival)
     _sequence: int = 0
     closed: bool = False
 
@@ -220,15 +221,15 @@ class PlatformSimulator:
     async def _on_message(self, message: dict[str, Any]) -> None:
         event = message["event"]
         if event in ("media", "playAudio"):
-            self._queue.append(("audio", base64.b64decode(message["media"]["payload"])))
+            self._queue.append(("audio", base64.b64decode(message["media"]["payload"]), anyio.current_time()))
         elif event in ("mark", "checkpoint"):
             name = message["mark"]["name"] if event == "mark" else message["name"]
-            if self.platform == "telnyx" and not any(kind == "audio" for kind, _ in self._queue):
+            if self.platform == "telnyx" and not any(kind == "audio" for kind, _, _ in self._queue):
                 await self._echo(name)  # Telnyx: at once when nothing is queued
             else:
-                self._queue.append(("mark", name))
+                self._queue.append(("mark", name, anyio.current_time()))
         elif event in ("clear", "clearAudio"):
-            pending = [value for kind, value in self._queue if kind == "mark"]
+            pending = [value for kind, value, _ in self._queue if kind == "mark"]
             self._queue.clear()
             if self.platform == "plivo":
                 await self._send({"event": "clearedAudio", "sequenceNumber": self._seq(), "streamId": "s-1"})
@@ -264,7 +265,11 @@ class PlatformSimulator:
             if not self._queue:
                 await anyio.sleep(0.005)
                 continue
-            kind, value = self._queue.pop(0)
+            kind, value, arrived = self._queue[0]
+            if anyio.current_time() < arrived + self.playback_delay:
+                await anyio.sleep(arrived + self.playback_delay - anyio.current_time())
+                continue  # a clear may have emptied the queue meanwhile
+            self._queue.pop(0)
             if kind == "mark":
                 await self._echo(value)
                 continue

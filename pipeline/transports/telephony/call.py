@@ -1,32 +1,35 @@
-"""One phone call: a platform's media-stream WebSocket joined to a Parley session.
+"""One phone call: a platform's media-stream WebSocket joined to a Parley session through the transport
+interface (``pipeline.transports.transport``).
 
 Caller audio (G.711, 8 kHz) goes into the session at the pipeline rate; agent audio goes out as the platform's
-media messages with a playback mark every ~100 ms; at a barge-in a ``clear`` goes out at once and the rest of the
-interrupted speech is dropped; keypresses become ``dtmf`` events; ``stop`` or a disconnect ends the session at
-once (reason ``hangup``); a session that ends on its own (``end_call``, idle, ``session.end()``) also ends the
-phone call through the platform's REST API. A message that cannot be parsed is reported and skipped.
+media messages, followed by a playback mark every ~100 ms so the heard text follows what really played; at a
+barge-in (``clear``) the platform's ``clear`` goes out at once and the rest of that speech is dropped; keypresses
+become ``dtmf`` events; ``stop`` or a disconnect ends the session at once; a session that ends on its own
+(``end_call``, voicemail left, idle, ``session.end()``) also ends the phone call through the platform's REST API.
+A message that cannot be parsed is reported and skipped: the call goes on.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Protocol
 
 import anyio
 
-from pipeline.observe.bus import EventSubscription
-from pipeline.observe.events import Event, Interruption
+from pipeline.base.audio import AudioFrame
 from pipeline.session.phone import CallControl, CallControlError, NoCallControl
 from pipeline.session.pipeline import Pipeline
 from pipeline.session.session import Session
+from pipeline.transports.link import connect
 from pipeline.transports.telephony.codec import PhoneAudioIn, PhoneAudioOut
 from pipeline.transports.telephony.marks import PlaybackMarks
 from pipeline.transports.telephony.messages import (
     DtmfReceived,
+    InboundMessage,
     MarkPlayed,
     MediaChunk,
     MediaStreamSerializer,
@@ -35,6 +38,7 @@ from pipeline.transports.telephony.messages import (
     StreamStopped,
     TelephonyMessageError,
 )
+from pipeline.transports.transport import CALLER_HUNG_UP, CALLER_STOPPED, CallEnd, CallLine
 
 _log = logging.getLogger(__name__)
 
@@ -55,14 +59,6 @@ class PhoneSocket(Protocol):
         ...
 
 
-class CallPhase(Enum):
-    """waiting for ``start`` -> in call -> ended (by the caller, or by the agent)."""
-
-    WAITING = "waiting"
-    IN_CALL = "in_call"
-    ENDED = "ended"
-
-
 @dataclass
 class PhoneCallReport:
     """What happened on the call, for the server's logs and for tests."""
@@ -73,6 +69,97 @@ class PhoneCallReport:
     bad_messages: list[str] = field(default_factory=list)
     clears_sent: int = 0
     hung_up_by_rest: bool | None = None
+
+
+class PhoneTransport:
+    """The ``Transport`` of a platform media stream (after its ``start`` message)."""
+
+    def __init__(
+        self,
+        wire: MediaStreamSerializer,
+        socket: PhoneSocket,
+        audio_in: PhoneAudioIn,
+        audio_out: PhoneAudioOut,
+        report: PhoneCallReport,
+        *,
+        mark_interval: float = 0.1,
+    ) -> None:
+        self._wire = wire
+        self._socket = socket
+        self._in = audio_in
+        self._out = audio_out
+        self._report = report
+        self.marks = PlaybackMarks(mark_interval)
+        # one writer keeps the order of media, marks and clears; entries carry their speech id (None: control)
+        self._outbox_in, self._outbox_out = anyio.create_memory_object_stream[tuple[str | None, str]](
+            math.inf
+        )
+
+    async def run(self, line: CallLine) -> CallEnd:
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._write)
+            end = await self._read(line)
+            group.cancel_scope.cancel()
+        return end
+
+    async def _read(self, line: CallLine) -> CallEnd:
+        while True:
+            try:
+                raw = await self._socket.receive()
+            except PhoneSocketClosed:
+                return CallEnd(CALLER_HUNG_UP)
+            message = parse(self._wire, raw, self._report)
+            if isinstance(message, MediaChunk):
+                line.push_audio(self._in.decode(message.payload))
+            elif isinstance(message, DtmfReceived):
+                line.session.dtmf(message.digit, "platform")
+            elif isinstance(message, MarkPlayed):
+                played = self.marks.on_mark(message.name)
+                if played is not None:
+                    line.playback_mark(*played)
+            elif isinstance(message, StreamStopped):
+                return CallEnd(CALLER_STOPPED)
+            elif isinstance(message, PlatformError):
+                self._report.bad_messages.append(f"{self._wire.platform}: {message.code} {message.detail}")
+
+    async def _write(self) -> None:
+        async for speech_id, text in self._outbox_out:
+            if speech_id is not None and speech_id in self.marks.cleared:
+                continue  # queued before the clear: never sent
+            with contextlib.suppress(PhoneSocketClosed):  # the reader notices the hang-up and ends the call
+                await self._socket.send(text)
+
+    async def send(self, frame: AudioFrame) -> None:
+        speech_id = frame.speech_id or ""
+        if speech_id in self.marks.cleared:
+            return  # handed over before the barge-in decision reached us: the caller must not hear it
+        self._outbox_in.send_nowait((speech_id, self._wire.media(self._out.encode(frame))))
+        mark = self.marks.on_sent(speech_id, frame.duration)
+        if mark is not None:
+            self._outbox_in.send_nowait((speech_id, self._wire.mark(mark)))
+
+    def clear(self, speech_id: str) -> None:
+        self.marks.on_clear(speech_id)
+        self._out.reset()
+        self._report.clears_sent += 1
+        self._outbox_in.send_nowait((None, self._wire.clear()))
+
+    async def send_dtmf(self, digits: str) -> bool:
+        """The stream's own DTMF message (Plivo ``sendDTMF``); False where the platform has none."""
+        message = self._wire.dtmf(digits)
+        if message is None:
+            return False
+        self._outbox_in.send_nowait((None, message))
+        return True
+
+
+def parse(wire: MediaStreamSerializer, raw: str | bytes, report: PhoneCallReport) -> InboundMessage | None:
+    try:
+        return wire.parse(raw)
+    except TelephonyMessageError as exc:
+        report.bad_messages.append(str(exc))
+        _log.warning("%s", exc)
+        return None
 
 
 ControlFactory = Callable[[StreamStarted], CallControl | None]
@@ -96,22 +183,14 @@ class PhoneCall:
         self._socket = socket
         self._control = control
         self._on_session = on_session
-        self._marks = PlaybackMarks(mark_interval)
-        self._out = PhoneAudioOut(pipeline.settings.audio.sample_rate)
-        self._cleared_at = float("-inf")  # session time of the last clear: older agent frames are stale
-        self.phase = CallPhase.WAITING
+        self._mark_interval = mark_interval
         self.report = PhoneCallReport()
-
-    @property
-    def marks(self) -> PlaybackMarks:
-        return self._marks
 
     async def run(self) -> PhoneCallReport:
         try:
             started = await self._wait_for_start()
         except PhoneSocketClosed:
-            self.phase = CallPhase.ENDED
-            self.report.end_reason = "hangup"
+            self.report.end_reason = CALLER_HUNG_UP
             return self.report
         self.report.started = started
         await self._run_session(started)
@@ -119,115 +198,42 @@ class PhoneCall:
 
     async def _wait_for_start(self) -> StreamStarted:
         while True:
-            message = self._parse(await self._socket.receive())
+            message = parse(self._wire, await self._socket.receive(), self.report)
             if isinstance(message, StreamStarted):
                 return message
             if isinstance(message, StreamStopped):
                 raise PhoneSocketClosed("stop before start")
 
-    def _parse(self, raw: str | bytes) -> object:
-        try:
-            return self._wire.parse(raw)
-        except TelephonyMessageError as exc:
-            self.report.bad_messages.append(str(exc))
-            _log.warning("%s", exc)
-            return None
-
     async def _run_session(self, started: StreamStarted) -> None:
         rate = self._pipeline.settings.audio.sample_rate
-        audio_in = PhoneAudioIn(started.encoding, started.sample_rate, rate)
-        session = self._pipeline.session()
-        self.report.session_id = session.id
+        try:
+            audio_in = PhoneAudioIn(started.encoding, started.sample_rate, rate)
+        except (TelephonyMessageError, ValueError) as exc:
+            self.report.bad_messages.append(str(exc))
+            self.report.end_reason = "unsupported_audio"
+            return
+        transport = PhoneTransport(
+            self._wire,
+            self._socket,
+            audio_in,
+            PhoneAudioOut(rate),
+            self.report,
+            mark_interval=self._mark_interval,
+        )
         control = (self._control(started) if self._control is not None else None) or NoCallControl(
             self._wire.platform
         )
-        async with session, anyio.create_task_group() as group:
-            self.phase = CallPhase.IN_CALL
-            phone = session.attach_phone(control, stream_dtmf=self._send_stream_dtmf)
+        session = self._pipeline.session()
+        self.report.session_id = session.id
+        async with session:
+            phone = session.attach_phone(control, stream_dtmf=transport.send_dtmf)
             if self._on_session is not None:
                 self._on_session(session, started)
-            interruptions = session.events(Interruption)
-            group.start_soon(self._clear_on_interruption, session, interruptions)
-            group.start_soon(self._send_agent_audio, session)
-            caller_hung_up = await self._receive(session, audio_in)
-            if caller_hung_up:
-                phone.caller_hung_up()
-            self.report.end_reason = "hangup" if caller_hung_up else "ended"
-            await session.end("hangup" if caller_hung_up else "ended")
-            group.cancel_scope.cancel()
-        self.phase = CallPhase.ENDED
-        if session.phone is not None:
-            try:
-                self.report.hung_up_by_rest = await session.phone.hang_up_if_active()
-            except CallControlError as exc:
-                _log.warning("%s", exc)
-
-    async def _receive(self, session: Session, audio_in: PhoneAudioIn) -> bool:
-        """Caller messages until the call ends: True when the caller hung up, False when the session ended."""
-        ended = anyio.Event()
-
-        async def watch_session() -> None:
-            async for _ in session.events():
-                pass
-            ended.set()
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(watch_session)
-            hung_up = False
-            with anyio.CancelScope() as scope:
-                group.start_soon(self._wait_then_cancel, ended, scope)
-                hung_up = await self._read_messages(session, audio_in)
-            group.cancel_scope.cancel()
-        return hung_up
-
-    @staticmethod
-    async def _wait_then_cancel(ended: anyio.Event, scope: anyio.CancelScope) -> None:
-        await ended.wait()
-        scope.cancel()
-
-    async def _read_messages(self, session: Session, audio_in: PhoneAudioIn) -> bool:
-        while True:
-            try:
-                raw = await self._socket.receive()
-            except PhoneSocketClosed:
-                return True
-            message = self._parse(raw)
-            if isinstance(message, MediaChunk):
-                session.push_audio(audio_in.decode(message.payload))
-            elif isinstance(message, DtmfReceived):
-                session.dtmf(message.digit, "platform")
-            elif isinstance(message, MarkPlayed):
-                self._marks.on_mark(message.name)
-            elif isinstance(message, StreamStopped):
-                return True
-            elif isinstance(message, PlatformError):
-                self.report.bad_messages.append(f"{self._wire.platform}: {message.code} {message.detail}")
-
-    async def _clear_on_interruption(self, session: Session, interruptions: EventSubscription) -> None:
-        event: Event
-        async for event in interruptions:
-            self._cleared_at = event.timestamp
-            self._marks.on_clear()
-            self._out.reset()
-            self.report.clears_sent += 1
-            await self._send(self._wire.clear())
-
-    async def _send_agent_audio(self, session: Session) -> None:
-        async for frame in session.audio_out():
-            if frame.timestamp <= self._cleared_at:
-                continue  # handed over before the barge-in decision: the caller must not hear it
-            await self._send(self._wire.media(self._out.encode(frame)))
-            mark = self._marks.on_sent(frame.duration)
-            if mark is not None:
-                await self._send(self._wire.mark(mark))
-
-    async def _send_stream_dtmf(self, digits: str) -> bool:
-        message = self._wire.dtmf(digits)
-        if message is None:
-            return False
-        await self._send(message)
-        return True
-
-    async def _send(self, text: str) -> None:
-        with contextlib.suppress(PhoneSocketClosed):  # the receive side notices the hang-up and ends the call
-            await self._socket.send(text)
+            end = await connect(session, transport)
+        self.report.end_reason = end.reason
+        if end.reason in (CALLER_HUNG_UP, CALLER_STOPPED):
+            phone.caller_hung_up()
+        try:
+            self.report.hung_up_by_rest = await phone.hang_up_if_active()
+        except CallControlError as exc:
+            _log.warning("%s", exc)
