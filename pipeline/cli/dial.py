@@ -9,6 +9,7 @@ beep, leaves the message and hangs up.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -34,11 +35,20 @@ def add_dial_command(commands: Any) -> None:
     dial.set_defaults(handler=command_dial)
 
 
+def _config_path(path: str | None) -> Path:
+    """As ``run`` finds it: the path given, else configs/local.yaml here or beside the package."""
+    if path is not None:
+        return Path(path)
+    for candidate in (Path("configs/local.yaml"), Path(__file__).resolve().parents[2] / "configs/local.yaml"):
+        if candidate.exists():
+            return candidate
+    return Path("configs/local.yaml")
+
+
 def command_dial(args: argparse.Namespace) -> int:
     import uvicorn
     from starlette.applications import Starlette
 
-    from pipeline.cli.main import resolve_config_path
     from pipeline.session.config import load_config
     from pipeline.session.pipeline import Pipeline
     from pipeline.session.session import Session
@@ -51,7 +61,7 @@ def command_dial(args: argparse.Namespace) -> int:
     settings = TelephonySettings.from_env(public_url=args.public_url)
     if not settings.public_url:
         raise CliError("dial needs --public-url (or PARLEY_PUBLIC_URL): the platform must reach this machine")
-    loaded = load_config(resolve_config_path(args.config))
+    loaded = load_config(_config_path(args.config))
     pipeline = Pipeline.from_config(loaded)
     call_over = anyio.Event()
 
