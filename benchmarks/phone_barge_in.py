@@ -16,6 +16,7 @@ import statistics
 import anyio
 from trio.testing import MockClock
 
+from pipeline.observe.events import Interruption
 from tests.conversation import make_pipeline
 from tests.doubles import FakeTts, ScriptedLlm, ScriptedStt
 from tests.phone_harness import PhoneRun, phone_call, quiet, speech, until
@@ -23,7 +24,7 @@ from tests.phone_harness import PhoneRun, phone_call, quiet, speech, until
 LONG_REPLY = " ".join(f"This is sentence number {n} of a long answer." for n in range(1, 9))
 
 
-async def one_call(platform: str, offset: float) -> tuple[float, float]:
+async def one_call(platform: str, offset: float) -> tuple[float, float, float]:
     pipeline = make_pipeline(
         ScriptedStt(["tell me everything", "stop"]), ScriptedLlm([LONG_REPLY, "Sure."]), FakeTts()
     )
@@ -43,7 +44,9 @@ async def one_call(platform: str, offset: float) -> tuple[float, float]:
     media_name = "playAudio" if platform == "plivo" else "media"
     clear_at = run.platform.sent(clear_name)[0].at
     before_clear = [m.at for m in run.platform.sent(media_name) if m.at <= clear_at]
-    return clear_at - marks["speech_start"], max(before_clear) - marks["speech_start"]
+    decision = run.clock(run.of(Interruption)[0])
+    start = marks["speech_start"]
+    return clear_at - start, max(before_clear) - start, clear_at - decision
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -61,6 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     to_clear: list[float] = []
     to_last: list[float] = []
+    decision_to_clear: list[float] = []
     for index in range(args.calls):
         offset = 1.0 + 0.137 * index
         if args.clock == "virtual":
@@ -75,9 +79,11 @@ def main() -> None:
             result = anyio.run(one_call, args.platform, offset, backend="asyncio")
         to_clear.append(result[0])
         to_last.append(result[1])
+        decision_to_clear.append(result[2])
     for name, values in (
         ("speech start -> clear sent", to_clear),
         ("speech start -> last agent frame sent", to_last),
+        ("barge-in decision -> clear sent", decision_to_clear),
     ):
         print(
             f"{args.platform} ({args.clock} clock, {args.calls} calls) {name}: "
