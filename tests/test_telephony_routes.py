@@ -174,3 +174,35 @@ def test_a_short_twilio_call_over_a_websocket() -> None:
     assert len(media) >= 20 and all(m["streamSid"] == "MZ9" for m in media)
     assert len(base64.b64decode(media[0]["media"]["payload"])) == 160  # type: ignore[index]
     assert any(m["event"] == "mark" for m in received)
+
+
+def test_a_sequential_twilio_hunt_rings_the_next_number_only_when_nobody_answered() -> None:
+    from pipeline.session.phone import HuntMode
+    from pipeline.transports.telephony.control import transfer_twiml
+
+    first = transfer_twiml(
+        ["+1555", "+1666", "+1777"],
+        HuntMode.SEQUENTIAL,
+        15,
+        None,
+        lambda q: "https://agent.example.com/twilio/dial-next?to=" + q["to"],
+    )
+    assert first.count("<Dial") == 1 and ">+1555</Number>" in first
+    assert 'action="https://agent.example.com/twilio/dial-next?to=+1666,+1777"' in first
+
+    def post(status: str) -> str:
+        path = "/twilio/dial-next?to=%2B1666%2C%2B1777&ring=15"
+        params = {"CallSid": "CA1", "DialCallStatus": status}
+        signature = RequestValidator(TOKEN).compute_signature("https://agent.example.com" + path, params)
+        with client() as http:
+            answer = http.post(path, data=params, headers={"X-Twilio-Signature": signature})
+        assert answer.status_code == 200
+        return answer.text
+
+    no_answer = post("no-answer")
+    assert (
+        ">+1666</Number>" in no_answer
+        and "dial-next?to=%2B1777" in no_answer
+        and "+1777</Number>" not in no_answer
+    )
+    assert post("completed").endswith("<Response><Hangup /></Response>")

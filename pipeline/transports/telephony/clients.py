@@ -24,7 +24,10 @@ def twilio_control(
         if settings.twilio_api_base:
             client.api.base_url = settings.twilio_api_base
         return TwilioCallControl(
-            client, started.call_id, whisper_url=lambda query: f"{base_url}/twilio/whisper?{urlencode(query)}"
+            client,
+            started.call_id,
+            whisper_url=lambda query: f"{base_url}/twilio/whisper?{urlencode(query)}",
+            dial_next_url=lambda query: f"{base_url}/twilio/dial-next?{urlencode(query)}",
         )
 
     return make

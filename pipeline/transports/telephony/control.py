@@ -29,19 +29,54 @@ async def _in_thread(function: Callable[[], Any]) -> Any:
     return await anyio.to_thread.run_sync(function)
 
 
-def transfer_twiml(targets: Sequence[str], hunt: HuntMode, ring_seconds: int, whisper_url: str | None) -> str:
-    """``<Dial>`` the targets: every ``<Number>`` in one Dial rings at once (parallel); sequential is one Dial per
-    number, each ringing ``ring_seconds``, tried in order. Known gap: without a Dial ``action`` route, if the
-    human hangs up first Twilio goes on to the next Dial (the caller hanging up ends everything)."""
+def transfer_twiml(
+    targets: Sequence[str],
+    hunt: HuntMode,
+    ring_seconds: int,
+    whisper_url: str | None,
+    next_url: UrlFor | None = None,
+) -> str:
+    """``<Dial>`` the targets. Parallel: every ``<Number>`` in one Dial rings at once. Sequential: the first
+    number rings ``ring_seconds``; the Dial's ``action`` (``next_url``) then gets Twilio's ``DialCallStatus`` and
+    answers with the next number only when nobody picked up (``next_dial_twiml``). Without ``next_url`` the
+    numbers are successive Dial verbs (then, if the human hangs up first, Twilio would ring the next one)."""
     response = VoiceResponse()
-    groups = [list(targets)] if hunt is HuntMode.PARALLEL else [[target] for target in targets]
-    for group in groups:
+    if hunt is HuntMode.PARALLEL or len(targets) == 1:
         dial = Dial(timeout=ring_seconds, answer_on_bridge=True)
-        for number in group:
+        for number in targets:
             dial.number(number, url=whisper_url)
         response.append(dial)
+    elif next_url is not None:
+        first, rest = targets[0], targets[1:]
+        dial = Dial(
+            timeout=ring_seconds, answer_on_bridge=True, action=next_url(_next_query(rest, ring_seconds))
+        )
+        dial.number(first, url=whisper_url)
+        response.append(dial)
+        return str(response)
+    else:
+        for number in targets:
+            dial = Dial(timeout=ring_seconds, answer_on_bridge=True)
+            dial.number(number, url=whisper_url)
+            response.append(dial)
     response.hangup()
     return str(response)
+
+
+def _next_query(rest: Sequence[str], ring_seconds: int) -> dict[str, str]:
+    return {"to": ",".join(rest), "ring": str(ring_seconds)}
+
+
+ANSWERED = frozenset({"completed", "answered"})
+
+
+def next_dial_twiml(dial_status: str, rest: Sequence[str], ring_seconds: int, next_url: UrlFor) -> str:
+    """The sequential hunt's next step: hang up once someone answered (or nobody is left), else ring the next."""
+    if dial_status in ANSWERED or not rest:
+        response = VoiceResponse()
+        response.hangup()
+        return str(response)
+    return transfer_twiml(list(rest), HuntMode.SEQUENTIAL, ring_seconds, None, next_url)
 
 
 class TwilioCallControl:
@@ -49,10 +84,18 @@ class TwilioCallControl:
 
     platform = "twilio"
 
-    def __init__(self, client: TwilioClient, call_sid: str, *, whisper_url: UrlFor | None = None) -> None:
+    def __init__(
+        self,
+        client: TwilioClient,
+        call_sid: str,
+        *,
+        whisper_url: UrlFor | None = None,
+        dial_next_url: UrlFor | None = None,
+    ) -> None:
         self._client = client
         self.call_sid = call_sid
         self._whisper_url = whisper_url
+        self._dial_next_url = dial_next_url
 
     async def hang_up(self) -> bool:
         try:
@@ -67,7 +110,7 @@ class TwilioCallControl:
         self, targets: Sequence[str], *, hunt: HuntMode, whisper: str | None, ring_seconds: int
     ) -> None:
         whisper_url = self._whisper_url({"text": whisper}) if whisper and self._whisper_url else None
-        twiml = transfer_twiml(targets, hunt, ring_seconds, whisper_url)
+        twiml = transfer_twiml(targets, hunt, ring_seconds, whisper_url, self._dial_next_url)
         try:
             await _in_thread(partial(self._client.calls(self.call_sid).update, twiml=twiml))
         except TwilioRestException as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 from xml.sax.saxutils import escape
 
 from starlette.requests import Request
@@ -22,7 +22,7 @@ from pipeline.session.pipeline import Pipeline
 from pipeline.session.session import Session
 from pipeline.transports.telephony.call import ControlFactory, PhoneCall, PhoneCallReport, PhoneSocketClosed
 from pipeline.transports.telephony.clients import plivo_control, telnyx_control, twilio_control
-from pipeline.transports.telephony.control import plivo_dial_xml
+from pipeline.transports.telephony.control import next_dial_twiml, plivo_dial_xml
 from pipeline.transports.telephony.messages import MediaStreamSerializer, StreamStarted
 from pipeline.transports.telephony.plivo import PlivoSerializer, plivo_answer, valid_plivo_signature
 from pipeline.transports.telephony.settings import TelephonySettings, reveal
@@ -110,6 +110,7 @@ class TelephonyRoutes:
             Route("/twilio", self.twilio_answer, methods=["POST"]),
             Route("/twilio/whisper", self.twilio_whisper, methods=["GET", "POST"]),
             Route("/twilio/amd", self.twilio_amd, methods=["POST"]),
+            Route("/twilio/dial-next", self.twilio_dial_next, methods=["POST"]),
             WebSocketRoute("/twilio/stream", self.twilio_stream),
             Route("/plivo", self.plivo_answer, methods=["POST"]),
             Route("/plivo/transfer", self.plivo_transfer, methods=["GET", "POST"]),
@@ -161,6 +162,22 @@ class TelephonyRoutes:
         return Response(
             f'<?xml version="1.0" encoding="UTF-8"?><Response><Say>{text}</Say></Response>', media_type=XML
         )
+
+    async def twilio_dial_next(self, request: Request) -> Response:
+        """A sequential hunt's Dial ``action``: the next number, or hang up once someone answered."""
+        params = await form_params(request)
+        if not self._twilio_ok(self.signed_url(request), params, request.headers.get("x-twilio-signature")):
+            return PlainTextResponse("bad or missing X-Twilio-Signature", status_code=403)
+        query = request.query_params
+        rest = [number for number in query.get("to", "").split(",") if number]
+        base = self.base_url(request)
+        twiml = next_dial_twiml(
+            params.get("DialCallStatus", ""),
+            rest,
+            int(query.get("ring", "20")),
+            lambda q: f"{base}/twilio/dial-next?{urlencode(q)}",
+        )
+        return Response(twiml, media_type=XML)
 
     async def twilio_amd(self, request: Request) -> Response:
         params = await form_params(request)
