@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_commands(commands)
     add_dial_command(commands)
+    from pipeline.cli.serve import add_serve_commands
+
+    add_serve_commands(commands)
     return parser
 
 
