@@ -41,6 +41,7 @@ from pipeline.transports.telephony.messages import (
 from pipeline.transports.transport import CALLER_HUNG_UP, CALLER_STOPPED, CallEnd, CallLine
 
 _log = logging.getLogger(__name__)
+SERVER_STOPPED = "server_stopped"
 
 
 class PhoneSocketClosed(Exception):
@@ -95,12 +96,20 @@ class PhoneTransport:
             math.inf
         )
 
+        self._reading = anyio.CancelScope()
+
     async def run(self, line: CallLine) -> CallEnd:
+        end = CallEnd(SERVER_STOPPED)
         async with anyio.create_task_group() as group:
             group.start_soon(self._write)
-            end = await self._read(line)
+            with self._reading:
+                end = await self._read(line)
             group.cancel_scope.cancel()
         return end
+
+    def stop(self) -> None:
+        """The server ends the call (a shutdown past the drain deadline): at once, like a hang-up."""
+        self._reading.cancel()
 
     async def _read(self, line: CallLine) -> CallEnd:
         while True:
@@ -185,12 +194,25 @@ class PhoneCall:
         self._on_session = on_session
         self._mark_interval = mark_interval
         self.report = PhoneCallReport()
+        self._waiting = anyio.CancelScope()
+        self._transport: PhoneTransport | None = None
+
+    def stop(self) -> None:
+        """End the call from the server's side (before or after its ``start``)."""
+        self._waiting.cancel()
+        if self._transport is not None:
+            self._transport.stop()
 
     async def run(self) -> PhoneCallReport:
-        try:
-            started = await self._wait_for_start()
-        except PhoneSocketClosed:
-            self.report.end_reason = CALLER_HUNG_UP
+        started: StreamStarted | None = None
+        with self._waiting:
+            try:
+                started = await self._wait_for_start()
+            except PhoneSocketClosed:
+                self.report.end_reason = CALLER_HUNG_UP
+                return self.report
+        if started is None:
+            self.report.end_reason = SERVER_STOPPED
             return self.report
         self.report.started = started
         await self._run_session(started)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 from xml.sax.saxutils import escape
 
@@ -82,7 +83,21 @@ class LiveCalls:
 
 
 OnSession = Callable[[Session, StreamStarted], None]
-Admit = Callable[[WebSocket], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The server's answer to a new stream: admitted (then ``release`` when it ends) or refused with a close
+    code and reason (the session limit, draining)."""
+
+    admitted: bool
+    release: Callable[[], None] = lambda: None
+    close_code: int = 1013  # try again later
+    reason: str = ""
+
+
+StopCall = Callable[[], None]
+Admit = Callable[[StopCall], Admission]  # given how to stop the call
 
 
 class TelephonyRoutes:
@@ -256,9 +271,29 @@ class TelephonyRoutes:
     async def _stream(
         self, websocket: WebSocket, wire: MediaStreamSerializer, control: ControlFactory
     ) -> None:
-        if self._admit is not None and not await self._admit(websocket):
-            return
+        calls: list[PhoneCall] = []
+
+        def stop() -> None:
+            for call in calls:
+                call.stop()
+
+        admission = self._admit(stop) if self._admit is not None else Admission(True)
         await websocket.accept()
+        if not admission.admitted:
+            await websocket.close(admission.close_code, admission.reason)
+            return
+        try:
+            await self._run_call(websocket, wire, control, calls)
+        finally:
+            admission.release()
+
+    async def _run_call(
+        self,
+        websocket: WebSocket,
+        wire: MediaStreamSerializer,
+        control: ControlFactory,
+        calls: list[PhoneCall],
+    ) -> None:
         started_ids: list[str] = []
 
         def on_session(session: Session, started: StreamStarted) -> None:
@@ -267,10 +302,12 @@ class TelephonyRoutes:
             if self._on_session is not None:
                 self._on_session(session, started)
 
+        call = PhoneCall(
+            self.pipeline, wire, StarletteSocket(websocket), control=control, on_session=on_session
+        )
+        calls.append(call)
         try:
-            report = await PhoneCall(
-                self.pipeline, wire, StarletteSocket(websocket), control=control, on_session=on_session
-            ).run()
+            report = await call.run()
             _log.info("%s call %s ended: %s", wire.platform, report.session_id, report.end_reason)
             if self._on_call_ended is not None:
                 self._on_call_ended(report)
