@@ -206,3 +206,22 @@ def test_a_sequential_twilio_hunt_rings_the_next_number_only_when_nobody_answere
         and "+1777</Number>" not in no_answer
     )
     assert post("completed").endswith("<Response><Hangup /></Response>")
+
+
+def test_phone_options_from_the_environment_give_the_llm_its_tools() -> None:
+    from pipeline.transports.telephony.settings import TelephonySettings
+
+    env = {"PARLEY_TRANSFER_TO": "+1555, +1666", "PARLEY_TRANSFER_HUNT": "parallel", "PARLEY_IVR_TOOL": "1"}
+    options = TelephonySettings.from_env(env)
+    assert (options.transfer_to, options.transfer_hunt, options.ivr_tool) == (
+        ("+1555", "+1666"),
+        "parallel",
+        True,
+    )
+    pipeline = make_pipeline(ScriptedStt([]), ScriptedLlm([]), FakeTts())
+    session = pipeline.session()
+    assert TelephonyRoutes(pipeline, options).apply_phone_options(session) == [
+        "press_digits",
+        "transfer_to_human",
+    ]
+    assert TelephonyRoutes(pipeline, TelephonySettings()).apply_phone_options(pipeline.session()) == []

@@ -266,6 +266,17 @@ class TelephonyRoutes:
         # Telnyx does not sign the stream upgrade; its optional stream_auth_token would arrive as a header.
         await self._stream(websocket, TelnyxSerializer(), telnyx_control(self.settings))
 
+    def apply_phone_options(self, session: Session) -> list[str]:
+        """The settings' phone-agent options: transfer and IVR tools for the LLM, keypad digit collection.
+        Returns the names of the tools added."""
+        options = self.settings
+        tools = session.phone.tools(human_numbers=options.transfer_to, hunt=options.transfer_hunt)
+        chosen = [tool for tool in tools if options.ivr_tool or tool.name != "press_digits"]
+        session.add_tools(chosen)
+        if options.collect_digits:
+            session.collect_digits()
+        return [tool.name for tool in chosen]
+
     # --- the call -------------------------------------------------------------------------------------------
 
     async def _stream(
@@ -299,6 +310,7 @@ class TelephonyRoutes:
         def on_session(session: Session, started: StreamStarted) -> None:
             self.calls.add(started.call_id, session)
             started_ids.append(started.call_id)
+            self.apply_phone_options(session)
             if self._on_session is not None:
                 self._on_session(session, started)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -25,6 +26,12 @@ class TelephonySettings(BaseModel):
     telnyx_public_key: str | None = None
     telnyx_api_base: str | None = None
     allow_unsigned: bool = False  # local development only: accept webhooks without a signature check
+    # the phone agent's options (``PARLEY_TRANSFER_TO``="+1...,+1...", ``PARLEY_TRANSFER_HUNT``,
+    # ``PARLEY_IVR_TOOL``=1, ``PARLEY_COLLECT_DIGITS``=1)
+    transfer_to: tuple[str, ...] = ()
+    transfer_hunt: Literal["sequential", "parallel"] = "sequential"
+    ivr_tool: bool = False
+    collect_digits: bool = False
 
     @classmethod
     def from_env(
@@ -49,6 +56,10 @@ class TelephonySettings(BaseModel):
             telnyx_api_key=secret("TELNYX_API_KEY"),
             telnyx_public_key=get("TELNYX_PUBLIC_KEY"),
             telnyx_api_base=get("TELNYX_BASE_URL"),
+            transfer_to=tuple(n.strip() for n in (get("PARLEY_TRANSFER_TO") or "").split(",") if n.strip()),
+            transfer_hunt="parallel" if get("PARLEY_TRANSFER_HUNT") == "parallel" else "sequential",
+            ivr_tool=get("PARLEY_IVR_TOOL") in ("1", "true", "yes"),
+            collect_digits=get("PARLEY_COLLECT_DIGITS") in ("1", "true", "yes"),
         )
 
 
