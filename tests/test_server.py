@@ -209,3 +209,54 @@ def simple_pipeline_replies(replies: list[str]) -> Any:
     from tests.server_harness import simple_pipeline
 
     return simple_pipeline(replies)
+
+
+async def test_a_barge_in_sends_clear_for_the_interrupted_speech() -> None:
+    replies = ["This is a long answer that goes on and on for quite a while, " * 4, "Okay."]
+    async with running_server(simple_pipeline_replies(replies)) as server:
+        ws = await started(server.url())
+        messages: list[Any] = []
+
+        async def caller() -> None:
+            await send_audio(ws, silence(0.2))
+            await send_audio(ws, tone(0.8))
+            with anyio.fail_after(10):
+                while not any(isinstance(m, bytes) for m in messages):
+                    await send_audio(ws, silence(0.02))
+            await send_audio(ws, silence(0.5))  # the agent talks for a moment
+            await send_audio(ws, tone(1.2))  # then the caller talks over it
+            await send_audio(ws, silence(10))
+
+        async def receive() -> None:
+            async for message in ws:
+                messages.append(message if isinstance(message, bytes) else json.loads(message))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(caller)
+            group.start_soon(receive)
+            with anyio.fail_after(15):
+                while not any(isinstance(m, dict) and m["type"] == "clear" for m in messages):
+                    await anyio.sleep(0.02)
+            group.cancel_scope.cancel()
+        await ws.close()
+    texts = [m for m in messages if isinstance(m, dict)]
+    (clear,) = [m for m in texts if m["type"] == "clear"]
+    started_speech = next(m for m in texts if m["type"] == "agent_started_speaking")
+    assert clear["speech_id"] == started_speech["speech_id"]
+
+
+async def test_the_call_client_sends_a_wav_and_writes_the_reply(tmp_path: Any) -> None:
+    import numpy as np
+
+    from pipeline.base.audio import read_wav, write_wav
+    from pipeline.server.client import call, write_agent_audio
+
+    wav = tmp_path / "caller.wav"
+    write_wav(wav, np.concatenate([silence(0.3), tone(0.8), silence(0.3)]), RATE)
+    async with running_server() as server:
+        summary = await call(server.url(token=None), wav, token=TOKEN, sample_rate=RATE, quiet=0.5, limit=15)
+    assert summary.close_code == 1000 and summary.session_id.startswith("sess_")
+    assert summary.of_type("agent_stopped_speaking")[0]["heard_text"] == "Hi, how can I help?"
+    seconds = write_agent_audio(summary, tmp_path / "reply.wav", RATE)
+    reply, _ = read_wav(tmp_path / "reply.wav")
+    assert seconds > 0.3 and reply.duration >= seconds

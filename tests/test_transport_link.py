@@ -120,7 +120,7 @@ async def test_a_failing_transport_is_a_hang_up_and_nothing_escapes() -> None:
 
 
 async def test_a_barge_in_clears_the_transport_at_the_decision() -> None:
-    line = ScriptedLine(events=[], barge_in=True, hang_up_after=1.5, jitter_every=7)
+    line = ScriptedLine(events=[], barge_in=True, hang_up_after=1.5, jitter_every=3)
     await run_over(long_reply_pipeline(), line)
 
     (interruption,) = of_type(line.events, Interruption)
