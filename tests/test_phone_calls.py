@@ -190,3 +190,25 @@ async def test_heard_text_follows_the_marks_when_the_platform_plays_late(platfor
     assert words_heard < sent_words  # what was sent would have claimed more
     assert run.session is not None
     assert run.session.context.messages[1].content == stopped.heard_text
+
+
+async def test_out_of_order_caller_chunks_are_dropped_not_played_back_in_time() -> None:
+    """Telnyx does not guarantee order: a chunk older than one already used is dropped and counted."""
+    import base64
+    import json
+
+    pipeline = make_pipeline(ScriptedStt([]), ScriptedLlm([]), FakeTts())
+
+    async def script(run: PhoneRun) -> None:
+        await run.platform.media(quiet(0.2))  # chunks 1..10
+        payload = base64.b64encode(b"\xff" * 160).decode()
+        for chunk in ("11", "12", "14", "13", "15"):
+            media = {"track": "inbound", "chunk": chunk, "timestamp": "0", "payload": payload}
+            await run.platform.line.send(
+                json.dumps({"event": "media", "sequence_number": chunk, "media": media, "stream_id": "32DE"})
+            )
+        await run.platform.stop()
+
+    run = await phone_call(pipeline, "telnyx", script)
+
+    assert run.report is not None and run.report.late_chunks == 1  # chunk 13, after 14

@@ -85,14 +85,6 @@ class TransferFailed(Event):
     reason: str
 
 
-class CallHungUp(Event):
-    """The phone call itself was ended through the platform's REST API (not just the media stream)."""
-
-    type: Literal["call_hung_up"] = "call_hung_up"
-    platform: str
-    already_ended: bool = False
-
-
 for _cls in (
     DtmfReceived,
     DtmfSent,
@@ -101,6 +93,5 @@ for _cls in (
     VoicemailBeep,
     TransferStarted,
     TransferFailed,
-    CallHungUp,
 ):
     register_event_type(_cls)

@@ -80,6 +80,7 @@ class PlatformSimulator:
     playback_delay: float = 0.0  # a jitter buffer: audio plays this long after it arrives
     _queue: list[tuple[str, Any, float]] = field(default_factory=list)  # (kind, audio or mark name, arrival)
     _sequence: int = 0
+    _chunk: int = 0  # media chunks are numbered per stream
     closed: bool = False
 
     # --- platform -> app ------------------------------------------------------------------------------------
@@ -136,7 +137,9 @@ class PlatformSimulator:
     async def media(self, samples: np.ndarray) -> None:
         """Caller audio (8 kHz int16), sent in 20 ms chunks paced in real time."""
         step = round(FRAME * PHONE_RATE)
-        for index, begin in enumerate(range(0, len(samples), step)):
+        for begin in range(0, len(samples), step):
+            self._chunk += 1
+            index = self._chunk
             payload = base64.b64encode(ulaw_encode(samples[begin : begin + step])).decode()
             self.caller_frames_sent.append(anyio.current_time())
             if self.platform == "twilio":

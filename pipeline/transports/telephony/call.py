@@ -69,6 +69,7 @@ class PhoneCallReport:
     end_reason: str | None = None
     bad_messages: list[str] = field(default_factory=list)
     clears_sent: int = 0
+    late_chunks: int = 0  # caller audio that arrived after a later chunk (dropped)
     hung_up_by_rest: bool | None = None
 
 
@@ -91,6 +92,7 @@ class PhoneTransport:
         self._out = audio_out
         self._report = report
         self.marks = PlaybackMarks(mark_interval)
+        self._last_sequence: int | None = None
         # one writer keeps the order of media, marks and clears; entries carry their speech id (None: control)
         self._outbox_in, self._outbox_out = anyio.create_memory_object_stream[tuple[str | None, str]](
             math.inf
@@ -119,6 +121,9 @@ class PhoneTransport:
                 return CallEnd(CALLER_HUNG_UP)
             message = parse(self._wire, raw, self._report)
             if isinstance(message, MediaChunk):
+                if self._is_late(message.sequence):
+                    self._report.late_chunks += 1
+                    continue
                 line.push_audio(self._in.decode(message.payload))
             elif isinstance(message, DtmfReceived):
                 line.session.dtmf(message.digit, "platform")
@@ -130,6 +135,16 @@ class PhoneTransport:
                 return CallEnd(CALLER_STOPPED)
             elif isinstance(message, PlatformError):
                 self._report.bad_messages.append(f"{self._wire.platform}: {message.code} {message.detail}")
+
+    def _is_late(self, sequence: int | None) -> bool:
+        """A chunk numbered below one already played (Telnyx does not guarantee order): dropped, so caller
+        audio never goes back in time. Gaps are played through."""
+        if sequence is None:
+            return False
+        if self._last_sequence is not None and sequence <= self._last_sequence:
+            return True
+        self._last_sequence = sequence
+        return False
 
     async def _write(self) -> None:
         async for speech_id, text in self._outbox_out:
