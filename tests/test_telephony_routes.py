@@ -225,3 +225,30 @@ def test_phone_options_from_the_environment_give_the_llm_its_tools() -> None:
         "transfer_to_human",
     ]
     assert TelephonyRoutes(pipeline, TelephonySettings()).apply_phone_options(pipeline.session()) == []
+
+
+def test_a_sequential_plivo_hunt_rings_the_next_number_only_when_nobody_answered() -> None:
+    nonce = "11223344"
+
+    def signed(method: str, path: str, params: dict[str, str]) -> dict[str, str]:
+        url = "https://agent.example.com" + path
+        base = construct_get_url(url, dict(params)) if method == "GET" else construct_post_url(url, params)
+        signature = get_signature_v3(PLIVO_TOKEN.encode(), base.decode(), nonce.encode()).decode()
+        return {"X-Plivo-Signature-V3": signature, "X-Plivo-Signature-V3-Nonce": nonce}
+
+    first_path = "/plivo/transfer?to=%2B1555%2C%2B1666&hunt=sequential&ring=15"
+    next_path = "/plivo/transfer?to=%2B1666&ring=15&hunt=sequential"
+    with client() as http:
+        first = http.get(first_path, headers=signed("GET", first_path, {}))
+        no_answer = {"DialStatus": "no-answer", "CallUUID": "c-1"}
+        second = http.post(next_path, data=no_answer, headers=signed("POST", next_path, no_answer))
+        answered = {"DialStatus": "completed", "CallUUID": "c-1"}
+        done = http.post(next_path, data=answered, headers=signed("POST", next_path, answered))
+    assert (
+        first.status_code == 200 and first.text.count("<Dial") == 1 and "<Number>+1555</Number>" in first.text
+    )
+    assert 'action="https://agent.example.com/plivo/transfer?to=%2B1666' in first.text
+    assert (
+        second.status_code == 200 and "<Number>+1666</Number>" in second.text and "+1555" not in second.text
+    )
+    assert done.status_code == 200 and "<Hangup" in done.text and "<Dial" not in done.text

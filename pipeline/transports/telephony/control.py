@@ -168,17 +168,40 @@ class PlivoCallControl:
         return True
 
 
-def plivo_dial_xml(targets: Sequence[str], hunt: HuntMode, ring_seconds: int) -> str:
-    """The XML a Plivo transfer fetches: one ``<Dial>`` with every number (parallel) or one per number."""
-    from plivo.xml import DialElement, NumberElement, ResponseElement
+def plivo_dial_xml(
+    targets: Sequence[str], hunt: HuntMode, ring_seconds: int, next_url: UrlFor | None = None
+) -> str:
+    """The XML a Plivo transfer fetches. Parallel: one ``<Dial>`` with every number. Sequential: the first number,
+    with the Dial's ``action`` (``next_url``) fetching the rest only when nobody answered (``DialStatus``);
+    without ``next_url``, one Dial per number."""
+    from plivo.xml import DialElement, HangupElement, NumberElement, ResponseElement
 
     response = ResponseElement()
+    if hunt is HuntMode.SEQUENTIAL and next_url is not None and len(targets) > 1:
+        dial = DialElement(
+            timeout=ring_seconds, action=next_url(_next_query(targets[1:], ring_seconds)), method="POST"
+        )
+        dial.add(NumberElement(targets[0]))
+        response.add(dial)
+        text: str = response.to_string(False)
+        return text
     groups = [list(targets)] if hunt is HuntMode.PARALLEL else [[target] for target in targets]
     for group in groups:
         dial = DialElement(timeout=ring_seconds)
         for number in group:
             dial.add(NumberElement(number))
         response.add(dial)
+    if hunt is HuntMode.SEQUENTIAL and next_url is not None:
+        response.add(HangupElement())
+    text = response.to_string(False)
+    return text
+
+
+def plivo_hangup_xml() -> str:
+    from plivo.xml import HangupElement, ResponseElement
+
+    response = ResponseElement()
+    response.add(HangupElement())
     text: str = response.to_string(False)
     return text
 

@@ -23,7 +23,7 @@ from pipeline.session.pipeline import Pipeline
 from pipeline.session.session import Session
 from pipeline.transports.telephony.call import ControlFactory, PhoneCall, PhoneCallReport, PhoneSocketClosed
 from pipeline.transports.telephony.clients import plivo_control, telnyx_control, twilio_control
-from pipeline.transports.telephony.control import next_dial_twiml, plivo_dial_xml
+from pipeline.transports.telephony.control import next_dial_twiml, plivo_dial_xml, plivo_hangup_xml
 from pipeline.transports.telephony.messages import MediaStreamSerializer, StreamStarted
 from pipeline.transports.telephony.plivo import PlivoSerializer, plivo_answer, valid_plivo_signature
 from pipeline.transports.telephony.settings import TelephonySettings, reveal
@@ -234,15 +234,25 @@ class TelephonyRoutes:
         return Response(plivo_answer(self.stream_url(request, "/plivo/stream"), parameters), media_type=XML)
 
     async def plivo_transfer(self, request: Request) -> Response:
-        params = await form_params(request) if request.method == "POST" else {}
+        """The Dial XML a Plivo transfer fetches; also the sequential hunt's Dial ``action`` (``DialStatus``)."""
+        params = await form_params(request)
         if not self._plivo_ok(request.method, self.signed_url(request), params, dict(request.headers)):
             return PlainTextResponse("bad or missing X-Plivo-Signature-V3", status_code=403)
         query = request.query_params
         targets = [target for target in query.get("to", "").split(",") if target]
+        if params.get("DialStatus") == "completed" or (not targets and "DialStatus" in params):
+            return Response(plivo_hangup_xml(), media_type=XML)
         if not targets:
             return PlainTextResponse("no number to dial", status_code=400)
         hunt = HuntMode(query.get("hunt", "sequential"))
-        return Response(plivo_dial_xml(targets, hunt, int(query.get("ring", "20"))), media_type=XML)
+        base = self.base_url(request)
+        xml = plivo_dial_xml(
+            targets,
+            hunt,
+            int(query.get("ring", "20")),
+            lambda q: f"{base}/plivo/transfer?{urlencode({**q, 'hunt': 'sequential'})}",
+        )
+        return Response(xml, media_type=XML)
 
     async def plivo_stream(self, websocket: WebSocket) -> None:
         if not self._plivo_ok("GET", self.signed_url(websocket), {}, dict(websocket.headers)):
