@@ -201,8 +201,10 @@ class PhoneCall:
         control: ControlFactory | None = None,
         on_session: Callable[[Session, StreamStarted], None] | None = None,
         mark_interval: float = 0.1,
+        pipeline_for_call: Callable[[StreamStarted], Pipeline] | None = None,
     ) -> None:
         self._pipeline = pipeline
+        self._pipeline_for_call = pipeline_for_call
         self._wire = serializer
         self._socket = socket
         self._control = control
@@ -242,7 +244,8 @@ class PhoneCall:
                 raise PhoneSocketClosed("stop before start")
 
     async def _run_session(self, started: StreamStarted) -> None:
-        rate = self._pipeline.settings.audio.sample_rate
+        pipeline = self._pipeline_for_call(started) if self._pipeline_for_call is not None else self._pipeline
+        rate = pipeline.settings.audio.sample_rate
         try:
             audio_in = PhoneAudioIn(started.encoding, started.sample_rate, rate)
         except (TelephonyMessageError, ValueError) as exc:
@@ -260,7 +263,7 @@ class PhoneCall:
         control = (self._control(started) if self._control is not None else None) or NoCallControl(
             self._wire.platform
         )
-        session = self._pipeline.session()
+        session = pipeline.session()
         self.report.session_id = session.id
         async with session:
             phone = session.attach_phone(control, stream_dtmf=transport.send_dtmf)

@@ -112,6 +112,7 @@ class TelephonyRoutes:
         on_session: OnSession | None = None,
         admit: Admit | None = None,
         on_call_ended: Callable[[PhoneCallReport], None] | None = None,
+        pipeline_for_call: Callable[[StreamStarted], Pipeline] | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.settings = settings
@@ -119,6 +120,7 @@ class TelephonyRoutes:
         self._on_session = on_session
         self._admit = admit
         self._on_call_ended = on_call_ended
+        self._pipeline_for_call = pipeline_for_call  # e.g. a benchmark's per-call probe
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -325,7 +327,12 @@ class TelephonyRoutes:
                 self._on_session(session, started)
 
         call = PhoneCall(
-            self.pipeline, wire, StarletteSocket(websocket), control=control, on_session=on_session
+            self.pipeline,
+            wire,
+            StarletteSocket(websocket),
+            control=control,
+            on_session=on_session,
+            pipeline_for_call=self._pipeline_for_call,
         )
         calls.append(call)
         try:
@@ -336,5 +343,7 @@ class TelephonyRoutes:
         finally:
             for call_id in started_ids:
                 self.calls.remove(call_id)
-        with contextlib.suppress(RuntimeError, OSError):  # already closed by the platform
+        with contextlib.suppress(
+            RuntimeError, OSError, WebSocketDisconnect
+        ):  # already closed by the platform
             await websocket.close()
