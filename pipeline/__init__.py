@@ -81,6 +81,23 @@ _EXPORTS: dict[str, str] = {
     "FramesDropped": "pipeline.observe.events",
     "TurnMetrics": "pipeline.observe.events",
     "UsageSummary": "pipeline.observe.events",
+    # phone calls (telephony transports, issue 14 features)
+    "PhoneFeatures": "pipeline.session.phone",
+    "CallControl": "pipeline.session.phone",
+    "DigitPolicy": "pipeline.session.phone",
+    "TransferMode": "pipeline.session.phone",
+    "HuntMode": "pipeline.session.phone",
+    "VoicemailPolicy": "pipeline.session.voicemail",
+    "PhoneCall": "pipeline.transports.telephony.call",
+    "TelephonyRoutes": "pipeline.transports.telephony.routes",
+    "TelephonySettings": "pipeline.transports.telephony.settings",
+    "DtmfReceived": "pipeline.observe.phone_events",
+    "DtmfSent": "pipeline.observe.phone_events",
+    "DigitsCollected": "pipeline.observe.phone_events",
+    "VoicemailDetected": "pipeline.observe.phone_events",
+    "VoicemailBeep": "pipeline.observe.phone_events",
+    "TransferStarted": "pipeline.observe.phone_events",
+    "TransferFailed": "pipeline.observe.phone_events",
 }
 
 __all__ = [
@@ -95,9 +112,14 @@ __all__ = [
     "AudioFrame",
     "AudioSettings",
     "Backchannel",
+    "CallControl",
     "CallEnd",
     "CallLine",
     "ConfigError",
+    "DigitPolicy",
+    "DigitsCollected",
+    "DtmfReceived",
+    "DtmfSent",
     "EndOfUserTurn",
     "EndpointingMetrics",
     "ErrorEvent",
@@ -105,10 +127,13 @@ __all__ = [
     "EventSettings",
     "FramesDropped",
     "Handoff",
+    "HuntMode",
     "IdleSettings",
     "InactivityCountdown",
     "Interruption",
     "LlmMetrics",
+    "PhoneCall",
+    "PhoneFeatures",
     "Pipeline",
     "ProviderAvailabilityChanged",
     "Session",
@@ -121,11 +146,16 @@ __all__ = [
     "SpeechSource",
     "SpeechState",
     "SttMetrics",
+    "TelephonyRoutes",
+    "TelephonySettings",
     "Tool",
     "ToolContext",
     "ToolFinished",
     "ToolStarted",
     "ToolStatus",
+    "TransferFailed",
+    "TransferMode",
+    "TransferStarted",
     "Transport",
     "TtsMetrics",
     "TurnMetrics",
@@ -138,6 +168,9 @@ __all__ = [
     "UserStoppedSpeaking",
     "UserTranscript",
     "VadMetrics",
+    "VoicemailBeep",
+    "VoicemailDetected",
+    "VoicemailPolicy",
     "connect",
     "load_config",
     "parse_event",
@@ -198,9 +231,22 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         VadMetrics,
         parse_event,
     )
+    from pipeline.observe.phone_events import (
+        DigitsCollected,
+        DtmfReceived,
+        DtmfSent,
+        TransferFailed,
+        TransferStarted,
+        VoicemailBeep,
+        VoicemailDetected,
+    )
     from pipeline.session.config import ConfigError, load_config
+
+    # phone calls
+    from pipeline.session.phone import CallControl, DigitPolicy, HuntMode, PhoneFeatures, TransferMode
     from pipeline.session.pipeline import Pipeline
     from pipeline.session.session import Session, SessionClosedError, SessionState
+    from pipeline.session.voicemail import VoicemailPolicy
     from pipeline.settings import (
         AgentSettings,
         AudioSettings,
@@ -212,4 +258,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from pipeline.stages.speech import Speech, SpeechState
     from pipeline.stages.tools import Tool, ToolContext, tool
     from pipeline.transports.link import connect
+    from pipeline.transports.telephony.call import PhoneCall
+    from pipeline.transports.telephony.routes import TelephonyRoutes
+    from pipeline.transports.telephony.settings import TelephonySettings
     from pipeline.transports.transport import CallEnd, CallLine, Transport

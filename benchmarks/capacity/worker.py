@@ -29,6 +29,7 @@ from benchmarks.capacity.ws_call import Through, frame_origin, loopback_server, 
 from pipeline.server.protocol import Start
 from pipeline.session.pipeline import Pipeline
 from pipeline.settings import SessionSettings
+from pipeline.transports.telephony.messages import StreamStarted
 from vad import BatchedSileroEngine, BatchStats, Vad, VadConfig, create_vad
 
 WARMUP_CALL_SECONDS = 1.0
@@ -147,6 +148,17 @@ async def _run(plan: WorkerPlan, conn: Connection) -> None:
         port = 0
         if plan.through is Through.PARLEY_WS:
             port = await stack.enter_async_context(loopback_server(pipeline_for_call, plan.sessions + 10))
+        elif plan.through is Through.TWILIO_WS:
+            from benchmarks.capacity.twilio_call import twilio_loopback_server, twilio_origin
+
+            def pipeline_for_phone_call(started: StreamStarted) -> Pipeline:
+                probe = LagProbe(histogram, anyio.current_time, window.is_open)
+                origin = twilio_origin(started)
+                if origin is not None:
+                    probe.start(origin)
+                return call_pipeline(vad, probe, caller.utterances, settings)
+
+            port = await stack.enter_async_context(twilio_loopback_server(pipeline_for_phone_call))
         await _measure(plan, conn, vad, baseline, frames, caller.utterances, settings, histogram, tally, window,
                        rng, hang_up, port)  # fmt: skip
 
@@ -166,12 +178,18 @@ async def _measure(
     hang_up: anyio.Event,
     port: int,
 ) -> None:
+    payloads: list[str] = []  # the caller loop as Twilio payloads (built once, for the twilio-ws path)
     async with anyio.create_task_group() as calls:
         started = anyio.current_time()
         for number in range(plan.sessions):
             offset, phase = rng.randrange(len(frames)), rng.random() * FRAME_SECONDS
             if plan.through is Through.PARLEY_WS:
                 calls.start_soon(run_ws_call, port, frames, offset, tally, hang_up, phase)
+            elif plan.through is Through.TWILIO_WS:
+                from benchmarks.capacity.twilio_call import mulaw_frames, run_twilio_call
+
+                payloads = payloads or mulaw_frames(frames)
+                calls.start_soon(run_twilio_call, port, payloads, offset, tally, hang_up, phase)
             else:
                 probe = LagProbe(histogram, anyio.current_time, window.is_open)
                 pipeline = call_pipeline(vad, probe, utterances, settings)

@@ -37,7 +37,7 @@ ORIGIN_KEY = "bench_origin"
 class Through(Enum):
     PROCESS = "process"  # sessions fed in process (the original benchmark)
     PARLEY_WS = "parley-ws"  # Parley's WebSocket protocol over loopback
-    # TWILIO_WS = "twilio-ws"  # helper phone: Twilio Media Streams over loopback
+    TWILIO_WS = "twilio-ws"  # Twilio Media Streams over loopback (benchmarks/capacity/twilio_call.py)
 
 
 @asynccontextmanager

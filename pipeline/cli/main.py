@@ -56,8 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=command_check_config)
 
     from pipeline.cli.bench import add_bench_commands
+    from pipeline.cli.dial import add_dial_command
 
     add_bench_commands(commands)
+    add_dial_command(commands)
     from pipeline.cli.serve import add_serve_commands
 
     add_serve_commands(commands)

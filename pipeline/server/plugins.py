@@ -11,7 +11,9 @@ from pipeline.server.app import RouteFactory
 
 def extra_route_factories() -> list[RouteFactory]:
     factories: list[RouteFactory] = []
-    # telephony (POST /twilio /plivo /telnyx and their stream routes): factories.append(...)
+    from pipeline.server.telephony import telephony_routes
+
+    factories.append(telephony_routes)  # POST /twilio /plivo /telnyx and their stream routes
     # playground (GET /, static files; must be last): factories.append(...)
     return factories
 

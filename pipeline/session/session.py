@@ -44,6 +44,14 @@ from pipeline.observe.events import (
 from pipeline.observe.metrics import UsageTracker
 from pipeline.session.builtin_tools import BUILTIN_TOOLS
 from pipeline.session.conversation import greet, summarize_into_context
+from pipeline.session.phone import (
+    DEFAULT_DIGIT_POLICY,
+    CallControl,
+    DigitPolicy,
+    HuntMode,
+    PhoneFeatures,
+    TransferMode,
+)
 from pipeline.settings import IdleSettings, SessionSettings, TurnSettings
 from pipeline.stages.context import ChatContext
 from pipeline.stages.input import InputStage
@@ -132,6 +140,7 @@ class Session:
         self._end_at_once = False  # a hang-up: no drain
         self._output_clearers: list[Callable[[str], None]] = []
         self._stack = AsyncExitStack()
+        self.phone = PhoneFeatures(self._bus, self, sample_rate=settings.audio.sample_rate)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -167,6 +176,7 @@ class Session:
             stages.start_soon(self._guard, "input", running.inputs.run)
             running.controller.start()
             stages.start_soon(greet, running.controller, self._settings.agent)
+            stages.start_soon(self.phone.run)
             stages.start_soon(self._lifecycle, stages, running)
             task_status.started()
 
@@ -354,6 +364,7 @@ class Session:
         ending (the audio is not used); raises SessionClosedError if it never started."""
         if self.state is SessionState.CREATED:
             raise SessionClosedError(f"session {self.id} has not started (use `async with session`)")
+        self.phone.hear(frame)
         try:
             self._audio_in.send_nowait(frame)
         except ChannelClosed:
@@ -482,3 +493,49 @@ class Session:
     def extend_idle_wait(self, seconds: float) -> None:
         """The caller asked for a moment: no reminder for ``seconds``."""
         self._idle.extend(seconds)
+
+    # --- phone calls (see pipeline.session.phone) -------------------------------------------------------------
+
+    def attach_phone(
+        self, control: CallControl, *, stream_dtmf: Callable[[str], Awaitable[bool]] | None = None
+    ) -> PhoneFeatures:
+        """Make this session a platform phone call: ``transfer``, REST hang-up and DTMF through ``control``."""
+        self.phone.attach(control, stream_dtmf=stream_dtmf)
+        return self.phone
+
+    def add_tools(self, tools: Iterable[Tool]) -> None:
+        """Offer more tools to the LLM from the next reply on (e.g. ``session.phone.tools(...)``)."""
+        for item in tools:
+            self._tools.add(item)
+
+    def dtmf(self, digit: str, source: str = "platform") -> None:
+        """A keypress from the caller (the transport reports it): a ``dtmf`` event, and collected if asked."""
+        self.phone.digit(digit, source)
+
+    def collect_digits(self, policy: DigitPolicy | None = DEFAULT_DIGIT_POLICY) -> None:
+        """Collect keypresses into a user turn (terminator / timeout / length); None turns it off."""
+        self.phone.collect_digits(policy)
+
+    def user_keypad_turn(self, text: str) -> None:
+        self.context.add_user(text)
+        self._floor().start_reply()
+
+    async def send_dtmf(self, digits: str) -> str:
+        """Send keypresses to the far end (``dtmf_sent`` event); returns how: stream, rest or tones."""
+        self._floor()
+        return await self.phone.send_dtmf(digits)
+
+    async def transfer(
+        self,
+        to: str | Iterable[str],
+        *,
+        mode: TransferMode | str = TransferMode.COLD,
+        announce: str | None = None,
+        whisper: str | None = None,
+        hunt: HuntMode | str = HuntMode.SEQUENTIAL,
+    ) -> bool:
+        """Hand the caller to a human: speak ``announce``, then the platform connects them (a list of numbers is
+        a hunt list). ``transfer_started`` / ``transfer_failed``; returns whether the platform accepted."""
+        self._floor()
+        targets = to if isinstance(to, str) else list(to)
+        return await self.phone.transfer(targets, mode=mode, announce=announce, whisper=whisper, hunt=hunt)
