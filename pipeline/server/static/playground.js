@@ -1,0 +1,139 @@
+// The playground page: a call from the browser to this server's `/ws`.
+// For tests and measurements, `window.parley` exposes the call's state: `marks` (performance.now() times,
+// ms since the page started loading), `audio` (the playback worklet's counters) and `events` (every event).
+import { CallAudio } from "./audio.js";
+import { ParleyConnection, socketUrl } from "./connection.js";
+import { CallView } from "./transcript.js";
+
+const SESSION_RATE = 16000; // caller audio up and agent audio down: PCM16 at 16 kHz
+const $ = (id) => document.getElementById(id);
+
+const CallState = Object.freeze({ IDLE: "idle", CONNECTING: "connecting", IN_CALL: "in call", ENDING: "ending" });
+
+const parley = {
+  state: CallState.IDLE,
+  marks: {}, // name -> performance.now() of its first occurrence
+  audio: { receivedSamples: 0, receivedMs: 0, playedMs: 0, bufferedMs: 0, gaps: 0, clears: 0 },
+  sentFrames: 0,
+  events: [],
+  closed: null,
+};
+window.parley = parley;
+
+function mark(name) {
+  if (!(name in parley.marks)) parley.marks[name] = performance.now();
+}
+
+const view = new CallView({
+  transcript: $("transcript"),
+  agentState: $("agent-state"),
+  userState: $("user-state"),
+  metrics: $("metrics-body"),
+});
+
+let connection = null;
+let audio = null;
+
+function setState(state) {
+  parley.state = state;
+  $("call-state").textContent = state;
+  $("start").disabled = state !== CallState.IDLE;
+  $("hangup").disabled = state === CallState.IDLE;
+}
+
+function showAudioStats() {
+  const a = parley.audio;
+  $("audio-stats").textContent =
+    `sent ${((parley.sentFrames * 20) / 1000).toFixed(1)} s · received ${(a.receivedMs / 1000).toFixed(1)} s · ` +
+    `played ${(a.playedMs / 1000).toFixed(1)} s · buffered ${a.bufferedMs.toFixed(0)} ms · ` +
+    `gaps ${a.gaps} · clears ${a.clears}`;
+}
+
+function onPlayback(message) {
+  Object.assign(parley.audio, message.stats);
+  if (message.type === "playing") mark("firstAgentAudioPlayed");
+  showAudioStats();
+}
+
+function onServerMessage(message) {
+  if (message.type === "clear") {
+    audio?.clear(); // barge-in: drop every queued sample of agent audio now
+    mark("firstClear");
+    return;
+  }
+  parley.events.push(message);
+  if (message.type === "session_started") mark("sessionStarted");
+  if (message.type === "user_transcript" && message.is_final) mark("firstUserFinal");
+  if (message.type === "agent_transcript_delta") mark("firstAgentText");
+  view.show(message);
+}
+
+async function startCall() {
+  setState(CallState.CONNECTING);
+  view.reset();
+  parley.closed = null;
+  mark("callStarted");
+  const token = $("token").value.trim();
+  try {
+    audio = new CallAudio({
+      sessionRate: SESSION_RATE,
+      onFrame: (pcm) => {
+        connection?.sendAudio(pcm);
+        parley.sentFrames += 1;
+      },
+      onPlayback,
+    });
+    const { contextRate } = await audio.start();
+    mark("microphoneOpen");
+    view.note(`microphone open (${contextRate} Hz, sent at ${SESSION_RATE} Hz)`);
+  } catch (error) {
+    view.note(`cannot open the microphone: ${error.message}`, "system error");
+    await hangUp();
+    return;
+  }
+  connection = new ParleyConnection(
+    socketUrl(window.location.href, token),
+    { sample_rate: SESSION_RATE, encoding: "pcm16", metadata: { client: "playground", userAgent: navigator.userAgent } },
+    {
+      onOpen: () => {
+        mark("socketOpen");
+        setState(CallState.IN_CALL);
+      },
+      onAudio: (pcm) => {
+        mark("firstAgentAudioReceived");
+        audio?.play(pcm);
+      },
+      onMessage: onServerMessage,
+      onClose: async ({ code, reason }) => {
+        parley.closed = { code, reason };
+        view.note(`disconnected (${code}${reason ? `: ${reason}` : ""})`, code === 1000 ? "system" : "system error");
+        connection = null;
+        await hangUp();
+      },
+    },
+  );
+}
+
+async function hangUp() {
+  if (parley.state === CallState.ENDING) return;
+  setState(CallState.ENDING);
+  connection?.close();
+  connection = null;
+  const stopping = audio;
+  audio = null;
+  await stopping?.stop();
+  setState(CallState.IDLE);
+}
+
+$("token").value = new URLSearchParams(window.location.search).get("token") ?? "";
+$("start").addEventListener("click", startCall);
+$("hangup").addEventListener("click", hangUp);
+$("say-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = $("say-text").value.trim();
+  if (text && connection) connection.control("say", { text });
+  $("say-text").value = "";
+});
+$("interrupt").addEventListener("click", () => connection?.control("interrupt"));
+setState(CallState.IDLE);
+mark("pageReady");
