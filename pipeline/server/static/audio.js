@@ -3,8 +3,10 @@
 
 export class CallAudio {
   // onFrame(ArrayBuffer): a PCM16 frame of caller audio; onPlayback(message): the playback worklet's reports
-  constructor({ sessionRate, frameMs = 20, prerollMs = 60, maxBufferMs = 60000, onFrame, onPlayback }) {
-    this.options = { sessionRate, frameMs, prerollMs, maxBufferMs };
+  // voiceProcessing: the browser's echo cancellation, noise suppression and gain control (on for speakers;
+  // off for a headset or a test recording, which it would otherwise alter)
+  constructor({ sessionRate, frameMs = 20, prerollMs = 60, maxBufferMs = 60000, voiceProcessing = true, onFrame, onPlayback }) {
+    this.options = { sessionRate, frameMs, prerollMs, maxBufferMs, voiceProcessing };
     this.onFrame = onFrame;
     this.onPlayback = onPlayback;
     this.context = null;
@@ -12,9 +14,14 @@ export class CallAudio {
   }
 
   async start() {
-    const { sessionRate, frameMs, prerollMs, maxBufferMs } = this.options;
+    const { sessionRate, frameMs, prerollMs, maxBufferMs, voiceProcessing } = this.options;
     this.stream = await navigator.mediaDevices.getUserMedia({
-      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+      audio: {
+        channelCount: 1,
+        echoCancellation: voiceProcessing,
+        noiseSuppression: voiceProcessing,
+        autoGainControl: voiceProcessing,
+      },
     });
     this.context = new AudioContext({ latencyHint: "interactive" });
     const base = new URL(".", import.meta.url);

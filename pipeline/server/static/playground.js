@@ -6,6 +6,12 @@ import { ParleyConnection, socketUrl } from "./connection.js";
 import { CallView } from "./transcript.js";
 
 const SESSION_RATE = 16000; // caller audio up and agent audio down: PCM16 at 16 kHz
+// close codes of PROTOCOL.md worth explaining to a person
+const CLOSE_REASONS = {
+  4401: "missing or wrong token (put it in the token field, or ?token= in the page URL)",
+  4503: "the server is busy (session limit) or draining; try again",
+  4408: "idle timeout: the server received nothing",
+};
 const $ = (id) => document.getElementById(id);
 
 const CallState = Object.freeze({ IDLE: "idle", CONNECTING: "connecting", IN_CALL: "in call", ENDING: "ending" });
@@ -62,6 +68,11 @@ function onServerMessage(message) {
     return;
   }
   parley.events.push(message);
+  if (message.type === "ready") {
+    mark("ready");
+    view.note(`connected: session ${message.session_id}, ${message.sample_rate} Hz ${message.encoding ?? "pcm16"}`);
+    return;
+  }
   if (message.type === "session_started") mark("sessionStarted");
   if (message.type === "user_transcript" && message.is_final) mark("firstUserFinal");
   if (message.type === "agent_transcript_delta") mark("firstAgentText");
@@ -77,6 +88,7 @@ async function startCall() {
   try {
     audio = new CallAudio({
       sessionRate: SESSION_RATE,
+      voiceProcessing: $("voice-processing").checked,
       onFrame: (pcm) => {
         connection?.sendAudio(pcm);
         parley.sentFrames += 1;
@@ -106,7 +118,8 @@ async function startCall() {
       onMessage: onServerMessage,
       onClose: async ({ code, reason }) => {
         parley.closed = { code, reason };
-        view.note(`disconnected (${code}${reason ? `: ${reason}` : ""})`, code === 1000 ? "system" : "system error");
+        const why = CLOSE_REASONS[code] ?? reason;
+        view.note(`disconnected (${code}${why ? `: ${why}` : ""})`, code === 1000 ? "system" : "system error");
         connection = null;
         await hangUp();
       },
@@ -125,7 +138,9 @@ async function hangUp() {
   setState(CallState.IDLE);
 }
 
-$("token").value = new URLSearchParams(window.location.search).get("token") ?? "";
+const query = new URLSearchParams(window.location.search);
+$("token").value = query.get("token") ?? "";
+$("voice-processing").checked = query.get("processing") !== "off";
 $("start").addEventListener("click", startCall);
 $("hangup").addEventListener("click", hangUp);
 $("say-form").addEventListener("submit", (event) => {
