@@ -21,7 +21,9 @@ from websockets.http11 import Request, Response
 from pipeline import AudioFrame, Interruption, Pipeline
 
 RECEIVED: list[bytes] = []  # every caller audio message, for inspection
-STATIC = Path(__file__).resolve().parents[1] / "pipeline" / "server" / "static"
+ROOT = Path(__file__).resolve().parents[1]
+STATIC = ROOT / "pipeline" / "server" / "static"
+LOCAL_CONFIG = ROOT / "configs" / "local.yaml"
 
 
 def _static(connection: ServerConnection, request: Request) -> Response | None:
@@ -72,9 +74,7 @@ async def _call(pipeline: Pipeline, websocket: ServerConnection) -> None:
 
 
 @contextlib.contextmanager
-def playground_server(
-    config: str | Path = Path(__file__).resolve().parents[1] / "configs" / "local.yaml",
-) -> Iterator[str]:
+def playground_server(config: str | Path = LOCAL_CONFIG) -> Iterator[str]:
     """Run the stand-in server; yields its base URL (http://127.0.0.1:PORT/)."""
     pipeline = Pipeline.from_config(config)
     ready = threading.Event()

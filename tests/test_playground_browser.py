@@ -8,7 +8,6 @@ browser (no browser download). Chromium is heavy on a 2-core machine: this is on
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
