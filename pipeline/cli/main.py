@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.cli.bench import add_bench_commands
 
     add_bench_commands(commands)
+    from pipeline.cli.serve import add_serve_commands
+
+    add_serve_commands(commands)
     return parser
 
 
