@@ -8,19 +8,26 @@ browser (no browser download). Chromium is heavy on a 2-core machine: this is on
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import uvicorn
 
 from pipeline.base.audio.wav import write_wav
-from tests.playground_harness import playground_server
+from pipeline.server.options import ServeOptions
+from pipeline.server.run import build_app
 from tests.speech_audio import speak
 
 CHROMIUM = Path("/usr/bin/chromium")
 RATE = 16000
+LOCAL_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "local.yaml"
+TOKEN = "playground-test-token"
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -44,8 +51,24 @@ def caller_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    with playground_server() as url:
-        yield url
+    """The real server (offline local config, a token) on 127.0.0.1, in a thread; the page URL carries the token."""
+    options = ServeOptions(config=str(LOCAL_CONFIG), host="127.0.0.1", port=0, token=TOKEN)
+    server = uvicorn.Server(uvicorn.Config(build_app(options), log_level="warning", lifespan="on"))
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/?token={TOKEN}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        listener.close()
 
 
 @pytest.fixture
@@ -72,7 +95,7 @@ def page(caller_wav: Path) -> Iterator[Any]:
 
 def test_a_call_from_the_browser_shows_both_sides_and_plays_the_agent(page: Any, server_url: str) -> None:
     # the recording is clean speech: the browser's echo cancellation / gain control would only alter it
-    page.goto(f"{server_url}?processing=off")
+    page.goto(f"{server_url}&processing=off")
     page.click("#start")
     page.wait_for_function(
         "() => window.parley.events.some(e => e.type === 'agent_stopped_speaking')", timeout=90_000

@@ -12,7 +12,9 @@ from pipeline.server.app import RouteFactory
 def extra_route_factories() -> list[RouteFactory]:
     factories: list[RouteFactory] = []
     # telephony (POST /twilio /plivo /telnyx and their stream routes): factories.append(...)
-    # playground (GET /, static files; must be last): factories.append(...)
+    from pipeline.server.playground import playground_routes
+
+    factories.append(playground_routes)  # GET / and its static files; must be last (it mounts /)
     return factories
 
 
