@@ -71,8 +71,8 @@ def server_url() -> Iterator[str]:
         listener.close()
 
 
-@pytest.fixture
-def page(caller_wav: Path) -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def browser(caller_wav: Path) -> Iterator[Any]:
     with playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -84,13 +84,21 @@ def page(caller_wav: Path) -> Iterator[Any]:
             ],
         )
         try:
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            yield page
-            assert errors == [], f"the page threw: {errors}"
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield page
+        assert errors == [], f"the page threw: {errors}"
+    finally:
+        page.close()
 
 
 def test_a_call_from_the_browser_shows_both_sides_and_plays_the_agent(page: Any, server_url: str) -> None:
@@ -117,3 +125,74 @@ def test_a_call_from_the_browser_shows_both_sides_and_plays_the_agent(page: Any,
 
     page.click("#hangup")
     page.wait_for_function("() => window.parley.state === 'idle'", timeout=10_000)
+
+
+RESAMPLE_TONES = """async () => {
+  const { Resampler } = await import("./resampler.js");
+  const tone = (frequency) => {
+    const resampler = new Resampler(48000, 16000);
+    const out = [];
+    for (let block = 0; block < 375; block++) {  // 1 s in render quanta of 128 samples
+      const input = new Float32Array(128);
+      for (let i = 0; i < 128; i++) input[i] = 0.5 * Math.sin((2 * Math.PI * frequency * (block * 128 + i)) / 48000);
+      out.push(...resampler.process(input));
+    }
+    const steady = out.slice(1600, 14400);  // skip the filter's start
+    let s = 0, c = 0, energy = 0;
+    steady.forEach((x, n) => {
+      s += x * Math.sin((2 * Math.PI * frequency * n) / 16000);
+      c += x * Math.cos((2 * Math.PI * frequency * n) / 16000);
+      energy += x * x;
+    });
+    return { samples: out.length, amplitude: (2 * Math.hypot(s, c)) / steady.length, rms: Math.sqrt(energy / steady.length) };
+  };
+  return { speech: tone(1000), aliased: tone(12000) };
+}"""
+
+
+def test_the_capture_worklet_resamples_48k_to_16k_without_aliasing(page: Any, server_url: str) -> None:
+    page.goto(server_url)
+    result = page.evaluate(RESAMPLE_TONES)
+    speech, aliased = result["speech"], result["aliased"]
+    assert abs(speech["samples"] - 16000) <= 32, speech  # 1 s in, 1 s out
+    assert 0.49 <= speech["amplitude"] <= 0.51, speech  # a tone in the speech band passes unchanged
+    assert aliased["rms"] < 0.005, aliased  # 12 kHz (above 8 kHz) would fold to 4 kHz: filtered out instead
+
+
+CLEAR_WHILE_PLAYING = """async () => {
+  const context = new AudioContext();
+  await context.audioWorklet.addModule("./playback-worklet.js");
+  const node = new AudioWorkletNode(context, "parley-playback", {
+    numberOfInputs: 0, outputChannelCount: [1],
+    processorOptions: { sourceRate: 16000, prerollMs: 60, maxBufferMs: 60000 },
+  });
+  node.connect(context.destination);
+  await context.resume();
+  let latest = null, cleared = null;
+  node.port.onmessage = ({ data }) => { latest = data.stats; if (data.type === "cleared") cleared = data; };
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  for (let chunk = 0; chunk < 150; chunk++) {  // 3 s of a tone, in 20 ms frames, all at once
+    const pcm = new Int16Array(320);
+    for (let i = 0; i < 320; i++) pcm[i] = 8000 * Math.sin((2 * Math.PI * 440 * (chunk * 320 + i)) / 16000);
+    node.port.postMessage({ type: "audio", pcm: pcm.buffer }, [pcm.buffer]);
+  }
+  await sleep(400);
+  const beforeClear = latest;
+  node.port.postMessage({ type: "clear" });
+  while (!cleared) await sleep(5);
+  await sleep(400);
+  const afterClear = latest;
+  await context.close();
+  return { beforeClear, cleared, afterClear };
+}"""
+
+
+def test_clear_drops_all_queued_agent_audio_at_once(page: Any, server_url: str) -> None:
+    page.goto(server_url)
+    result = page.evaluate(CLEAR_WHILE_PLAYING)
+    before, cleared, after = result["beforeClear"], result["cleared"], result["afterClear"]
+    assert before["state"] == "playing" and before["playedMs"] > 100, before
+    assert cleared["droppedMs"] > 2000, cleared  # the rest of the 3 s never plays
+    assert after["bufferedMs"] == 0 and after["state"] == "idle", after
+    # nothing more is played after the clear (at most the render quantum in flight)
+    assert after["playedMs"] - cleared["stats"]["playedMs"] <= 3, (cleared, after)
