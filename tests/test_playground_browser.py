@@ -40,10 +40,10 @@ playwright = pytest.importorskip("playwright.sync_api", reason="playwright (dev 
 
 @pytest.fixture(scope="module")
 def caller_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Half a second of silence, the question, then silence long enough for the whole answer (Chromium loops
+    """A second of silence (the page's audio starts meanwhile), the question, then silence long enough for the whole answer (Chromium loops
     the file, so the caller asks again only after that)."""
     voice = speak("What is the weather like in Paris today?", RATE, rate_wpm=150)
-    samples = np.concatenate([np.zeros(RATE // 2, np.int16), voice, np.zeros(8 * RATE, np.int16)])
+    samples = np.concatenate([np.zeros(RATE, np.int16), voice, np.zeros(8 * RATE, np.int16)])
     path = tmp_path_factory.mktemp("playground") / "caller.wav"
     write_wav(path, samples, RATE)
     return path

@@ -1,7 +1,7 @@
 // The playground page: a call from the browser to this server's `/ws`.
 // For tests and measurements, `window.parley` exposes the call's state: `marks` (performance.now() times,
 // ms since the page started loading), `audio` (the playback worklet's counters) and `events` (every event).
-import { CallAudio } from "./audio.js";
+import { CallAudio, prepareAudioContext } from "./audio.js";
 import { ParleyConnection, socketUrl } from "./connection.js";
 import { CallView } from "./transcript.js";
 
@@ -39,6 +39,7 @@ const view = new CallView({
 
 let connection = null;
 let audio = null;
+let audioContext = prepareAudioContext(); // ready before the first click; a new one after each call
 
 function setState(state) {
   parley.state = state;
@@ -85,24 +86,17 @@ async function startCall() {
   parley.closed = null;
   mark("callStarted");
   const token = $("token").value.trim();
-  try {
-    audio = new CallAudio({
-      sessionRate: SESSION_RATE,
-      voiceProcessing: $("voice-processing").checked,
-      onFrame: (pcm) => {
-        connection?.sendAudio(pcm);
-        parley.sentFrames += 1;
-      },
-      onPlayback,
-    });
-    const { contextRate } = await audio.start();
-    mark("microphoneOpen");
-    view.note(`microphone open (${contextRate} Hz, sent at ${SESSION_RATE} Hz)`);
-  } catch (error) {
-    view.note(`cannot open the microphone: ${error.message}`, "system error");
-    await hangUp();
-    return;
-  }
+  audio = new CallAudio({
+    context: audioContext,
+    sessionRate: SESSION_RATE,
+    voiceProcessing: $("voice-processing").checked,
+    onFrame: (pcm) => {
+      connection?.sendAudio(pcm);
+      parley.sentFrames += 1;
+    },
+    onPlayback,
+    onMark: mark,
+  });
   connection = new ParleyConnection(
     socketUrl(window.location.href, token),
     { sample_rate: SESSION_RATE, encoding: "pcm16", metadata: { client: "playground", userAgent: navigator.userAgent } },
@@ -125,6 +119,15 @@ async function startCall() {
       },
     },
   );
+  try {
+    const { contextRate } = await audio.start();
+    mark("microphoneOpen");
+    view.note(`microphone open (${contextRate} Hz, sent at ${SESSION_RATE} Hz)`);
+  } catch (error) {
+    if (!audio) return; // hung up while the audio was starting
+    view.note(`cannot start the audio (microphone, worklets): ${error.message}`, "system error");
+    await hangUp();
+  }
 }
 
 async function hangUp() {
@@ -135,6 +138,7 @@ async function hangUp() {
   const stopping = audio;
   audio = null;
   await stopping?.stop();
+  if (stopping) audioContext = prepareAudioContext();
   setState(CallState.IDLE);
 }
 
