@@ -123,8 +123,21 @@ def test_a_call_from_the_browser_shows_both_sides_and_plays_the_agent(page: Any,
     assert audio["playedMs"] >= 500, audio  # ... and the playback worklet rendered it
     print("playground marks (ms since page load):", json.dumps(state["marks"]))
 
+    # the page reports how much of the reply it really played (PROTOCOL.md `played`): all of it, here
+    stopped = page.evaluate("() => window.parley.events.find(e => e.type === 'agent_stopped_speaking')")
+    page.wait_for_function(
+        "([id, seconds]) => (window.parley.played[id] ?? 0) >= seconds - 0.1",
+        arg=[stopped["speech_id"], stopped["played_seconds"]],
+        timeout=10_000,
+    )
+    played = page.evaluate("() => window.parley.played")
+    assert abs(played[stopped["speech_id"]] - stopped["played_seconds"]) < 0.3, (played, stopped)
+
+    assert page.evaluate("() => window.parley.closed") is None  # the server took every message the page sent
+
     page.click("#hangup")
     page.wait_for_function("() => window.parley.state === 'idle'", timeout=10_000)
+    assert page.evaluate("() => window.parley.closed.code") == 1000  # `end`, then the server closes normally
 
 
 RESAMPLE_TONES = """async () => {

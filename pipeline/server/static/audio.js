@@ -70,13 +70,14 @@ export class CallAudio {
     });
     this.playback.port.onmessage = (event) => this.onPlayback(event.data);
     this.playback.connect(this.context.destination);
-    for (const pcm of this.pending.splice(0)) this.play(pcm);
+    for (const [pcm, speechId] of this.pending.splice(0)) this.play(pcm, speechId);
     return { contextRate: this.context.sampleRate };
   }
 
-  play(pcm) {
-    if (this.playback) this.playback.port.postMessage({ type: "audio", pcm }, [pcm]);
-    else if (!this.stopped) this.pending.push(pcm);
+  // pcm: PCM16 at the session rate; speechId: the speech it belongs to (null when unknown)
+  play(pcm, speechId = null) {
+    if (this.playback) this.playback.port.postMessage({ type: "audio", pcm, speechId }, [pcm]);
+    else if (!this.stopped) this.pending.push([pcm, speechId]);
   }
 
   clear() {

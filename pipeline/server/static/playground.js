@@ -21,6 +21,7 @@ const parley = {
   marks: {}, // name -> performance.now() of its first occurrence
   audio: { receivedSamples: 0, receivedMs: 0, playedMs: 0, bufferedMs: 0, gaps: 0, clears: 0 },
   sentFrames: 0,
+  played: {}, // speech_id -> seconds of it played, as reported to the server
   events: [],
   closed: null,
 };
@@ -39,6 +40,7 @@ const view = new CallView({
 
 let connection = null;
 let audio = null;
+let speaking = null; // the speech the agent audio now arriving belongs to (from agent_started_speaking)
 let audioContext = prepareAudioContext(); // ready before the first click; a new one after each call
 
 function setState(state) {
@@ -57,6 +59,12 @@ function showAudioStats() {
 }
 
 function onPlayback(message) {
+  if (message.type === "played") {
+    // what the caller really heard of that speech: the server's heard text after an interruption follows it
+    parley.played[message.speechId] = message.seconds;
+    connection?.control("played", { speech_id: message.speechId, seconds: Number(message.seconds.toFixed(3)) });
+    return;
+  }
   Object.assign(parley.audio, message.stats);
   if (message.type === "playing") mark("firstAgentAudioPlayed");
   showAudioStats();
@@ -64,6 +72,7 @@ function onPlayback(message) {
 
 function onServerMessage(message) {
   if (message.type === "clear") {
+    speaking = null; // audio after a clear belongs to a later speech
     audio?.clear(); // barge-in: drop every queued sample of agent audio now
     mark("firstClear");
     return;
@@ -75,6 +84,8 @@ function onServerMessage(message) {
     return;
   }
   if (message.type === "session_started") mark("sessionStarted");
+  if (message.type === "agent_started_speaking") speaking = message.speech_id;
+  if (message.type === "agent_stopped_speaking" && speaking === message.speech_id) speaking = null;
   if (message.type === "user_transcript" && message.is_final) mark("firstUserFinal");
   if (message.type === "agent_transcript_delta") mark("firstAgentText");
   view.show(message);
@@ -84,6 +95,7 @@ async function startCall() {
   setState(CallState.CONNECTING);
   view.reset();
   parley.closed = null;
+  speaking = null;
   mark("callStarted");
   const token = $("token").value.trim();
   audio = new CallAudio({
@@ -107,7 +119,7 @@ async function startCall() {
       },
       onAudio: (pcm) => {
         mark("firstAgentAudioReceived");
-        audio?.play(pcm);
+        audio?.play(pcm, speaking);
       },
       onMessage: onServerMessage,
       onClose: async ({ code, reason }) => {
