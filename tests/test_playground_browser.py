@@ -40,8 +40,8 @@ playwright = pytest.importorskip("playwright.sync_api", reason="playwright (dev 
 
 @pytest.fixture(scope="module")
 def caller_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A second of silence (the page's audio starts meanwhile), the question, then silence long enough for the whole answer (Chromium loops
-    the file, so the caller asks again only after that)."""
+    """A second of silence (the page's audio starts meanwhile), the question, then silence long enough for the
+    whole answer (Chromium loops the file, so the caller asks again only after that)."""
     voice = speak("What is the weather like in Paris today?", RATE, rate_wpm=150)
     samples = np.concatenate([np.zeros(RATE, np.int16), voice, np.zeros(8 * RATE, np.int16)])
     path = tmp_path_factory.mktemp("playground") / "caller.wav"
@@ -72,21 +72,29 @@ def server_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(caller_wav: Path) -> Iterator[Any]:
+def driver() -> Iterator[Any]:
     with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--use-fake-device-for-media-stream",
-                "--use-fake-ui-for-media-stream",  # grant the microphone without a prompt
-                f"--use-file-for-fake-audio-capture={caller_wav}",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+        yield driver
+
+
+def launch(driver: Any, microphone: Path) -> Any:
+    """Chromium whose microphone plays ``microphone`` (in a loop), granted without a prompt."""
+    return driver.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-audio-capture={microphone}",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(driver: Any, caller_wav: Path) -> Iterator[Any]:
+    browser = launch(driver, caller_wav)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
@@ -138,6 +146,53 @@ def test_a_call_from_the_browser_shows_both_sides_and_plays_the_agent(page: Any,
     page.click("#hangup")
     page.wait_for_function("() => window.parley.state === 'idle'", timeout=10_000)
     assert page.evaluate("() => window.parley.closed.code") == 1000  # `end`, then the server closes normally
+
+
+@pytest.fixture(scope="module")
+def barge_in_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The caller asks for a story, then talks over it six seconds later."""
+    ask = speak("Please tell me a long story about a robot.", RATE, rate_wpm=150)
+    stop = speak("Stop stop.", RATE, rate_wpm=150)
+    silence = lambda seconds: np.zeros(int(seconds * RATE), np.int16)  # noqa: E731
+    samples = np.concatenate([silence(1), ask, silence(6), stop, silence(20)])
+    path = tmp_path_factory.mktemp("playground") / "barge_in.wav"
+    write_wav(path, samples, RATE)
+    return path
+
+
+def test_a_barge_in_flushes_the_agent_audio_in_the_page(
+    driver: Any, barge_in_wav: Path, server_url: str
+) -> None:
+    browser = launch(driver, barge_in_wav)
+    try:
+        page = browser.new_page()
+        page.goto(f"{server_url}&processing=off")
+        page.click("#start")
+        page.wait_for_function(
+            "() => window.parley.events.some(e => e.type === 'agent_stopped_speaking' && e.interrupted)",
+            timeout=90_000,
+        )
+        page.wait_for_timeout(500)  # anything of that speech still to come would arrive now
+        state = page.evaluate(
+            """() => ({
+                stopped: window.parley.events.find(e => e.type === 'agent_stopped_speaking' && e.interrupted),
+                clearAt: window.parley.marks.firstClear,
+                audio: window.parley.audio,
+                played: window.parley.played,
+            })"""
+        )
+        speech = state["stopped"]["speech_id"]
+        assert state["clearAt"] is not None and state["audio"]["clears"] >= 1, (
+            state
+        )  # the server said `clear`
+        assert (
+            page.locator("#transcript .line.agent.interrupted").count() == 1
+        )  # heard part shown, rest struck
+        # the page stopped playing that speech at the clear, and the server's account of it is what the page played
+        assert abs(state["played"][speech] - state["stopped"]["played_seconds"]) < 0.3, state
+        assert state["stopped"]["played_seconds"] < 10, state  # well short of the whole story
+    finally:
+        browser.close()
 
 
 RESAMPLE_TONES = """async () => {
