@@ -39,6 +39,11 @@ _EXPORTS: dict[str, str] = {
     "ToolContext": "pipeline.stages.tools",
     # audio
     "AudioFrame": "pipeline.base.audio",
+    # transports
+    "Transport": "pipeline.transports.transport",
+    "CallLine": "pipeline.transports.transport",
+    "CallEnd": "pipeline.transports.transport",
+    "connect": "pipeline.transports.link",
     # events
     "Event": "pipeline.observe.events",
     "parse_event": "pipeline.observe.events",
@@ -90,6 +95,8 @@ __all__ = [
     "AudioFrame",
     "AudioSettings",
     "Backchannel",
+    "CallEnd",
+    "CallLine",
     "ConfigError",
     "EndOfUserTurn",
     "EndpointingMetrics",
@@ -119,6 +126,7 @@ __all__ = [
     "ToolFinished",
     "ToolStarted",
     "ToolStatus",
+    "Transport",
     "TtsMetrics",
     "TurnMetrics",
     "TurnSettings",
@@ -130,6 +138,7 @@ __all__ = [
     "UserStoppedSpeaking",
     "UserTranscript",
     "VadMetrics",
+    "connect",
     "load_config",
     "parse_event",
     "tool",
@@ -202,3 +211,5 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     )
     from pipeline.stages.speech import Speech, SpeechState
     from pipeline.stages.tools import Tool, ToolContext, tool
+    from pipeline.transports.link import connect
+    from pipeline.transports.transport import CallEnd, CallLine, Transport

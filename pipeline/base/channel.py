@@ -57,6 +57,12 @@ class Channel(Generic[T]):
         while not self._try_send(item):
             await self._wait(self._senders)
 
+    async def wait_for_room(self) -> None:
+        """Until a ``send`` would not wait (or the channel is closed): lets a sender check, once there is
+        room, that what it was about to send is still wanted."""
+        while not self._closed and self.overflow is Overflow.BACKPRESSURE and len(self._items) >= self.size:
+            await self._wait(self._senders)
+
     def send_nowait(self, item: T) -> bool:
         """Send without waiting. Returns False when a backpressure channel is full (nothing is queued then)."""
         return self._try_send(item)

@@ -116,8 +116,11 @@ class Playout:
             due = await self._wait_for_slot(speech, due)
             if speech.state.is_final:
                 return
+            await self._out.wait_for_room()
+            if _stopped(speech):
+                return  # interrupted while the output was full: this frame must not follow the clear
             try:
-                await self._out.send(AudioFrame(frame.pcm, frame.sample_rate, self._clock.now(), speech.id))
+                self._out.send_nowait(AudioFrame(frame.pcm, frame.sample_rate, self._clock.now(), speech.id))
             except ChannelClosed:
                 return  # the session closed its output: nobody is listening any more
             speech.played_seconds += frame.duration
@@ -148,3 +151,8 @@ class Playout:
         if target not in _TRANSITIONS[self._phase]:
             raise RuntimeError(f"playout cannot go from {self._phase.value} to {target.value}")
         self._phase = target
+
+
+def _stopped(speech: Speech) -> bool:
+    """Read afresh after an await (the speech may have been stopped meanwhile)."""
+    return speech.state.is_final

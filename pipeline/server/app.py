@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket
 
 from pipeline.server.lifecycle import ServerLifecycle
 from pipeline.server.options import ServeOptions
-from pipeline.server.ws_call import serve_ws_call
+from pipeline.server.ws_call import PipelineForCall, serve_ws_call
 from pipeline.session.pipeline import Pipeline
 
 log = logging.getLogger("parley.server")
@@ -52,15 +52,20 @@ def create_app(
     *,
     extra_routes: Sequence[RouteFactory] = (),
     metrics_app: ASGIApp | None = None,
+    pipeline_for_call: PipelineForCall | None = None,
 ) -> Starlette:
     """The server for ``pipeline``. ``extra_routes`` add routes (the telephony webhooks and streams, the
     playground at ``/`` — a ``Mount("/")`` must come last); ``metrics_app`` is mounted at ``/metrics``
-    (without it, ``/metrics`` reports the active-sessions gauge in the Prometheus text format)."""
+    (without it, ``/metrics`` reports the active-sessions gauge in the Prometheus text format).
+    ``pipeline_for_call`` picks the pipeline of each ``/ws`` call from its ``start`` message (default: ``pipeline``
+    for every call)."""
     lifecycle = ServerLifecycle(max_sessions=options.max_sessions, drain_deadline=options.drain_deadline)
     context = ServerContext(pipeline, options, lifecycle)
 
     async def websocket_call(websocket: WebSocket) -> None:
-        await serve_ws_call(websocket, context.pipeline, context.options, context.lifecycle)
+        await serve_ws_call(
+            websocket, pipeline_for_call or (lambda start: pipeline), context.options, context.lifecycle
+        )
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -77,7 +82,7 @@ def create_app(
     async def drain(request: Request) -> Response:
         if request.client is None or request.client.host not in LOOPBACK:
             return PlainTextResponse("forbidden", status_code=403)
-        lifecycle.request_drain()
+        lifecycle.request_drain_everywhere()
         return PlainTextResponse("draining", status_code=202)
 
     async def metrics(request: Request) -> Response:

@@ -49,6 +49,7 @@ class ServerLifecycle:
         self._drain_requested: anyio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.on_stopped: Callable[[], None] | None = None  # the HTTP server's exit (set by the runner)
+        self.drain_everywhere: Callable[[], None] | None = None  # drain all workers (set by the pre-fork)
         self.sessions_total = 0
 
     @property
@@ -95,6 +96,13 @@ class ServerLifecycle:
             self._loop.call_soon_threadsafe(self._drain_requested.set)
         else:
             self._drain_requested.set()
+
+    def request_drain_everywhere(self) -> None:
+        """``POST /drain``: every worker process of the server drains, not only the one that took it."""
+        if self.drain_everywhere is not None:
+            self.drain_everywhere()
+        else:
+            self.request_drain()
 
     async def drain(self) -> None:
         if self.phase is not ServerPhase.SERVING:

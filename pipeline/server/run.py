@@ -19,6 +19,7 @@ from types import FrameType
 import uvicorn
 from starlette.applications import Starlette
 
+from pipeline.server import redact
 from pipeline.server.app import ServerContext, create_app
 from pipeline.server.lifecycle import ServerLifecycle, ServerPhase
 from pipeline.server.options import OPTIONS_ENV, ServeOptions
@@ -48,15 +49,19 @@ class DrainingServer(uvicorn.Server):
         self.should_exit = True
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """The first signal drains; SIGTERM again (the preStop hook's drain, then the kubelet's SIGTERM) changes
+        nothing; SIGINT during a drain exits at once."""
         if self._lifecycle.phase is ServerPhase.SERVING and not self.should_exit:
             log.info("signal %d: draining (deadline %.0f s)", sig, self._lifecycle.drain_deadline)
             self._lifecycle.request_drain()
+            return
+        if sig == signal.SIGTERM and not self.should_exit:
             return
         super().handle_exit(sig, frame)
 
 
 def _config(app: Starlette, options: ServeOptions) -> uvicorn.Config:
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app,
         host=options.host,
         port=options.port,
@@ -64,8 +69,10 @@ def _config(app: Starlette, options: ServeOptions) -> uvicorn.Config:
         lifespan="on",
         timeout_graceful_shutdown=5,
         log_level="info",
-        access_log=False,  # query strings may carry ?token=
+        access_log=False,
     )
+    redact.install()  # after uvicorn configured its loggers: a ?token= in a logged path is redacted
+    return config
 
 
 def _context(app: Starlette) -> ServerContext:
@@ -91,7 +98,7 @@ def serve(options: ServeOptions) -> None:
     def forward(sig: int, frame: FrameType | None) -> None:
         for worker in workers:
             if worker.pid is not None and worker.is_alive():
-                os.kill(worker.pid, signal.SIGTERM)
+                os.kill(worker.pid, sig)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
@@ -103,4 +110,7 @@ def serve(options: ServeOptions) -> None:
 def _worker(sock: socket.socket) -> None:
     options = ServeOptions.from_env()
     app = build_app(options)
-    DrainingServer(_config(app, options), _context(app).lifecycle).run(sockets=[sock])
+    lifecycle = _context(app).lifecycle
+    parent = os.getppid()
+    lifecycle.drain_everywhere = lambda: os.kill(parent, signal.SIGTERM)  # POST /drain drains every worker
+    DrainingServer(_config(app, options), lifecycle).run(sockets=[sock])

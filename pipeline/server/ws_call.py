@@ -5,6 +5,7 @@ raises reaches the server: a failing call is logged (never with its token) and c
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import anyio
 from starlette.websockets import WebSocket, WebSocketState
@@ -31,8 +32,11 @@ from pipeline.transports.transport import CALLER_HUNG_UP
 log = logging.getLogger("parley.server")
 
 
+PipelineForCall = Callable[[Start], Pipeline]
+
+
 async def serve_ws_call(
-    websocket: WebSocket, pipeline: Pipeline, options: ServeOptions, lifecycle: ServerLifecycle
+    websocket: WebSocket, pipelines: PipelineForCall, options: ServeOptions, lifecycle: ServerLifecycle
 ) -> None:
     await websocket.accept()
     if not authorized(websocket, options.token):
@@ -47,6 +51,7 @@ async def serve_ws_call(
         start = await _receive_start(websocket, options)
         if start is None:
             return
+        pipeline = pipelines(start)
         transport = WebSocketTransport(
             websocket, start, options, pipeline_rate=pipeline.settings.audio.sample_rate
         )
