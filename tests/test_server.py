@@ -260,3 +260,13 @@ async def test_the_call_client_sends_a_wav_and_writes_the_reply(tmp_path: Any) -
     seconds = write_agent_audio(summary, tmp_path / "reply.wav", RATE)
     reply, _ = read_wav(tmp_path / "reply.wav")
     assert seconds > 0.3 and reply.duration >= seconds
+
+
+async def test_playback_reports_every_frame_are_not_rate_limited() -> None:
+    async with running_server(control_rate=5, control_burst=5) as server, await started(server.url()) as ws:
+        for frame in range(60):  # a browser reporting each 20 ms frame it played, for 1.2 s
+            await ws.send(json.dumps({"type": "played", "speech_id": "speech_1", "seconds": frame * 0.02}))
+            await ws.send(silence(0.02).tobytes())
+            await anyio.sleep(0.02)
+        await ws.send(json.dumps({"type": "end"}))
+        assert await close_code(ws) == 1000

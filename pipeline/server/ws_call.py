@@ -118,8 +118,9 @@ async def _run_session(
             with anyio.move_on_after(1.0):
                 await forwarded.wait()  # the last events (session_ended) reach the client before the close
             await transport.flush()
-            await _close(websocket, transport.close_code, transport.close_reason)
         io.cancel_scope.cancel()
+    # answer the caller's close handshake too (or the client waits for it until its own timeout)
+    await _close(websocket, transport.close_code, transport.close_reason)
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:

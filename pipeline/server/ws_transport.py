@@ -41,6 +41,7 @@ from pipeline.session.session import SessionClosedError
 from pipeline.transports.transport import CALLER_HUNG_UP, CallEnd, CallLine
 
 MAX_OUTBOX_AUDIO = 10  # agent frames queued for the socket before ``send`` waits (backpressure)
+PLAYED_RATE = 100  # `played` reports per second (a client may report every 10 ms frame)
 CALLER_ENDED = "caller_ended"
 SERVER_SHUTDOWN = "server_shutdown"
 
@@ -62,6 +63,7 @@ class WebSocketTransport:
         self._options = options
         self._resampler = StreamResampler(pipeline_rate, start.sample_rate)
         self._control = TokenBucket(options.control_rate, options.control_burst)
+        self._reports = TokenBucket(PLAYED_RATE, 2 * PLAYED_RATE)  # playback reports: one per frame is fine
         self._outbox: deque[_Outgoing] = deque()
         self._outbox_changed = anyio.Event()
         self._writer_failed = False
@@ -129,8 +131,6 @@ class WebSocketTransport:
                 raise ProtocolViolation(
                     f"message of {len(text)} bytes is over the {limit} limit", CLOSE_TOO_BIG
                 )
-            if not self._control.take():
-                raise ProtocolViolation("too many control messages", CLOSE_RATE_LIMITED)
             return self._control_message(text, line)
         raise ProtocolViolation("an empty message")
 
@@ -147,6 +147,9 @@ class WebSocketTransport:
 
     def _control_message(self, text: str, line: CallLine) -> CallEnd | None:
         message = parse_control(text)
+        bucket = self._reports if isinstance(message, Played) else self._control
+        if not bucket.take():
+            raise ProtocolViolation(f"too many {message.type} messages", CLOSE_RATE_LIMITED)
         session = line.session
         try:
             match message:
