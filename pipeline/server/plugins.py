@@ -15,6 +15,9 @@ def extra_route_factories() -> list[RouteFactory]:
 
     factories.append(telephony_routes)  # POST /twilio /plivo /telnyx and their stream routes
     # playground (GET /, static files; must be last): factories.append(...)
+    # telephony (POST /twilio /plivo /telnyx and their stream routes): factories.append(...)
+    from pipeline.server.playground import playground_routes
+    factories.append(playground_routes)  # GET / and its static files; must be last (it mounts /)
     return factories
 
 
