@@ -17,6 +17,7 @@ def extra_route_factories() -> list[RouteFactory]:
     # playground (GET /, static files; must be last): factories.append(...)
     # telephony (POST /twilio /plivo /telnyx and their stream routes): factories.append(...)
     from pipeline.server.playground import playground_routes
+
     factories.append(playground_routes)  # GET / and its static files; must be last (it mounts /)
     return factories
 
