@@ -214,15 +214,12 @@ async def test_slow_handshake_times_out_and_is_retried() -> None:
 async def test_handshake_slower_than_the_timeout_every_time_is_a_timeout_error() -> None:
     async with FakeDeepgram(api_key=KEY) as fake:
         fake.faults.push(SlowFirstByte(6.0), times=2)
-        started = anyio.current_time()
         with pytest.raises(ProviderError) as info:
             async with stt_for(fake, connect_timeout=0.08, reconnect_attempts=1).stream(sample_rate=RATE):
                 pass
-        elapsed = anyio.current_time() - started
+    # a TIMEOUT (not a handshake that finally succeeded after the server's 6 s) on each of the two attempts
     assert (info.value.code, info.value.recoverable) == (ErrorCode.TIMEOUT, True)
     assert len(fake.requests) == 2
-    # waiting for the server would take 12 s; giving up at the connect timeout takes 0.16 s (+ load)
-    assert elapsed < 5.0, "each attempt gave up at the connect timeout"
 
 
 async def test_drop_mid_turn_reconnects_and_resends_the_turn_audio() -> None:

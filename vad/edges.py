@@ -14,6 +14,8 @@ noise floor; the threshold is fixed when the edge is found, and the later checks
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from vad.levels import SILENCE_DB
@@ -74,17 +76,11 @@ class AudioEdges:
         """Where speech begins, near the first window the model calls speech: the start of the loud run (short
         dips allowed) that leads into that window, looking back at most three windows (the window's start when
         nothing in it is loud)."""
-        levels = self._block_levels()
-        self._threshold = self._loud_threshold(levels)
-        earliest = window_start - ONSET_LOOKBACK_WINDOWS * self._window
-        step = self._block / self._rate
         onset: float | None = None
         quiet_run = 0
-        for start, level in reversed(levels):
-            if start + step > window_end + 1e-9:
-                continue
-            if start < earliest - 1e-9:
-                break
+        for start, level in self._newest_first(
+            window_start - ONSET_LOOKBACK_WINDOWS * self._window, window_end
+        ):
             if level >= self._threshold:
                 onset, quiet_run = start, 0
             elif onset is not None or start < window_start:
@@ -96,18 +92,24 @@ class AudioEdges:
     def offset(self, window_start: float, window_end: float) -> float:
         """Where speech ended, near the first window the model calls silence: the end of the last loud block
         from three windows before it to its end (never before that range)."""
+        earliest = window_start - OFFSET_LOOKBACK_WINDOWS * self._window
+        for start, level in self._newest_first(earliest, window_end):
+            if level >= self._threshold:
+                return start + self._block / self._rate
+        return earliest
+
+    def _newest_first(self, earliest: float, latest: float) -> Iterator[tuple[float, float]]:
+        """(start, dBFS) of the blocks lying within [earliest, latest], newest first; fixes the loud threshold
+        from the whole history first."""
         levels = self._block_levels()
         self._threshold = self._loud_threshold(levels)
-        earliest = window_start - OFFSET_LOOKBACK_WINDOWS * self._window
         step = self._block / self._rate
         for start, level in reversed(levels):
-            if start + step > window_end + 1e-9:
+            if start + step > latest + 1e-9:
                 continue
             if start < earliest - 1e-9:
-                break
-            if level >= self._threshold:
-                return start + step
-        return earliest
+                return
+            yield start, level
 
     def is_loud_since(self, since: float) -> bool:
         """Every complete block from ``since`` on is loud (and there is at least one)."""
