@@ -58,7 +58,21 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.cli.bench import add_bench_commands
 
     add_bench_commands(commands)
+    from pipeline.cli.calls import add_calls_commands
+
+    add_calls_commands(commands)
+    for command in commands.choices.values():
+        add_logging_options(command)
     return parser
+
+
+def add_logging_options(parser: argparse.ArgumentParser) -> None:
+    """``--log-level`` and ``--log-format`` (every command has them; quiet by default)."""
+    from pipeline.observe.logs import LOG_LEVELS
+
+    group = parser.add_argument_group("logging")
+    group.add_argument("--log-level", choices=LOG_LEVELS, default="warning", help="default: warning")
+    group.add_argument("--log-format", choices=("text", "json"), default="text", help="default: text")
 
 
 def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> int:
@@ -68,7 +82,10 @@ def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> 
     else:
         args = build_parser().parse_args(argv)
     args.started = started
+    from pipeline.observe.logs import configure_logging
     from vad import VadError
+
+    configure_logging(getattr(args, "log_level", "warning"), getattr(args, "log_format", "text"))
 
     try:
         return int(args.handler(args) or 0)
