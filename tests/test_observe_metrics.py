@@ -10,9 +10,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from pipeline.observe.events import Interruption, ToolFinished, TurnMetrics
 from pipeline.observe.prometheus import PrometheusMetrics
-from vad import BatchStats
 from tests.conversation import Call, converse, of_type
 from tests.observed_call import weather_pipeline, weather_then_barge_in
+from vad import BatchStats
 
 pytestmark = pytest.mark.anyio
 
