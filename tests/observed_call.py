@@ -50,5 +50,7 @@ async def weather_then_barge_in(call_: Call) -> None:
     await call_.caller.pause(0.5)
 
 
-async def run_weather_call(observers: Sequence[SessionObserver], **settings: object) -> Call:
-    return await converse(weather_pipeline(observers, **settings), weather_then_barge_in)
+async def run_weather_call(
+    observers: Sequence[SessionObserver], metadata: dict[str, str] | None = None, **settings: object
+) -> Call:
+    return await converse(weather_pipeline(observers, **settings), weather_then_barge_in, metadata)

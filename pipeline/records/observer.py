@@ -1,0 +1,57 @@
+"""``CallRecords``: the session observer that keeps a record of every call (and optionally its recording).
+
+    pipeline.observers.append(CallRecords(open_store("calls.db"), recordings="recordings", mode="on"))
+
+The record is saved when the call starts (marked in progress), after each agent speech, and at the end (marked
+complete): a process killed mid-call leaves an in-progress record (shown as incomplete) with the transcript up
+to the last speech, and a recording that plays up to its last written block."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pipeline.observe.bus import EventBus
+from pipeline.observe.events import AgentStoppedSpeaking, Event, SessionEnded, SessionStarted
+from pipeline.observe.observer import AudioTap, CallInfo
+from pipeline.records.builder import CallRecordBuilder
+from pipeline.records.recording import CallRecording, RecordingMode
+from pipeline.records.store import CallStore
+
+logger = logging.getLogger(__name__)
+
+
+class CallRecords:
+    def __init__(
+        self,
+        store: CallStore,
+        *,
+        recordings: str | Path | None = None,
+        mode: RecordingMode | str = RecordingMode.OFF,
+        sample_rate: int = 16000,
+    ) -> None:
+        self.store = store
+        self.mode = RecordingMode(mode)
+        if self.mode is not RecordingMode.OFF and recordings is None:
+            raise ValueError("recording mode {self.mode.value!r} needs a recordings directory")
+        self.recordings = Path(recordings) if recordings is not None else None
+        self.sample_rate = sample_rate
+
+    def attach(self, call: CallInfo, bus: EventBus) -> AudioTap | None:
+        recording = None
+        if self.mode is not RecordingMode.OFF and self.recordings is not None:
+            path = self.recordings / f"{call.session_id}.wav"
+            recording = CallRecording(path, self.sample_rate, self.mode)
+        builder = CallRecordBuilder(call, str(recording.path) if recording else None)
+        store = self.store
+
+        async def on_event(event: Event) -> None:
+            builder.add(event)
+            if isinstance(event, SessionStarted | AgentStoppedSpeaking | SessionEnded):
+                try:
+                    await store.save(builder.record)
+                except Exception:  # a broken store never breaks the call
+                    logger.exception("saving the call record of %s failed", call.session_id)
+
+        bus.on(on_event)
+        return recording
