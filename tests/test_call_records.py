@@ -53,9 +53,7 @@ async def check_record(store: CallStore, done: Call, recordings: Path) -> None:
     metrics = of_type(done.events, TurnMetrics)
     assert [t["voice_to_voice"] for t in record.turns] == [m.voice_to_voice for m in metrics]
     assert {u["kind"] for u in record.usage} == {"stt", "llm", "tts"}
-    assert [e.type for e in record.events][0] == "session_started" and record.events[
-        -1
-    ].type == "session_ended"
+    assert record.events[0].type == "session_started" and record.events[-1].type == "session_ended"
     assert record.recording_path == str(recordings / f"{done.session.id}.wav")
     (summary,) = await store.list_calls()
     assert summary.id == done.session.id and summary.turns == len(metrics)
@@ -189,7 +187,7 @@ async def test_a_call_killed_mid_way_leaves_an_incomplete_record_and_a_recording
     record = await open_store(db).get(session_id)
     assert record is not None
     assert record.incomplete and record.status is CallStatus.IN_PROGRESS and record.end_reason is None
-    assert [(e.role, e.text) for e in record.transcript][0] == ("user", "weather in paris")
+    assert (record.transcript[0].role, record.transcript[0].text) == ("user", "weather in paris")
     assert [e.role for e in record.transcript] == ["user", "agent"]
     path = Path(record.recording_path or "")
     samples, rate = stereo(path)  # plays as it is: the header describes the blocks written
