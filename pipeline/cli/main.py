@@ -49,6 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", help="output directory (default: runs/<time>)")
     run.add_argument("--fast", action="store_true", help="simulate time instead of waiting in real time")
+    run.add_argument(
+        "--calls-db", help="call store: a SQLite path or postgresql:// URL (default: runs/calls.db)"
+    )
+    run.add_argument(
+        "--recording",
+        choices=("on", "caller", "agent", "off"),
+        default="on",
+        help="call recording streamed to the output directory (default: on, stereo)",
+    )
     run.set_defaults(handler=command_run)
 
     check = commands.add_parser("check-config", help="validate a config and say what it would build")
@@ -129,13 +138,29 @@ def command_run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out else Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     caller = _choose_caller(args, loaded)
     pipeline = Pipeline.from_config(loaded)
+    from pipeline.cli.calls import default_calls_db
+    from pipeline.records.connect import open_store
+    from pipeline.records.observer import CallRecords
+
+    records = CallRecords(
+        open_store(args.calls_db or default_calls_db()),
+        recordings=out_dir,
+        mode=args.recording,
+        sample_rate=loaded.settings.audio.sample_rate,
+    )
+    pipeline.observers.append(records)
 
     async def call() -> CallResult:
         async with pipeline:
-            return await run_call(pipeline, caller, out_dir)
+            try:
+                return await run_call(pipeline, caller, out_dir, keep_audio=False)
+            finally:
+                await records.store.aclose()
 
     result = run_async(call, fast=args.fast)
+    result.recording_path = records.recording_path(result.session_id)
     _print_result(result)
+    print(f"call record: {result.session_id} (`calls show {result.session_id}`)")
     if args.started is not None and not args.fast and result.first_audio_processed is not None:
         # asyncio's clock is time.monotonic(), the clock __main__ read at start-up
         print(

@@ -33,14 +33,20 @@ class CallRecords:
         self.store = store
         self.mode = RecordingMode(mode)
         if self.mode is not RecordingMode.OFF and recordings is None:
-            raise ValueError("recording mode {self.mode.value!r} needs a recordings directory")
+            raise ValueError(f"recording mode {self.mode.value!r} needs a recordings directory")
         self.recordings = Path(recordings) if recordings is not None else None
         self.sample_rate = sample_rate
 
+    def recording_path(self, session_id: str) -> Path | None:
+        """Where the call's recording is (None when not recording)."""
+        if self.mode is RecordingMode.OFF or self.recordings is None:
+            return None
+        return self.recordings / f"{session_id}.wav"
+
     def attach(self, call: CallInfo, bus: EventBus) -> AudioTap | None:
         recording = None
-        if self.mode is not RecordingMode.OFF and self.recordings is not None:
-            path = self.recordings / f"{call.session_id}.wav"
+        path = self.recording_path(call.session_id)
+        if path is not None:
             recording = CallRecording(path, self.sample_rate, self.mode)
         builder = CallRecordBuilder(call, str(recording.path) if recording else None)
         store = self.store
