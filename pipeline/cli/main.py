@@ -147,6 +147,7 @@ def command_run(args: argparse.Namespace) -> int:
         recordings=out_dir,
         mode=args.recording,
         sample_rate=loaded.settings.audio.sample_rate,
+        file_name="call.wav",
     )
     pipeline.observers.append(records)
 

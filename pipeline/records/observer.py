@@ -29,6 +29,7 @@ class CallRecords:
         recordings: str | Path | None = None,
         mode: RecordingMode | str = RecordingMode.OFF,
         sample_rate: int = 16000,
+        file_name: str = "{session_id}.wav",
     ) -> None:
         self.store = store
         self.mode = RecordingMode(mode)
@@ -36,12 +37,13 @@ class CallRecords:
             raise ValueError(f"recording mode {self.mode.value!r} needs a recordings directory")
         self.recordings = Path(recordings) if recordings is not None else None
         self.sample_rate = sample_rate
+        self.file_name = file_name
 
     def recording_path(self, session_id: str) -> Path | None:
         """Where the call's recording is (None when not recording)."""
         if self.mode is RecordingMode.OFF or self.recordings is None:
             return None
-        return self.recordings / f"{session_id}.wav"
+        return self.recordings / self.file_name.format(session_id=session_id)
 
     def attach(self, call: CallInfo, bus: EventBus) -> AudioTap | None:
         recording = None
