@@ -76,6 +76,16 @@ _EXPORTS: dict[str, str] = {
     "FramesDropped": "pipeline.observe.events",
     "TurnMetrics": "pipeline.observe.events",
     "UsageSummary": "pipeline.observe.events",
+    # observability: logs, metrics, traces, call records
+    "CallRecords": "pipeline.records.observer",
+    "CallRecord": "pipeline.records.model",
+    "RecordingMode": "pipeline.records.recording",
+    "open_store": "pipeline.records.connect",
+    "recent_calls_app": "pipeline.records.web",
+    "PrometheusMetrics": "pipeline.observe.prometheus",
+    "default_metrics": "pipeline.observe.prometheus",
+    "CallTracer": "pipeline.observe.tracing",
+    "configure_logging": "pipeline.observe.logs",
 }
 
 __all__ = [
@@ -90,6 +100,9 @@ __all__ = [
     "AudioFrame",
     "AudioSettings",
     "Backchannel",
+    "CallRecord",
+    "CallRecords",
+    "CallTracer",
     "ConfigError",
     "EndOfUserTurn",
     "EndpointingMetrics",
@@ -103,7 +116,9 @@ __all__ = [
     "Interruption",
     "LlmMetrics",
     "Pipeline",
+    "PrometheusMetrics",
     "ProviderAvailabilityChanged",
+    "RecordingMode",
     "Session",
     "SessionClosedError",
     "SessionEnded",
@@ -130,8 +145,12 @@ __all__ = [
     "UserStoppedSpeaking",
     "UserTranscript",
     "VadMetrics",
+    "configure_logging",
+    "default_metrics",
     "load_config",
+    "open_store",
     "parse_event",
+    "recent_calls_app",
     "tool",
 ]
 
@@ -189,6 +208,14 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         VadMetrics,
         parse_event,
     )
+    from pipeline.observe.logs import configure_logging
+    from pipeline.observe.prometheus import PrometheusMetrics, default_metrics
+    from pipeline.observe.tracing import CallTracer
+    from pipeline.records.connect import open_store
+    from pipeline.records.model import CallRecord
+    from pipeline.records.observer import CallRecords
+    from pipeline.records.recording import RecordingMode
+    from pipeline.records.web import recent_calls_app
     from pipeline.session.config import ConfigError, load_config
     from pipeline.session.pipeline import Pipeline
     from pipeline.session.session import Session, SessionClosedError, SessionState

@@ -45,6 +45,8 @@ class EventMark(BaseModel):
 
 
 class CallRecord(BaseModel):
+    """Everything kept about one call (saved at its start, after each agent speech, and at its end)."""
+
     model_config = ConfigDict(extra="ignore")
 
     id: str

@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 
 
 class CallRecords:
+    """A session observer keeping a record of every call in ``store`` and, unless ``mode`` is off, its
+    recording in ``recordings`` (see the module docstring)."""
+
     def __init__(
         self,
         store: CallStore,

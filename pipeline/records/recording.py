@@ -20,6 +20,8 @@ HEADER_BYTES = 44
 
 
 class RecordingMode(StrEnum):
+    """What a call recording holds: both sides (stereo), one side, or nothing."""
+
     OFF = "off"
     ON = "on"  # stereo: caller left, agent right
     CALLER = "caller"  # caller only (mono)
