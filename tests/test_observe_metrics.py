@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -68,6 +69,7 @@ async def test_metrics_during_and_after_calls() -> None:
         len(of_type(c.events, ToolFinished)) for c in calls
     )
     assert value(samples, "parley_event_loop_lag_seconds_count") > 0
+    metrics.close()
 
 
 def test_errors_and_dropped_frames_count_per_provider_and_channel() -> None:
@@ -101,11 +103,16 @@ def test_errors_and_dropped_frames_count_per_provider_and_channel() -> None:
     assert value(samples, "parley_provider_errors_total", provider="deepgram", code="rate_limited") == 2
     assert value(samples, "parley_frames_dropped_total", channel="caller-audio") == 5
     assert value(samples, "parley_provider_reconnects_total", provider="openai") == 1
+    logging.getLogger("providers.deepgram.connection").warning(
+        "deepgram reconnect", extra={"parley_event": "reconnect", "provider": "deepgram"}
+    )
+    assert value(scrape(metrics), "parley_provider_reconnects_total", provider="deepgram") == 1
     assert value(samples, "parley_active_sessions") == 1
     vad = BatchingVad()
     metrics.watch_vad(vad)
     assert value(scrape(metrics), "parley_vad_batch_rows_total") == 12
     assert value(scrape(metrics), "parley_vad_batches_total") == 4
+    metrics.close()
     tap.close()  # torn down without session_ended: no longer counted
     metrics.observe(SessionEnded(**base, reason="hangup"), tap, drops)
     samples = scrape(metrics)

@@ -12,6 +12,7 @@ benchmark), never on CPU: a voice worker is latency-bound well before its CPU is
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
@@ -87,7 +88,7 @@ class PrometheusMetrics:
         )
         self.reconnects = Counter(
             "parley_provider_reconnects",
-            "A provider that had gone down is available again (fallback lists)",
+            "Provider reconnect attempts, and providers of a fallback list available again",
             ["provider"],
             registry=r,
         )
@@ -111,6 +112,12 @@ class PrometheusMetrics:
         )
         self._vad = _VadBatchCollector()
         r.register(self._vad)
+        self._reconnect_counter = _ReconnectCounter(self.reconnects)
+        logging.getLogger("providers").addHandler(self._reconnect_counter)
+
+    def close(self) -> None:
+        """Stop counting provider reconnects (they are read from the providers' log records)."""
+        logging.getLogger("providers").removeHandler(self._reconnect_counter)
 
     # --- sessions -------------------------------------------------------------------------------------------
 
@@ -194,6 +201,19 @@ class PrometheusMetrics:
         from prometheus_client import start_http_server
 
         start_http_server(port, addr=host, registry=self.registry)
+
+
+class _ReconnectCounter(logging.Handler):
+    """Providers log each reconnect attempt with ``extra={"parley_event": "reconnect", "provider": ...}``
+    (they sit below the event bus); this handler turns those records into ``parley_provider_reconnects``."""
+
+    def __init__(self, counter: Counter) -> None:
+        super().__init__(logging.NOTSET)
+        self._counter = counter
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "parley_event", None) == "reconnect":
+            self._counter.labels(provider=str(getattr(record, "provider", "unknown"))).inc()
 
 
 class _SessionGauge:
