@@ -13,6 +13,7 @@ from benchmarks.capacity.conversation import synthesize_caller
 from benchmarks.capacity.lag import LagHistogram, LagProbe
 from benchmarks.capacity.ramp import RampConfig, run_ramp, split_sessions, step_sizes
 from benchmarks.capacity.report import CapacityReport, StepResult, table_row
+from benchmarks.capacity.ws_call import Through
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +41,26 @@ def test_a_tiny_run_reports_finite_cost_and_keeps_up(short_caller, tmp_path):
     written = json.loads(report.write(tmp_path).read_text())
     assert written["max_sessions_sustained"] == 3
     assert written["steps"][0]["frames_dropped"] == 0
+
+
+def test_a_tiny_run_through_the_websocket_server_measures_the_same_things(short_caller):
+    config = RampConfig(
+        start=3,
+        step=3,
+        maximum=3,
+        seconds=2.0,
+        processes=1,
+        ramp_seconds=0.3,
+        settle_seconds=0.5,
+        through=Through.PARLEY_WS,
+        lag_limit_ms=1000.0,  # the verdict's pieces, not this loaded machine's lag, are under test
+    )
+    report = run_ramp(config, short_caller, CapacityReport(config={}, machine={}))
+
+    (step,) = report.steps
+    assert step.frames_dropped == 0 and step.errors == 0, step.error_samples
+    assert step.frames_measured >= 0.9 * step.frames_expected > 0  # the lag probe sees frames over /ws
+    assert math.isfinite(step.lag_p99_ms) and step.cpu_percent_per_session > 0
 
 
 def test_the_percentile_sees_one_late_frame_among_a_hundred():

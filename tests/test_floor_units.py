@@ -268,9 +268,13 @@ class ScriptedEngine:
 class RecordingHost:
     ended: list[tuple[str, str | None]] = field(default_factory=list)
     errors: list[ProviderError] = field(default_factory=list)
+    cleared: list[str] = field(default_factory=list)
 
     def end_call(self, reason: str, goodbye: str | None) -> None:
         self.ended.append((reason, goodbye))
+
+    def clear_output(self, speech_id: str) -> None:
+        self.cleared.append(speech_id)
 
     def fatal_error(self, error: ProviderError) -> None:
         self.errors.append(error)

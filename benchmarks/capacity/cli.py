@@ -27,6 +27,7 @@ from benchmarks.capacity.report import (
     table_row,
 )
 from benchmarks.capacity.worker import GcMode
+from benchmarks.capacity.ws_call import Through
 from benchmarks.cli_main import run_main
 from pipeline.cli.errors import CliError
 
@@ -70,6 +71,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lag-limit-ms", type=float, default=defaults.lag_limit_ms, help="p99 frame lag a step may reach"
     )
+    parser.add_argument(
+        "--through",
+        choices=[mode.value for mode in Through],
+        default=Through.PROCESS.value,
+        help="feed the sessions in process, or as WebSocket clients of a real /ws server on loopback",
+    )
     parser.add_argument("--out", type=Path, help="output directory (default: runs/capacity-<time>)")
 
 
@@ -90,6 +97,7 @@ def config_from(args: argparse.Namespace) -> RampConfig:
         ramp_seconds=args.ramp_seconds,
         settle_seconds=args.settle_seconds,
         lag_limit_ms=args.lag_limit_ms,
+        through=Through(args.through),
     )
 
 
@@ -100,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
     report = CapacityReport(config=_describe(config, caller.seconds), machine=machine_info())
     engine = "batched" if config.batched else "unbatched"
     print(
-        f"capacity: {config.processes} processes, Silero VAD {engine}, gc {config.gc_mode.value}, "
+        f"capacity: {config.processes} processes, through {config.through.value}, Silero VAD {engine}, "
+        f"gc {config.gc_mode.value}, "
         f"{config.seconds:g} s per step, "
         f"caller loop {caller.seconds:.1f} s"
     )
@@ -137,6 +146,7 @@ def _describe(config: RampConfig, loop_seconds: float) -> dict[str, Any]:
         "settle_seconds": config.settle_seconds,
         "lag_limit_ms": config.lag_limit_ms,
         "caller_loop_seconds": round(loop_seconds, 2),
+        "through": config.through.value,
     }
 
 

@@ -21,6 +21,7 @@ from benchmarks.capacity.worker import (
     WorkerResult,
     worker_main,
 )
+from benchmarks.capacity.ws_call import Through
 
 READY_TIMEOUT = 120.0  # seconds for a worker to import, load the model and run its warm-up call
 RESULT_GRACE = 60.0  # seconds beyond the step's planned length before a worker is given up on
@@ -43,6 +44,7 @@ class RampConfig:
     settle_seconds: float = 2.0
     lag_limit_ms: float = 50.0
     seed: int = 1
+    through: Through = Through.PROCESS
 
 
 def step_sizes(start: int, step: int, maximum: int) -> list[int]:
@@ -96,6 +98,7 @@ def run_step(sessions: int, config: RampConfig, caller: CallerAudio) -> StepResu
                 offload_min_rows=config.offload_min_rows,
                 gc_mode=config.gc_mode,
                 seed=config.seed * 1000 + index,
+                through=config.through,
             )
             ours, theirs = context.Pipe()
             process = context.Process(target=worker_main, args=(plan, theirs), daemon=True)

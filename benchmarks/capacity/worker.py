@@ -25,6 +25,9 @@ from benchmarks.capacity.call import Tally, call_pipeline, run_call
 from benchmarks.capacity.conversation import FRAME_SECONDS, CallerAudio
 from benchmarks.capacity.lag import LagHistogram, LagProbe
 from benchmarks.capacity.procstats import GcPauses, cpu_seconds, resident_bytes
+from benchmarks.capacity.ws_call import Through, frame_origin, loopback_server, run_ws_call
+from pipeline.server.protocol import Start
+from pipeline.session.pipeline import Pipeline
 from pipeline.settings import SessionSettings
 from vad import BatchedSileroEngine, BatchStats, Vad, VadConfig, create_vad
 
@@ -49,6 +52,7 @@ class WorkerPlan:
     offload_min_rows: int | None  # VAD batches this large run in a worker thread; None: never
     gc_mode: GcMode
     seed: int
+    through: Through = Through.PROCESS
 
 
 @dataclass(frozen=True)
@@ -131,13 +135,47 @@ async def _run(plan: WorkerPlan, conn: Connection) -> None:
     window = MeasurementWindow()
     rng = random.Random(plan.seed)
     hang_up = anyio.Event()
+
+    def pipeline_for_call(start: Start) -> Pipeline:
+        probe = LagProbe(histogram, anyio.current_time, window.is_open)
+        origin = frame_origin(start)
+        if origin is not None:
+            probe.start(origin)
+        return call_pipeline(vad, probe, caller.utterances, settings)
+
+    async with contextlib.AsyncExitStack() as stack:
+        port = 0
+        if plan.through is Through.PARLEY_WS:
+            port = await stack.enter_async_context(loopback_server(pipeline_for_call, plan.sessions + 10))
+        await _measure(plan, conn, vad, baseline, frames, caller.utterances, settings, histogram, tally, window,
+                       rng, hang_up, port)  # fmt: skip
+
+
+async def _measure(
+    plan: WorkerPlan,
+    conn: Connection,
+    vad: Vad,
+    baseline: int,
+    frames: Sequence[bytes],
+    utterances: Sequence[str],
+    settings: SessionSettings,
+    histogram: LagHistogram,
+    tally: Tally,
+    window: MeasurementWindow,
+    rng: random.Random,
+    hang_up: anyio.Event,
+    port: int,
+) -> None:
     async with anyio.create_task_group() as calls:
         started = anyio.current_time()
         for number in range(plan.sessions):
-            probe = LagProbe(histogram, anyio.current_time, window.is_open)
-            pipeline = call_pipeline(vad, probe, caller.utterances, settings)
             offset, phase = rng.randrange(len(frames)), rng.random() * FRAME_SECONDS
-            calls.start_soon(run_call, pipeline, probe, frames, offset, tally, hang_up, phase)
+            if plan.through is Through.PARLEY_WS:
+                calls.start_soon(run_ws_call, port, frames, offset, tally, hang_up, phase)
+            else:
+                probe = LagProbe(histogram, anyio.current_time, window.is_open)
+                pipeline = call_pipeline(vad, probe, utterances, settings)
+                calls.start_soon(run_call, pipeline, probe, frames, offset, tally, hang_up, phase)
             await anyio.sleep_until(started + (number + 1) * plan.ramp_seconds / plan.sessions)
         await anyio.sleep(plan.settle_seconds)
         stats_before, cpu_before, wall_before = _batch_stats(vad), cpu_seconds(), anyio.current_time()

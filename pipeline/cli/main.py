@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.cli.bench import add_bench_commands
 
     add_bench_commands(commands)
+    from pipeline.cli.serve import add_serve_commands
+
+    add_serve_commands(commands)
     from pipeline.cli.calls import add_calls_commands
 
     add_calls_commands(commands)

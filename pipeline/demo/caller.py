@@ -12,9 +12,8 @@ import anyio
 
 from pipeline.base.audio import AudioFrame, resample_int16, split_frames
 from pipeline.observe.events import AgentStartedSpeaking, AgentState, AgentStateChanged, Event
-from pipeline.session.session import Session
 from pipeline.transports.callers import PacedLine
-from pipeline.transports.recorder import CallRecorder
+from pipeline.transports.transport import CallEnd, CallLine
 
 
 class Cue(Enum):
@@ -58,15 +57,19 @@ class DemoCaller:
             lines.append((line, AudioFrame.from_int16(samples, sample_rate)))
         return cls(lines)
 
-    def hear(self, frame: AudioFrame) -> None:
+    async def send(self, frame: AudioFrame) -> None:
         """The simulated caller reacts to events, not to the audio itself."""
 
-    async def run(self, session: Session, recorder: CallRecorder) -> None:
+    def clear(self, speech_id: str) -> None:
+        """Nothing is buffered on the simulated caller's side."""
+
+    async def run(self, call: CallLine) -> CallEnd:
+        session = call.session
         watcher = _AgentWatcher()
         events = session.events(AgentStartedSpeaking, AgentStateChanged)
         frame_ms = session.settings.audio.frame_ms
         silence = AudioFrame.silence(frame_ms / 1000, session.settings.audio.sample_rate)
-        paced = PacedLine(session, recorder)
+        paced = PacedLine(call)
         async with anyio.create_task_group() as group:
             group.start_soon(watcher.follow, events)
             for index, (line, audio) in enumerate(self.lines):
@@ -81,6 +84,7 @@ class DemoCaller:
                     await paced.send(frame)
             await paced.silence_until_idle(frame_ms=frame_ms)
             group.cancel_scope.cancel()
+        return CallEnd.completed()
 
     async def _wait_for_cue(
         self,

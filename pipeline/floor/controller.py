@@ -77,6 +77,10 @@ class FloorHost(Protocol):
         """A provider failed for good: end the session."""
         ...
 
+    def clear_output(self, speech_id: str) -> None:
+        """An interruption: the transport drops the agent audio of ``speech_id`` it holds but has not played."""
+        ...
+
 
 class FloorPhase(Enum):
     OPEN = "open"  # the call is on
@@ -245,9 +249,19 @@ class InterruptionController:
         )
         if self._playout.current is target:
             self._playout.resume()  # a paused playout must notice at once; it then calls on_speech_finished
+            # its audio already handed ahead to the output was never heard: drop it, here and in the transport
+            target.played_seconds = max(0.0, target.played_seconds - self._playout.flush())
+            self._host.clear_output(target.id)
         else:
             self._release(target)
         return True
+
+    def playback_mark(self, speech_id: str, played_seconds: float) -> None:
+        """The transport has played the first ``played_seconds`` of a speech (a Twilio ``mark``, a Plivo
+        ``playedStream``): what the caller heard follows it. Marks of speeches already released are ignored."""
+        for speech in self._speeches:
+            if speech.id == speech_id:
+                speech.confirm_played(played_seconds)
 
     def _launch(self, speech: Speech, work: SpeechWork) -> Speech:
         """Queue ``speech`` for playout and start producing its audio now."""
@@ -333,7 +347,7 @@ class InterruptionController:
                 interrupted=speech.state is SpeechState.INTERRUPTED,
                 heard_text=speech.heard_text(),
                 text=speech.text,
-                played_seconds=round(speech.played_seconds, 6),
+                played_seconds=round(speech.heard_seconds, 6),
             )
         self._update_agent_state()
         if speech.end_call_requested and speech.state is SpeechState.DONE:

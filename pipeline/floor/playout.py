@@ -90,6 +90,14 @@ class Playout:
         self._resumed.set()
         return anyio.current_time() - self._paused_at
 
+    def flush(self) -> float:
+        """Drop the frames handed to the output that the transport has not taken yet (an interruption);
+        returns how many seconds of audio were dropped."""
+        seconds = 0.0
+        while (frame := self._out.receive_nowait()) is not None:
+            seconds += frame.duration
+        return seconds
+
     async def run(self) -> None:
         async for speech in self._queue:
             if speech.state.is_final:
@@ -109,7 +117,7 @@ class Playout:
             if speech.state.is_final:
                 return
             try:
-                await self._out.send(AudioFrame(frame.pcm, frame.sample_rate, self._clock.now()))
+                await self._out.send(AudioFrame(frame.pcm, frame.sample_rate, self._clock.now(), speech.id))
             except ChannelClosed:
                 return  # the session closed its output: nobody is listening any more
             speech.played_seconds += frame.duration

@@ -135,6 +135,8 @@ class Session:
         self._ended = anyio.Event()
         self._end_reason = "ended"
         self._end_error: str | None = None
+        self._end_at_once = False  # a hang-up: no drain
+        self._output_clearers: list[Callable[[str], None]] = []
         self._stack = AsyncExitStack()
         call = CallInfo(self.id, config_name, dict(metadata or {}))
         self._taps: list[AudioTap] = []
@@ -272,6 +274,10 @@ class Session:
     def fatal_error(self, error: ProviderError) -> None:
         self._request_end("error", str(error))
 
+    def clear_output(self, speech_id: str) -> None:
+        for clear in list(self._output_clearers):
+            clear(speech_id)
+
     def _request_end(self, reason: str, error: str | None = None) -> None:
         if not self._end_requested.is_set():
             self._end_reason, self._end_error = reason, error
@@ -281,7 +287,8 @@ class Session:
         await self._end_requested.wait()
         self.state = SessionState.ENDING
         self._audio_in.close()
-        await running.controller.finish(self._settings.drain_timeout if self._end_reason != "error" else 0)
+        drain = 0.0 if self._end_at_once or self._end_reason == "error" else self._settings.drain_timeout
+        await running.controller.finish(drain)
         running.stt.report_usage()
         self._bus.emit(UsageSummary, usage=self._usage.entries())
         self._bus.emit(SessionEnded, reason=self._end_reason, error=self._end_error)
@@ -296,6 +303,16 @@ class Session:
         """End the session: an optional goodbye is spoken (not interruptible), speech in progress is allowed to
         finish (up to ``drain_timeout``), then everything is closed. Safe to call more than once."""
         self._end_soon(reason, goodbye)
+        if self.state is not SessionState.CREATED:
+            await self._ended.wait()
+
+    async def hang_up(self, reason: str = "caller_hung_up", error: str | None = None) -> None:
+        """The caller is gone (the line dropped, a ``stop`` message): end now, without waiting for speech in
+        progress to play (nobody would hear it). ``session_ended`` carries ``reason``. Safe to call more than
+        once, and after ``end``."""
+        if not self._end_requested.is_set():
+            self._end_at_once = True
+        self._request_end(reason, error)
         if self.state is not SessionState.CREATED:
             await self._ended.wait()
 
@@ -359,6 +376,18 @@ class Session:
         for tap in self._taps:
             tap.caller(frame)
         return True
+
+    def on_output_cleared(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``callback(speech_id)`` at the moment the agent is interrupted, so a transport drops that
+        speech's audio it holds but has not played. Returns a function that removes the callback."""
+        self._output_clearers.append(callback)
+        return lambda: self._output_clearers.remove(callback) if callback in self._output_clearers else None
+
+    def playback_mark(self, speech_id: str, played_seconds: float) -> None:
+        """The transport has played the first ``played_seconds`` of speech ``speech_id`` to the caller
+        (what the caller heard then follows the marks, not what was sent). Ignored once the session ended."""
+        if self._running is not None and self.state is not SessionState.ENDED:
+            self._running.controller.playback_mark(speech_id, played_seconds)
 
     def end_of_input(self) -> None:
         """The caller's audio has ended (e.g. the end of a file)."""

@@ -85,7 +85,8 @@ class Speech:
         self.audio: Channel[AudioFrame] = Channel(f"{self.id}-audio", audio_buffer_frames)
         self.tracker = HeardTextTracker()
         self.steps: list[ReplyStep] = []
-        self.played_seconds = 0.0
+        self.played_seconds = 0.0  # handed to the transport
+        self.confirmed_seconds: float | None = None  # played at the far end, when the transport reports marks
         self.error: str | None = None
         self.end_call_goodbye: str | None = None  # set by the end_call tool
         self.end_call_requested = False
@@ -102,8 +103,20 @@ class Speech:
     def heard_text(self) -> str:
         """What the caller heard: all of it, unless the speech was interrupted (then the words played)."""
         if self.state is SpeechState.INTERRUPTED:
-            return self.tracker.heard(self.played_seconds)
+            return self.tracker.heard(self.heard_seconds)
         return self.text
+
+    @property
+    def heard_seconds(self) -> float:
+        """How much of the speech the caller has heard: what the transport confirmed playing (playback marks),
+        or else what was handed to it."""
+        if self.confirmed_seconds is None:
+            return self.played_seconds
+        return min(self.played_seconds, self.confirmed_seconds)
+
+    def confirm_played(self, seconds: float) -> None:
+        """The transport reports that the first ``seconds`` of this speech have been played to the caller."""
+        self.confirmed_seconds = max(self.confirmed_seconds or 0.0, seconds)
 
     def transition(self, to: SpeechState) -> None:
         if to not in _TRANSITIONS[self.state]:

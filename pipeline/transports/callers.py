@@ -1,41 +1,28 @@
-"""Caller sources for ``run``: a WAV file played in real time (on the session clock)."""
+"""Simulated callers (transports): a WAV file played in real time (on the session clock)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
 
 from pipeline.base.audio import AudioFrame, read_wav, split_frames
 from pipeline.base.clock import Pacer
-from pipeline.session.session import Session
-from pipeline.transports.recorder import CallRecorder
-
-
-class CallerSource(Protocol):
-    async def run(self, session: Session, recorder: CallRecorder) -> None:
-        """Push the caller's audio; return when the call is over from the caller's side."""
-        ...
-
-    def hear(self, frame: AudioFrame) -> None:
-        """An agent frame as it leaves the pipeline (a live caller plays it)."""
-        ...
+from pipeline.transports.transport import CallEnd, CallLine
 
 
 class PacedLine:
     """A simulated caller's side of the line: frames go into the session in real time, paced on an absolute
-    deadline grid (see ``Pacer``), stamped with their media time, and recorded."""
+    deadline grid (see ``Pacer``), stamped with their media time (and recorded by the line)."""
 
-    def __init__(self, session: Session, recorder: CallRecorder) -> None:
-        self.session = session
-        self.recorder = recorder
+    def __init__(self, line: CallLine) -> None:
+        self.line = line
+        self.session = line.session
         self._pacer = Pacer()
         self._media_time = 0.0
 
     async def send(self, frame: AudioFrame) -> None:
         frame = AudioFrame(frame.pcm, frame.sample_rate, self._media_time)
         self._media_time += frame.duration
-        self.recorder.caller(frame, self.session.now())
-        self.session.push_audio(frame)
+        self.line.push_audio(frame)
         await self._pacer.wait_after(frame.duration)
 
     async def silence_until_idle(
@@ -57,7 +44,7 @@ class PacedLine:
 
 
 class WavCaller:
-    """Plays a recording as the caller, in real time, then waits for the agent to finish.
+    """Plays a recording as the caller, in real time, then waits for the agent to finish (a ``Transport``).
 
     The file is read (and converted to the pipeline format) up front, so a bad file fails before the call.
     """
@@ -66,12 +53,16 @@ class WavCaller:
         self.path = Path(path)
         self.audio, self.info = read_wav(self.path, sample_rate)
 
-    def hear(self, frame: AudioFrame) -> None:
+    async def send(self, frame: AudioFrame) -> None:
         """A recording does not listen."""
 
-    async def run(self, session: Session, recorder: CallRecorder) -> None:
-        settings = session.settings.audio
-        line = PacedLine(session, recorder)
+    def clear(self, speech_id: str) -> None:
+        """Nothing is buffered on a recording's side."""
+
+    async def run(self, line: CallLine) -> CallEnd:
+        settings = line.session.settings.audio
+        paced = PacedLine(line)
         for frame in split_frames(self.audio, settings.frame_ms):
-            await line.send(frame)
-        await line.silence_until_idle(frame_ms=settings.frame_ms)
+            await paced.send(frame)
+        await paced.silence_until_idle(frame_ms=settings.frame_ms)
+        return CallEnd.completed()

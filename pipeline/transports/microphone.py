@@ -11,8 +11,7 @@ from typing import Any
 import anyio
 
 from pipeline.base.audio import AudioFrame
-from pipeline.session.session import Session
-from pipeline.transports.recorder import CallRecorder
+from pipeline.transports.transport import CallEnd, CallLine
 
 FRAME_MS = 20
 
@@ -56,10 +55,18 @@ class MicrophoneCaller:
             raise MicrophoneUnavailable(f"no usable microphone/speaker at {sample_rate} Hz: {exc}") from None
         return cls(sd, sample_rate)
 
-    def hear(self, frame: AudioFrame) -> None:
+    async def send(self, frame: AudioFrame) -> None:
         self._playback.put(frame.pcm)
 
-    async def run(self, session: Session, recorder: CallRecorder) -> None:
+    def clear(self, speech_id: str) -> None:
+        """Barge-in: what the speaker has not played yet is dropped."""
+        while True:
+            try:
+                self._playback.get_nowait()
+            except queue.Empty:
+                break
+
+    async def run(self, line: CallLine) -> CallEnd:
         blocksize = self.sample_rate * FRAME_MS // 1000
         stream = self._sd.RawStream(
             samplerate=self.sample_rate,
@@ -71,7 +78,7 @@ class MicrophoneCaller:
         print("listening on the microphone — speak; Ctrl+C to stop")
         media_time = 0.0
         with stream:
-            while session.running:
+            while line.running:
                 try:
                     pcm = self._captured.get_nowait()
                 except queue.Empty:
@@ -79,8 +86,8 @@ class MicrophoneCaller:
                     continue
                 frame = AudioFrame(pcm, self.sample_rate, media_time)
                 media_time += frame.duration
-                recorder.caller(frame, session.now())
-                session.push_audio(frame)
+                line.push_audio(frame)
+        return CallEnd.completed()
 
     def _callback(self, indata: Any, outdata: Any, frames: int, time: Any, status: Any) -> None:
         self._captured.put(bytes(indata))

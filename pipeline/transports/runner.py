@@ -1,4 +1,5 @@
-"""Runs one call end to end: a caller source into a session, recording the call and its events to files."""
+"""Runs one call end to end: a transport (a WAV file, the demo caller, the microphone) into a session,
+recording the call and its events to files."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import anyio
 from pipeline.observe.bus import EventSubscription
 from pipeline.observe.events import Event
 from pipeline.session.pipeline import Pipeline
-from pipeline.session.session import Session
-from pipeline.transports.callers import CallerSource
+from pipeline.transports.link import connect
 from pipeline.transports.recorder import CallRecorder
+from pipeline.transports.transport import CallEnd, Transport
 
 
 @dataclass
@@ -22,11 +23,12 @@ class CallResult:
     events_path: Path | None = None
     agent_seconds: float = 0.0
     first_audio_processed: float | None = None  # clock time (anyio) the first caller frame was processed
+    end: CallEnd | None = None
     session_id: str = ""
 
 
 async def run_call(
-    pipeline: Pipeline, caller: CallerSource, out_dir: str | Path | None = None, *, keep_audio: bool = True
+    pipeline: Pipeline, caller: Transport, out_dir: str | Path | None = None, *, keep_audio: bool = True
 ) -> CallResult:
     """Run the call; with ``keep_audio`` (the default) also write ``call.wav`` from audio held in memory —
     without it, the recording is left to a streaming ``CallRecords`` observer."""
@@ -42,9 +44,7 @@ async def run_call(
     events = session.events()  # before the start, so session_started is recorded too
     async with session, anyio.create_task_group() as group:
         group.start_soon(_collect_events, events, result)
-        group.start_soon(_record_agent, session, recorder, caller)
-        await caller.run(session, recorder)
-        await session.end()
+        result.end = await connect(session, caller, recorder)
     result.first_audio_processed = session.first_audio_processed_at
     result.agent_seconds = recorder.agent_seconds
     if out is not None:
@@ -59,9 +59,3 @@ async def run_call(
 async def _collect_events(events: EventSubscription, result: CallResult) -> None:
     async for event in events:
         result.events.append(event)
-
-
-async def _record_agent(session: Session, recorder: CallRecorder, caller: CallerSource) -> None:
-    async for frame in session.audio_out():
-        recorder.agent(frame)
-        caller.hear(frame)

@@ -19,11 +19,14 @@ class AudioFrame:
 
     ``timestamp`` is the media time of the first sample, in seconds, on the stream the frame belongs to
     (caller audio counts from the start of the call; agent audio from the start of the reply).
+    ``speech_id`` names the agent speech an outgoing frame belongs to (None for caller audio), so a transport
+    can drop frames of a speech that was interrupted after they were handed to it.
     """
 
     pcm: bytes
     sample_rate: int
     timestamp: float = 0.0
+    speech_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.sample_rate <= 0:
