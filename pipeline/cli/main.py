@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -97,7 +98,9 @@ def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> 
     from pipeline.observe.logs import configure_logging
     from vad import VadError
 
-    configure_logging(getattr(args, "log_level", "warning"), getattr(args, "log_format", "text"))
+    level, log_format = getattr(args, "log_level", "warning"), getattr(args, "log_format", "text")
+    configure_logging(level, log_format)
+    os.environ["PARLEY_LOG_LEVEL"], os.environ["PARLEY_LOG_FORMAT"] = level, log_format  # server workers
 
     try:
         return int(args.handler(args) or 0)

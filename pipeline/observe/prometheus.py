@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol
 
 import anyio
@@ -192,9 +192,10 @@ class PrometheusMetrics:
         """The text exposition format (serve it with ``CONTENT_TYPE``)."""
         return generate_latest(self.registry)
 
-    def asgi_app(self) -> Any:
+    def asgi_app(self) -> Callable[[Any, Any, Any], Awaitable[None]]:
         """An ASGI app serving the exposition (mount it at ``/metrics``)."""
-        return make_asgi_app(self.registry)
+        app: Callable[[Any, Any, Any], Awaitable[None]] = make_asgi_app(self.registry)
+        return app
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:
         """Serve ``/metrics`` from a daemon thread (for an application that embeds Parley without a server)."""
