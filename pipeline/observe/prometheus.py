@@ -8,6 +8,10 @@ Autoscaling: ``parley_active_sessions`` is the number of calls a worker is carry
 workers on its per-pod average (Kubernetes HPA with a Pods metric through prometheus-adapter, target about 70%
 of the calls one worker carries with voice-to-voice p95 in budget — measure that with the capacity
 benchmark), never on CPU: a voice worker is latency-bound well before its CPU is full.
+
+Pre-forked workers each hold their own registry, so one scrape of a shared port sees one worker. Until the
+server runs prometheus_client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR`` + ``MultiProcessCollector``,
+gauge mode ``livesum``), run one worker per pod (the usual Kubernetes shape) or scrape each worker.
 """
 
 from __future__ import annotations
