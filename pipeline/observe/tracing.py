@@ -40,6 +40,22 @@ from pipeline.observe.events import (
 from pipeline.observe.observer import AudioTap, CallInfo
 
 INSTRUMENTATION = "parley"
+# Only what the spans are built from (each subscribed type costs a queue put per event).
+TracedEvent = (
+    SessionStarted
+    | SessionEnded
+    | ErrorEvent
+    | EndOfUserTurn
+    | UserStartedSpeaking
+    | AgentStartedSpeaking
+    | AgentStoppedSpeaking
+    | LlmMetrics
+    | TtsMetrics
+    | ToolStarted
+    | ToolFinished
+    | Interruption
+    | TurnMetrics
+)
 
 
 def sdk_configured(provider: TracerProvider | None = None) -> bool:
@@ -82,7 +98,7 @@ class _TraceBuilder:
     def _ns(self, session_time: float) -> int:
         return self._epoch_ns + round(session_time * 1e9)
 
-    async def on_event(self, event: Event) -> None:
+    async def on_event(self, event: TracedEvent) -> None:
         if isinstance(event, SessionStarted):
             self._start(event)
         elif self._root is None:

@@ -12,13 +12,41 @@ import logging
 from pathlib import Path
 
 from pipeline.observe.bus import EventBus
-from pipeline.observe.events import AgentStoppedSpeaking, Event, SessionEnded, SessionStarted
+from pipeline.observe.events import (
+    AgentStoppedSpeaking,
+    EndOfUserTurn,
+    ErrorEvent,
+    Handoff,
+    Interruption,
+    ProviderAvailabilityChanged,
+    SessionEnded,
+    SessionStarted,
+    ToolFinished,
+    ToolStarted,
+    TurnMetrics,
+    UsageSummary,
+)
 from pipeline.observe.observer import AudioTap, CallInfo
 from pipeline.records.builder import CallRecordBuilder
 from pipeline.records.recording import CallRecording, RecordingMode
 from pipeline.records.store import CallStore
 
 logger = logging.getLogger(__name__)
+# What the record is built from (see CallRecordBuilder.add).
+RecordedEvent = (
+    SessionStarted
+    | SessionEnded
+    | EndOfUserTurn
+    | AgentStoppedSpeaking
+    | ToolStarted
+    | ToolFinished
+    | TurnMetrics
+    | UsageSummary
+    | ErrorEvent
+    | Interruption
+    | ProviderAvailabilityChanged
+    | Handoff
+)
 
 
 class CallRecords:
@@ -56,7 +84,7 @@ class CallRecords:
         builder = CallRecordBuilder(call, str(recording.path) if recording else None)
         store = self.store
 
-        async def on_event(event: Event) -> None:
+        async def on_event(event: RecordedEvent) -> None:
             builder.add(event)
             if isinstance(event, SessionStarted | AgentStoppedSpeaking | SessionEnded):
                 try:
