@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -140,3 +144,53 @@ async def test_asgi_app_serves_the_exposition(anyio_backend: str) -> None:
 class BatchingVad:
     def stats(self) -> BatchStats:
         return BatchStats(batches=4, rows=12, max_rows=5)
+
+
+WORKER = """
+import sys
+from prometheus_client import CollectorRegistry
+from pipeline.observe.events import SessionStarted, TurnMetrics
+from pipeline.observe.prometheus import PrometheusMetrics
+metrics = PrometheusMetrics(CollectorRegistry())
+from pipeline.observe.bus import EventBus
+from pipeline.observe.observer import CallInfo
+tap = metrics.attach(CallInfo("s"), EventBus("s"))
+base = {"timestamp": 0.0, "session_id": "s"}
+for _ in range(int(sys.argv[1])):
+    metrics.observe(SessionStarted(**base, started_at="", providers={}, sample_rate=16000), tap, {})
+    tap = metrics.attach(CallInfo("s"), EventBus("s"))
+metrics.voice_to_voice.observe(0.5)
+print("ok", flush=True)
+sys.stdin.readline()  # stay alive (a live worker) until told
+"""
+
+
+def test_multiprocess_mode_sums_the_live_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    env = {**os.environ}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(n)],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in (2, 3)
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout is not None and worker.stdout.readline().strip() == "ok"
+        from prometheus_client import multiprocess
+
+        metrics = PrometheusMetrics(CollectorRegistry())
+        samples = scrape(metrics)
+        assert value(samples, "parley_active_sessions") == 5
+        assert value(samples, "parley_voice_to_voice_seconds_count") == 2
+        workers[0].communicate("\n", timeout=30)
+        multiprocess.mark_process_dead(workers[0].pid)
+        assert value(scrape(metrics), "parley_active_sessions") == 3  # a dead worker's calls are gone
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.communicate("\n", timeout=30)

@@ -9,14 +9,17 @@ workers on its per-pod average (Kubernetes HPA with a Pods metric through promet
 of the calls one worker carries with voice-to-voice p95 in budget — measure that with the capacity
 benchmark), never on CPU: a voice worker is latency-bound well before its CPU is full.
 
-Pre-forked workers each hold their own registry, so one scrape of a shared port sees one worker. Until the
-server runs prometheus_client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR`` + ``MultiProcessCollector``,
-gauge mode ``livesum``), run one worker per pod (the usual Kubernetes shape) or scrape each worker.
+Pre-forked workers: each process holds its own values, so one scrape of a shared port would see one worker. Set
+``PROMETHEUS_MULTIPROC_DIR`` to an empty directory in the parent before the workers start (and call
+``prometheus_client.multiprocess.mark_process_dead(pid)`` when a worker exits): every worker's exposition is then
+the sum over all live workers (``parley_active_sessions`` as ``livesum``). The VAD batch counters are per process
+and are left out in that mode.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol
@@ -42,6 +45,7 @@ from pipeline.observe.events import (
 from pipeline.observe.observer import CallInfo
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 ACTIVE_SESSIONS = "parley_active_sessions"  # the autoscaling signal; its name is a contract with deployments
 
 # Voice-to-voice lives between ~0.3 s (great) and a few seconds (broken); the parts start far lower.
@@ -69,7 +73,9 @@ class PrometheusMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         r = self.registry
-        self.active_sessions = Gauge(ACTIVE_SESSIONS, "Sessions (calls) running now", registry=r)
+        self.active_sessions = Gauge(
+            ACTIVE_SESSIONS, "Sessions (calls) running now", registry=r, multiprocess_mode="livesum"
+        )
         self.sessions = Counter("parley_sessions", "Sessions ended, by end reason", ["reason"], registry=r)
         self.voice_to_voice = Histogram(
             "parley_voice_to_voice_seconds",
@@ -192,20 +198,30 @@ class PrometheusMetrics:
 
     # --- exposition -----------------------------------------------------------------------------------------
 
+    def exposition_registry(self) -> CollectorRegistry:
+        """What a scrape reads: this registry, or in multiprocess mode the sum over all worker processes."""
+        if not os.environ.get(MULTIPROCESS_DIR):
+            return self.registry
+        from prometheus_client import multiprocess
+
+        combined = CollectorRegistry()
+        multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
+        return combined
+
     def exposition(self) -> bytes:
         """The text exposition format (serve it with ``CONTENT_TYPE``)."""
-        return generate_latest(self.registry)
+        return generate_latest(self.exposition_registry())
 
     def asgi_app(self) -> Callable[[Any, Any, Any], Awaitable[None]]:
         """An ASGI app serving the exposition (mount it at ``/metrics``)."""
-        app: Callable[[Any, Any, Any], Awaitable[None]] = make_asgi_app(self.registry)
+        app: Callable[[Any, Any, Any], Awaitable[None]] = make_asgi_app(self.exposition_registry())
         return app
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:
         """Serve ``/metrics`` from a daemon thread (for an application that embeds Parley without a server)."""
         from prometheus_client import start_http_server
 
-        start_http_server(port, addr=host, registry=self.registry)
+        start_http_server(port, addr=host, registry=self.exposition_registry())
 
 
 class _ReconnectCounter(logging.Handler):
