@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
+import tempfile
 from types import FrameType
 
 import uvicorn
@@ -90,6 +92,8 @@ def serve(options: ServeOptions) -> None:
         return
     sock = _config(Starlette(), options).bind_socket()
     os.environ[OPTIONS_ENV] = options.to_env()  # the workers read their options (never the token) here
+    metrics_dir = tempfile.mkdtemp(prefix="parley-metrics-")  # /metrics of any worker sums all live workers
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
     spawn = multiprocessing.get_context("spawn")
     workers = [spawn.Process(target=_worker, args=(sock,), daemon=False) for _ in range(options.workers)]
     for worker in workers:
@@ -106,6 +110,7 @@ def serve(options: ServeOptions) -> None:
     for worker in workers:
         worker.join()
     sock.close()
+    shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _worker(sock: socket.socket) -> None:
