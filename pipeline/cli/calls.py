@@ -30,6 +30,11 @@ def add_calls_commands(commands: Any) -> None:
     actions = calls.add_subparsers(dest="calls_command", required=True)
 
     def common(parser: argparse.ArgumentParser) -> None:
+        from pipeline.observe.logs import LOG_LEVELS
+
+        # also after the action (`calls list --log-level debug`); SUPPRESS keeps a value given before it
+        parser.add_argument("--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS)
+        parser.add_argument("--log-format", choices=("text", "json"), default=argparse.SUPPRESS)
         parser.add_argument(
             "--db",
             default=None,
