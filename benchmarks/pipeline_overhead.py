@@ -5,6 +5,11 @@ simulated STT/LLM/TTS answer with no added latency, and the caller waits for the
 else to wait for, voice-to-voice minus the configured endpointing delay is what the pipeline itself costs.
 
     uv run python -m benchmarks.pipeline_overhead --turns 100
+    uv run python -m benchmarks.pipeline_overhead --turns 30 --observe all   # + metrics, traces (SDK), records
+
+``--observe``: ``none`` (no observer at all), ``default`` (what a Pipeline has: metrics; traces are skipped
+without an SDK), ``all`` (metrics, traces through the OpenTelemetry SDK to a discarding exporter, and call
+records in SQLite with a streamed stereo recording; the end-of-call record save is timed).
 """
 
 from __future__ import annotations
@@ -12,9 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 import anyio
+from prometheus_client import CollectorRegistry
 
 from benchmarks.timing import percentile
 from pipeline.base.audio import AudioFrame, split_frames
@@ -40,7 +49,47 @@ async def push(session: Session, frame: AudioFrame) -> None:
     await anyio.sleep(frame.duration)
 
 
-async def run(turns: int) -> list[TurnMetrics]:
+def observers(kind: str, workdir: Path) -> tuple[list[Any], list[float]]:
+    """The session observers of ``--observe`` and a list that receives the duration of each record save."""
+    saves: list[float] = []
+    if kind == "none":
+        return [], saves
+    from pipeline.observe.prometheus import PrometheusMetrics
+
+    metrics = PrometheusMetrics(CollectorRegistry())
+    if kind == "default":
+        from pipeline.observe.tracing import CallTracer
+
+        return [metrics, CallTracer()], saves
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    from pipeline.observe.tracing import CallTracer
+    from pipeline.records.connect import open_store
+    from pipeline.records.observer import CallRecords
+
+    class Discard(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Discard()))
+    store = open_store(workdir / "calls.db")
+
+    class TimedStore:
+        async def save(self, record: Any) -> None:
+            started = time.perf_counter()
+            await store.save(record)
+            saves.append(time.perf_counter() - started)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store, name)
+
+    records = CallRecords(TimedStore(), recordings=workdir, mode="on")  # type: ignore[arg-type]
+    return [metrics, CallTracer(provider), records], saves
+
+
+async def run(turns: int, observe: str = "default", workdir: Path | None = None) -> list[TurnMetrics]:
     settings = SessionSettings(turn=TurnSettings(detector="silence", endpointing_delay=ENDPOINTING))
     pipeline = Pipeline(
         stt=SimulatedStt([PHRASE.lower()] * turns, final_delay=0.0),
@@ -49,6 +98,11 @@ async def run(turns: int) -> list[TurnMetrics]:
         vad=create_vad(VadConfig(batched=False)),
         settings=settings,
     )
+    saves: list[float] = []
+    if observe != "default" or workdir is not None:
+        pipeline.observers, saves = observers(
+            observe, workdir or Path(tempfile.mkdtemp(prefix="parley-bench-"))
+        )
     phrase = split_frames(caller_phrase(), 20)
     silence = AudioFrame.silence(0.02, RATE)
     metrics: list[TurnMetrics] = []
@@ -81,6 +135,11 @@ async def run(turns: int) -> list[TurnMetrics]:
             print(f"\rturn {turn + 1}/{turns}", end="", flush=True)
         print()
         await session.end()
+    if saves:
+        print(
+            f"record saves: {len(saves)}, last (end of call) {saves[-1] * 1000:.2f} ms, "
+            f"median {statistics.median(saves) * 1000:.2f} ms"
+        )
     return metrics
 
 
@@ -104,8 +163,9 @@ def main() -> None:
     )
     parser.add_argument("--turns", type=int, default=100)
     parser.add_argument("--out", type=Path, help="write the summary as JSON here")
+    parser.add_argument("--observe", choices=("none", "default", "all"), default="default")
     args = parser.parse_args()
-    summary = summarize(anyio.run(run, args.turns))
+    summary = summarize(anyio.run(run, args.turns, args.observe))
     for key, value in summary.items():
         print(f"{key:32} {value:10.2f}" if isinstance(value, float) else f"{key:32} {value:10d}")
     if args.out:

@@ -98,6 +98,16 @@ _EXPORTS: dict[str, str] = {
     "VoicemailBeep": "pipeline.observe.phone_events",
     "TransferStarted": "pipeline.observe.phone_events",
     "TransferFailed": "pipeline.observe.phone_events",
+    # observability: logs, metrics, traces, call records
+    "CallRecords": "pipeline.records.observer",
+    "CallRecord": "pipeline.records.model",
+    "RecordingMode": "pipeline.records.recording",
+    "open_store": "pipeline.records.connect",
+    "recent_calls_app": "pipeline.records.web",
+    "PrometheusMetrics": "pipeline.observe.prometheus",
+    "default_metrics": "pipeline.observe.prometheus",
+    "CallTracer": "pipeline.observe.tracing",
+    "configure_logging": "pipeline.observe.logs",
 }
 
 __all__ = [
@@ -115,6 +125,9 @@ __all__ = [
     "CallControl",
     "CallEnd",
     "CallLine",
+    "CallRecord",
+    "CallRecords",
+    "CallTracer",
     "ConfigError",
     "DigitPolicy",
     "DigitsCollected",
@@ -135,7 +148,9 @@ __all__ = [
     "PhoneCall",
     "PhoneFeatures",
     "Pipeline",
+    "PrometheusMetrics",
     "ProviderAvailabilityChanged",
+    "RecordingMode",
     "Session",
     "SessionClosedError",
     "SessionEnded",
@@ -171,9 +186,13 @@ __all__ = [
     "VoicemailBeep",
     "VoicemailDetected",
     "VoicemailPolicy",
+    "configure_logging",
     "connect",
+    "default_metrics",
     "load_config",
+    "open_store",
     "parse_event",
+    "recent_calls_app",
     "tool",
 ]
 
@@ -231,6 +250,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         VadMetrics,
         parse_event,
     )
+    from pipeline.observe.logs import configure_logging
     from pipeline.observe.phone_events import (
         DigitsCollected,
         DtmfReceived,
@@ -240,6 +260,13 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         VoicemailBeep,
         VoicemailDetected,
     )
+    from pipeline.observe.prometheus import PrometheusMetrics, default_metrics
+    from pipeline.observe.tracing import CallTracer
+    from pipeline.records.connect import open_store
+    from pipeline.records.model import CallRecord
+    from pipeline.records.observer import CallRecords
+    from pipeline.records.recording import RecordingMode
+    from pipeline.records.web import recent_calls_app
     from pipeline.session.config import ConfigError, load_config
 
     # phone calls

@@ -31,3 +31,9 @@ def no_vendor_environment(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
     if request.node.get_closest_marker("vendor_sdk"):
         for name in VENDOR_ENVIRONMENT:
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def calls_db_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run` records every call: in tests, into a temporary store, never the checkout's runs/calls.db."""
+    monkeypatch.setenv("PARLEY_CALLS_DB", str(tmp_path_factory.getbasetemp() / "calls.db"))

@@ -113,11 +113,14 @@ class Call:
 
 
 async def run_call(
-    pipeline: Pipeline, script: Callable[[Call], Awaitable[None]], limit: float | None = None
+    pipeline: Pipeline,
+    script: Callable[[Call], Awaitable[None]],
+    limit: float | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> Call:
     """A session running `script`, then ended; its events and agent audio are recorded. With `limit`, the whole
     call must be over within that many seconds."""
-    session = pipeline.session()
+    session = pipeline.session(metadata=metadata)
     subscription = session.events()  # subscribed before the start, so session_started is seen too
     with anyio.fail_after(limit):
         async with session, anyio.create_task_group() as group:
@@ -129,10 +132,12 @@ async def run_call(
     return call_
 
 
-async def converse(pipeline: Pipeline, script: Callable[[Call], Awaitable[None]]) -> Call:
+async def converse(
+    pipeline: Pipeline, script: Callable[[Call], Awaitable[None]], metadata: dict[str, str] | None = None
+) -> Call:
     """`run_call` on the virtual clock: blocking work (sync tools) runs inline, so virtual time stays exact."""
     with inline_compute():
-        return await run_call(pipeline, script)
+        return await run_call(pipeline, script, metadata=metadata)
 
 
 def make_pipeline(

@@ -246,12 +246,15 @@ async def test_a_drop_mid_reply_fails_it_recoverably_and_the_next_reply_reconnec
         assert tts.stats().opened == 2
 
 
-async def test_a_drop_before_any_audio_is_retried_on_a_fresh_socket() -> None:
+async def test_a_drop_before_any_audio_is_retried_on_a_fresh_socket(caplog: pytest.LogCaptureFixture) -> None:
     async with FakeElevenLabs(api_key=KEY) as fake, provider(fake) as tts:
         fake.faults.push(DropAfter(0))
         outputs = await speak(tts, ["Nobody notices the first socket died."])
         assert tts.stats().opened == 2
     assert pcm_of(outputs) == expected_pcm(["Nobody notices the first socket died."])
+    # one reconnect line, which parley_provider_reconnects_total counts
+    (reconnect,) = [r for r in caplog.records if getattr(r, "parley_event", None) == "reconnect"]
+    assert KEY not in reconnect.getMessage()
 
 
 async def test_slow_handshake_times_out() -> None:

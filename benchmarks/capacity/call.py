@@ -16,6 +16,7 @@ import anyio
 
 from benchmarks.capacity.conversation import AGENT_REPLY, FRAME_SECONDS, RATE
 from benchmarks.capacity.lag import LagProbe
+from benchmarks.observe_modes import bench_observers
 from pipeline.base.audio import AudioFrame
 from pipeline.observe.events import ErrorEvent, FramesDropped, Interruption, SessionEnded, TurnMetrics
 from pipeline.session.pipeline import Pipeline
@@ -88,6 +89,7 @@ def call_pipeline(
     """A pipeline of its own for one call (the simulated providers keep per-script state), sharing ``vad``."""
     script = [utterances[turn % len(utterances)] for turn in range(SCRIPTED_TURNS)]
     return Pipeline(
+        observers=bench_observers(),  # PARLEY_BENCH_OBSERVE: none | default | traced
         stt=TimedStt(SimulatedStt(script, final_delay=STT_FINAL_DELAY), probe),
         llm=SimulatedLlm([AGENT_REPLY] * SCRIPTED_TURNS, ttft=LLM_TTFT, token_interval=LLM_TOKEN_INTERVAL),
         tts=SimulatedTts(ttfb=TTS_TTFB, seconds_per_char=TTS_SECONDS_PER_CHAR),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -49,6 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", help="output directory (default: runs/<time>)")
     run.add_argument("--fast", action="store_true", help="simulate time instead of waiting in real time")
+    run.add_argument(
+        "--calls-db", help="call store: a SQLite path or postgresql:// URL (default: runs/calls.db)"
+    )
+    run.add_argument(
+        "--recording",
+        choices=("on", "caller", "agent", "off"),
+        default="on",
+        help="call recording streamed to the output directory (default: on, stereo)",
+    )
     run.set_defaults(handler=command_run)
 
     check = commands.add_parser("check-config", help="validate a config and say what it would build")
@@ -63,7 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.cli.serve import add_serve_commands
 
     add_serve_commands(commands)
+    from pipeline.cli.calls import add_calls_commands
+
+    add_calls_commands(commands)
+    for command in commands.choices.values():
+        add_logging_options(command)
     return parser
+
+
+def add_logging_options(parser: argparse.ArgumentParser) -> None:
+    """``--log-level`` and ``--log-format`` (every command has them; quiet by default)."""
+    from pipeline.observe.logs import LOG_LEVELS
+
+    group = parser.add_argument_group("logging")
+    group.add_argument("--log-level", choices=LOG_LEVELS, default="warning", help="default: warning")
+    group.add_argument("--log-format", choices=("text", "json"), default="text", help="default: text")
 
 
 def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> int:
@@ -73,7 +97,12 @@ def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> 
     else:
         args = build_parser().parse_args(argv)
     args.started = started
+    from pipeline.observe.logs import configure_logging
     from vad import VadError
+
+    level, log_format = getattr(args, "log_level", "warning"), getattr(args, "log_format", "text")
+    configure_logging(level, log_format)
+    os.environ["PARLEY_LOG_LEVEL"], os.environ["PARLEY_LOG_FORMAT"] = level, log_format  # server workers
 
     try:
         return int(args.handler(args) or 0)
@@ -133,13 +162,30 @@ def command_run(args: argparse.Namespace) -> int:
         f"tts {pipeline.tts.provider} ({pipeline.tts.model})",
         flush=True,
     )
+    from pipeline.cli.calls import default_calls_db
+    from pipeline.records.connect import open_store
+    from pipeline.records.observer import CallRecords
+
+    records = CallRecords(
+        open_store(args.calls_db or default_calls_db()),
+        recordings=out_dir,
+        mode=args.recording,
+        sample_rate=loaded.settings.audio.sample_rate,
+        file_name="call.wav",
+    )
+    pipeline.observers.append(records)
 
     async def call() -> CallResult:
         async with pipeline:
-            return await run_call(pipeline, caller, out_dir)
+            try:
+                return await run_call(pipeline, caller, out_dir, keep_audio=False)
+            finally:
+                await records.store.aclose()
 
     result = run_async(call, fast=args.fast)
+    result.recording_path = records.recording_path(result.session_id)
     _print_result(result)
+    print(f"call record: {result.session_id} (`calls show {result.session_id}`)")
     if args.started is not None and not args.fast and result.first_audio_processed is not None:
         # asyncio's clock is time.monotonic(), the clock __main__ read at start-up
         print(

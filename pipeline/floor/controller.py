@@ -39,6 +39,7 @@ from pipeline.observe.events import (
     UserStateChanged,
     UserStoppedSpeaking,
 )
+from pipeline.observe.logs import current_scope
 from pipeline.observe.metrics import TurnTimer, emit_turn_metrics
 from pipeline.settings import TurnSettings
 from pipeline.stages.commit import commit_speech
@@ -163,6 +164,9 @@ class InterruptionController:
         if not self._turn_open:
             self._turn_id += 1
             self._turn_open = True
+            scope = current_scope()
+            if scope is not None:  # log records of this session carry the new turn from now on
+                scope.turn_id = self._turn_id
         self._user_speech_duration = speech_duration
         self.caller_spoke.set()
         # the VAD confirms speech ``speech_duration`` after it began: the pause ended then, not now

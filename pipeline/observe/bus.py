@@ -99,6 +99,11 @@ class EventBus:
         self._pending_handlers: list[tuple[Handler, EventSubscription]] = []
         self._task_group: TaskGroup | None = None
 
+    @property
+    def subscriber_count(self) -> int:
+        """Handlers and iterators listening (each costs a queue put per matching event)."""
+        return len(self._subscriptions)
+
     def now(self) -> float:
         """Seconds since the session started, on the session's clock."""
         return self.clock.now()

@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
+import tempfile
 from types import FrameType
 
 import uvicorn
@@ -31,9 +33,10 @@ WS_SIZE_SLACK = 1024  # uvicorn's own frame limit sits just above ours, so our c
 
 def build_app(options: ServeOptions) -> Starlette:
     """The app for ``options`` with the pipeline built from its config (and the route plug-ins)."""
-    from pipeline.server.plugins import extra_route_factories, metrics_app
+    from pipeline.server.plugins import extra_route_factories, metrics_app, observe
 
     pipeline = Pipeline.from_config(options.config)
+    observe(pipeline)  # logging in this worker, call records
     return create_app(pipeline, options, extra_routes=extra_route_factories(), metrics_app=metrics_app())
 
 
@@ -89,6 +92,8 @@ def serve(options: ServeOptions) -> None:
         return
     sock = _config(Starlette(), options).bind_socket()
     os.environ[OPTIONS_ENV] = options.to_env()  # the workers read their options (never the token) here
+    metrics_dir = tempfile.mkdtemp(prefix="parley-metrics-")  # /metrics of any worker sums all live workers
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
     spawn = multiprocessing.get_context("spawn")
     workers = [spawn.Process(target=_worker, args=(sock,), daemon=False) for _ in range(options.workers)]
     for worker in workers:
@@ -105,6 +110,7 @@ def serve(options: ServeOptions) -> None:
     for worker in workers:
         worker.join()
     sock.close()
+    shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _worker(sock: socket.socket) -> None:

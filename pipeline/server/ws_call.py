@@ -97,7 +97,7 @@ async def _receive_start(websocket: WebSocket, options: ServeOptions) -> Start |
 async def _run_session(
     websocket: WebSocket, pipeline: Pipeline, transport: WebSocketTransport, start: Start
 ) -> None:
-    session = pipeline.session()
+    session = pipeline.session(metadata={key: str(value) for key, value in start.metadata.items()})
     events = session.events()
     forwarded = anyio.Event()
 

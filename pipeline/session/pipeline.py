@@ -8,10 +8,11 @@ Several sessions may run at once in one process; they share the providers and th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pipeline.observe.observer import SessionObserver
 from pipeline.session.config import LoadedConfig, load_config
 from pipeline.session.session import Session
 from pipeline.settings import SessionSettings
@@ -36,6 +37,8 @@ class Pipeline:
         vad: Vad | None = None,
         tools: Iterable[Tool | Callable[..., Any]] = (),
         settings: SessionSettings | None = None,
+        observers: Iterable[SessionObserver] | None = None,
+        name: str | None = None,
     ) -> None:
         self.stt = stt
         self.llm = llm
@@ -43,6 +46,12 @@ class Pipeline:
         self.vad = vad if vad is not None else create_vad(VadConfig())
         self.tools = ToolRegistry(tools)
         self.settings = settings or SessionSettings()
+        self.name = name  # the config's name, in call records
+        # Watching every session: metrics and traces by default (traces cost nothing without an SDK);
+        # add call records with ``pipeline.observers.append(CallRecords(...))``.
+        self.observers: list[SessionObserver] = (
+            list(observers) if observers is not None else default_observers(self.vad)
+        )
 
     @classmethod
     def from_config(
@@ -59,14 +68,16 @@ class Pipeline:
             vad=create_vad(loaded.config.vad),
             tools=[*loaded.tools, *tools],
             settings=loaded.settings,
+            name=Path(loaded.source).stem if loaded.source else None,
         )
 
     def tool(self, function: Callable[..., Any] | Tool) -> Tool:
         """Decorator registering a tool for every session opened afterwards."""
         return self.tools.add(function)
 
-    def session(self, session_id: str | None = None) -> Session:
-        """A new session (one call); start it with ``async with``."""
+    def session(self, session_id: str | None = None, *, metadata: Mapping[str, str] | None = None) -> Session:
+        """A new session (one call); start it with ``async with``. ``metadata`` describes the call (for
+        instance ``caller_number`` from the transport); it goes into the call record."""
         return Session(
             stt=self.stt,
             llm=self.llm,
@@ -75,6 +86,9 @@ class Pipeline:
             tools=self.tools,
             settings=self.settings,
             session_id=session_id,
+            observers=self.observers,
+            metadata=metadata,
+            config_name=self.name,
         )
 
     async def aclose(self) -> None:
@@ -89,3 +103,14 @@ class Pipeline:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+def default_observers(vad: Vad | None = None) -> list[SessionObserver]:
+    """Prometheus metrics (the process-wide registry) and OpenTelemetry traces (only with an SDK)."""
+    from pipeline.observe.prometheus import default_metrics
+    from pipeline.observe.tracing import CallTracer
+
+    metrics = default_metrics()
+    if vad is not None:
+        metrics.watch_vad(vad)
+    return [metrics, CallTracer()]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import Enum
@@ -29,6 +29,7 @@ from pipeline.base.clock import SessionClock
 from pipeline.floor.controller import InterruptionController
 from pipeline.floor.idle import IdleMonitor
 from pipeline.observe.bus import EventBus, EventSubscription, Handler
+from pipeline.observe.event_log import EventLog
 from pipeline.observe.events import (
     AgentState,
     ErrorEvent,
@@ -41,7 +42,9 @@ from pipeline.observe.events import (
     UsageSummary,
     UserState,
 )
+from pipeline.observe.logs import session_scope
 from pipeline.observe.metrics import UsageTracker
+from pipeline.observe.observer import AudioTap, CallInfo, SessionObserver
 from pipeline.session.builtin_tools import BUILTIN_TOOLS
 from pipeline.session.conversation import greet, summarize_into_context
 from pipeline.session.phone import (
@@ -107,6 +110,9 @@ class Session:
         tools: ToolRegistry,
         settings: SessionSettings,
         session_id: str | None = None,
+        observers: Sequence[SessionObserver] = (),
+        metadata: Mapping[str, str] | None = None,
+        config_name: str | None = None,
     ) -> None:
         self.id = session_id or f"sess_{uuid.uuid4().hex[:12]}"
         self.state = SessionState.CREATED
@@ -141,17 +147,25 @@ class Session:
         self._output_clearers: list[Callable[[str], None]] = []
         self._stack = AsyncExitStack()
         self.phone = PhoneFeatures(self._bus, self, sample_rate=settings.audio.sample_rate)
+        call = CallInfo(self.id, config_name, dict(metadata or {}))
+        self._taps: list[AudioTap] = []
+        for observer in (EventLog(), *observers):
+            tap = observer.attach(call, self._bus)
+            if tap is not None:
+                self._taps.append(tap)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> Session:
         if self.state is not SessionState.CREATED:
             raise RuntimeError("a session can only be started once")
+        self._stack.callback(self._close_taps)
         try:
-            listeners = await self._stack.enter_async_context(anyio.create_task_group())
-            self._bus.start(listeners)
-            host = await self._stack.enter_async_context(anyio.create_task_group())
-            await host.start(self._run_stages)
+            with session_scope(self.id):  # tasks started here copy it: their log records carry the id
+                listeners = await self._stack.enter_async_context(anyio.create_task_group())
+                self._bus.start(listeners)
+                host = await self._stack.enter_async_context(anyio.create_task_group())
+                await host.start(self._run_stages)
         except BaseException:
             await self._stack.aclose()
             raise
@@ -289,6 +303,7 @@ class Session:
         self._bus.emit(UsageSummary, usage=self._usage.entries())
         self._bus.emit(SessionEnded, reason=self._end_reason, error=self._end_error)
         self.state = SessionState.ENDED
+        self._close_taps()
         self._audio_out.close()
         self._bus.close()
         self._ended.set()
@@ -369,6 +384,8 @@ class Session:
             self._audio_in.send_nowait(frame)
         except ChannelClosed:
             return False
+        for tap in self._taps:
+            tap.caller(frame)
         return True
 
     def on_output_cleared(self, callback: Callable[[str], None]) -> Callable[[], None]:
@@ -389,7 +406,20 @@ class Session:
 
     def audio_out(self) -> AsyncIterator[AudioFrame]:
         """Agent audio frames at the pipeline rate, paced in real time. One consumer."""
-        return self._audio_out.__aiter__()
+        if not self._taps:
+            return self._audio_out.__aiter__()
+        return self._tapped_audio_out()
+
+    async def _tapped_audio_out(self) -> AsyncIterator[AudioFrame]:
+        async for frame in self._audio_out:
+            for tap in self._taps:
+                tap.agent(frame)
+            yield frame
+
+    def _close_taps(self) -> None:
+        taps, self._taps = self._taps, []
+        for tap in taps:
+            tap.close()
 
     def _on_frames_dropped(self, channel: str, total: int) -> None:
         self._bus.emit(FramesDropped, channel=channel, total=total)

@@ -10,22 +10,31 @@ from pipeline.base.audio import AudioFrame, write_stereo_wav
 
 
 class CallRecorder:
-    def __init__(self, sample_rate: int) -> None:
+    """Holds the call's audio in memory (``keep_audio=False``: only counts the agent's seconds; a streaming
+    ``CallRecords`` observer writes the recording instead)."""
+
+    def __init__(self, sample_rate: int, *, keep_audio: bool = True) -> None:
         self.sample_rate = sample_rate
+        self.keep_audio = keep_audio
         self._caller: list[tuple[int, np.ndarray]] = []
         self._agent: list[tuple[int, np.ndarray]] = []
+        self._agent_samples = 0
 
     def caller(self, frame: AudioFrame, at: float) -> None:
         """A caller frame pushed at session time ``at`` (seconds)."""
-        self._caller.append((round(at * self.sample_rate), frame.to_int16()))
+        if self.keep_audio:
+            self._caller.append((round(at * self.sample_rate), frame.to_int16()))
 
     def agent(self, frame: AudioFrame) -> None:
         """An agent frame; its timestamp is the session time it left the pipeline."""
-        self._agent.append((round(frame.timestamp * self.sample_rate), frame.to_int16()))
+        samples = frame.to_int16()
+        self._agent_samples += len(samples)
+        if self.keep_audio:
+            self._agent.append((round(frame.timestamp * self.sample_rate), samples))
 
     @property
     def agent_seconds(self) -> float:
-        return sum(len(samples) for _, samples in self._agent) / self.sample_rate
+        return self._agent_samples / self.sample_rate
 
     def tracks(self) -> tuple[np.ndarray, np.ndarray]:
         return _render(self._caller), _render(self._agent)

@@ -24,17 +24,23 @@ class CallResult:
     agent_seconds: float = 0.0
     first_audio_processed: float | None = None  # clock time (anyio) the first caller frame was processed
     end: CallEnd | None = None
+    session_id: str = ""
 
 
-async def run_call(pipeline: Pipeline, caller: Transport, out_dir: str | Path | None = None) -> CallResult:
+async def run_call(
+    pipeline: Pipeline, caller: Transport, out_dir: str | Path | None = None, *, keep_audio: bool = True
+) -> CallResult:
+    """Run the call; with ``keep_audio`` (the default) also write ``call.wav`` from audio held in memory —
+    without it, the recording is left to a streaming ``CallRecords`` observer."""
     result = CallResult()
     rate = pipeline.settings.audio.sample_rate
-    recorder = CallRecorder(rate)
+    recorder = CallRecorder(rate, keep_audio=keep_audio)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         result.events_path = out / "events.jsonl"
     session = pipeline.session()
+    result.session_id = session.id
     events = session.events()  # before the start, so session_started is recorded too
     async with session, anyio.create_task_group() as group:
         group.start_soon(_collect_events, events, result)
@@ -42,8 +48,9 @@ async def run_call(pipeline: Pipeline, caller: Transport, out_dir: str | Path | 
     result.first_audio_processed = session.first_audio_processed_at
     result.agent_seconds = recorder.agent_seconds
     if out is not None:
-        result.recording_path = out / "call.wav"
-        recorder.write(result.recording_path)
+        if keep_audio:
+            result.recording_path = out / "call.wav"
+            recorder.write(result.recording_path)
         assert result.events_path is not None
         result.events_path.write_text("".join(event.model_dump_json() + "\n" for event in result.events))
     return result

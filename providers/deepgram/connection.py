@@ -73,7 +73,14 @@ async def open_socket(
             wait = policy.delay(attempt)
             if failure.retry_after is not None:
                 wait = max(wait, failure.retry_after)
-            logger.info("Deepgram connect retry %d in %.2f s (%s)", attempt, wait, failure.error.code.value)
+            logger.warning(  # one line per reconnect; Prometheus counts these records (parley_event)
+                "%s reconnect: retry %d in %.2f s (%s)",
+                provider,
+                attempt,
+                wait,
+                failure.error.code.value,
+                extra={"parley_event": "reconnect", "provider": provider, "code": failure.error.code.value},
+            )
             await anyio.sleep(wait)
         stack = AsyncExitStack()
         try:

@@ -17,6 +17,7 @@ turn; once audio has been yielded a replay would repeat words, so the reply fail
 from __future__ import annotations
 
 import enum
+import logging
 import uuid
 from collections import deque
 from collections.abc import AsyncGenerator, Mapping
@@ -39,6 +40,8 @@ from providers.elevenlabs.protocol import (
 from providers.elevenlabs.segments import SegmentTracker
 from providers.errors import ProviderError
 from providers.tts import TtsAudio, TtsOutput, TtsSegmentEnd
+
+_log = logging.getLogger(__name__)
 
 
 class Phase(enum.Enum):
@@ -243,6 +246,13 @@ class ContextStream:
             return False
         if self._phase not in (Phase.STREAMING, Phase.FLUSHED):
             return False
+        error = failure.error
+        _log.warning(  # one line per reconnect; Prometheus counts these records (parley_event)
+            "%s reconnect: context retried on a fresh socket (%s)",
+            error.provider,
+            error.code.value,
+            extra={"parley_event": "reconnect", "provider": error.provider, "code": error.code.value},
+        )
         async with self._lock:
             self._connection = None
             await self._attach()

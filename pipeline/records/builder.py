@@ -1,0 +1,120 @@
+"""Builds a call record from a session's events (one builder per call)."""
+
+from __future__ import annotations
+
+import datetime
+
+from pipeline.observe.events import (
+    AgentStoppedSpeaking,
+    EndOfUserTurn,
+    ErrorEvent,
+    Event,
+    Handoff,
+    Interruption,
+    ProviderAvailabilityChanged,
+    SessionEnded,
+    SessionStarted,
+    ToolFinished,
+    ToolStarted,
+    TurnMetrics,
+    UsageSummary,
+)
+from pipeline.observe.logs import scrub
+from pipeline.observe.observer import CallInfo
+from pipeline.records.model import CallRecord, CallStatus, EventMark, ToolCallRecord, TranscriptEntry
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+
+
+class CallRecordBuilder:
+    def __init__(self, call: CallInfo, recording_path: str | None = None) -> None:
+        metadata = dict(call.metadata)
+        self.record = CallRecord(
+            id=call.session_id,
+            config_name=call.config_name,
+            caller_number=metadata.get("caller_number"),
+            metadata=metadata,
+            started_at=_now(),
+            recording_path=recording_path,
+        )
+        self._tools: dict[str, ToolCallRecord] = {}
+
+    def add(self, event: Event) -> None:
+        record = self.record
+        match event:
+            case SessionStarted():
+                record.started_at = event.started_at
+                record.providers = dict(event.providers)
+                self._mark(event)
+            case EndOfUserTurn():
+                record.transcript.append(
+                    TranscriptEntry(
+                        role="user", at=event.timestamp, turn_id=event.turn_id, text=event.transcript
+                    )
+                )
+            case AgentStoppedSpeaking():
+                record.transcript.append(
+                    TranscriptEntry(
+                        role="agent",
+                        at=event.timestamp,
+                        turn_id=event.turn_id,
+                        text=event.text,
+                        heard_text=event.heard_text,
+                        interrupted=event.interrupted,
+                    )
+                )
+            case ToolStarted():
+                tool = ToolCallRecord(
+                    call_id=event.call_id,
+                    name=event.name,
+                    turn_id=event.turn_id,
+                    at=event.timestamp,
+                    arguments=event.arguments,
+                )
+                self._tools[event.call_id] = tool
+                record.tool_calls.append(tool)
+            case ToolFinished():
+                started = self._tools.get(event.call_id)
+                if started is not None:
+                    started.status, started.result = event.status.value, event.result
+                    started.duration = event.duration
+            case TurnMetrics():
+                record.turns.append(
+                    {"turn_id": float(event.turn_id or 0), "at": event.timestamp}
+                    | event.model_dump(
+                        include={
+                            "voice_to_voice",
+                            "endpointing",
+                            "stt_wait",
+                            "llm_ttft",
+                            "tool_time",
+                            "llm_first_sentence",
+                            "tts_ttfb",
+                            "overhead",
+                        }
+                    )
+                )
+            case UsageSummary():
+                record.usage = [entry.model_dump() for entry in event.usage]
+            case ErrorEvent():
+                self._mark(event, f"{event.source} {event.code}: {scrub(event.message)}")
+            case Interruption():
+                self._mark(event, f"caller spoke {event.speech_duration:.2f} s")
+            case ProviderAvailabilityChanged():
+                self._mark(event, f"{event.provider}/{event.model} {'up' if event.available else 'down'}")
+            case Handoff():
+                self._mark(event)
+            case SessionEnded():
+                record.status = CallStatus.COMPLETE
+                record.ended_at = _now()
+                record.duration = event.timestamp
+                record.end_reason = event.reason
+                record.error = scrub(event.error) if event.error else None
+                self._mark(event, event.reason)
+
+    def _mark(self, event: Event, detail: str = "") -> None:
+        self.record.events.append(
+            EventMark(at=event.timestamp, type=event.type, turn_id=event.turn_id, detail=detail)
+        )

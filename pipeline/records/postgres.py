@@ -1,0 +1,92 @@
+"""Call records in PostgreSQL (asyncpg; asyncio only). The connection pool opens on first use, in the event
+loop that uses it; migrations run under an advisory lock so many workers can start at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.records.model import CallRecord, CallSummary
+from pipeline.records.store import (
+    COLUMNS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    CallStoreError,
+    delete_recording,
+    row_values,
+)
+
+_MIGRATION_LOCK = 7_263_114  # pg_advisory_xact_lock key of Parley's migrations
+
+
+class PostgresCallStore:
+    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 4) -> None:
+        self.dsn = dsn
+        self._sizes = (min_size, max_size)
+        self._pool: Any = None
+
+    async def _acquire_pool(self) -> Any:
+        if self._pool is None:
+            import asyncpg
+
+            try:
+                pool = await asyncpg.create_pool(self.dsn, min_size=self._sizes[0], max_size=self._sizes[1])
+            except (OSError, asyncpg.PostgresError) as exc:
+                raise CallStoreError(
+                    f"cannot open the PostgreSQL call store: {type(exc).__name__}: {exc}"
+                ) from exc
+            async with pool.acquire() as connection:
+                await migrate(connection)
+            self._pool = pool
+        return self._pool
+
+    async def save(self, record: CallRecord) -> None:
+        pool = await self._acquire_pool()
+        updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in (*COLUMNS[1:], "record"))
+        placeholders = ", ".join(f"${i}" for i in range(1, 10))
+        await pool.execute(
+            f"INSERT INTO calls ({', '.join(COLUMNS)}, record) VALUES ({placeholders}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}",
+            *row_values(record),
+        )
+
+    async def get(self, call_id: str) -> CallRecord | None:
+        pool = await self._acquire_pool()
+        text = await pool.fetchval("SELECT record FROM calls WHERE id = $1", call_id)
+        return None if text is None else CallRecord.model_validate_json(text)
+
+    async def list_calls(self, limit: int = 50) -> list[CallSummary]:
+        pool = await self._acquire_pool()
+        rows = await pool.fetch(
+            "SELECT record FROM calls ORDER BY started_at DESC NULLS LAST LIMIT $1", limit
+        )
+        return [CallSummary.of(CallRecord.model_validate_json(row["record"])) for row in rows]
+
+    async def delete(self, call_id: str) -> bool:
+        pool = await self._acquire_pool()
+        row = await pool.fetchrow("DELETE FROM calls WHERE id = $1 RETURNING recording_path", call_id)
+        if row is None:
+            return False
+        delete_recording(row["recording_path"])
+        return True
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+async def migrate(connection: Any) -> int:
+    async with connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+        await connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        current = await connection.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        if current > SCHEMA_VERSION:
+            raise CallStoreError(
+                f"call store schema version {current} is newer than this Parley ({SCHEMA_VERSION})"
+            )
+        for version, statements in MIGRATIONS:
+            if version > current:
+                for statement in statements:
+                    await connection.execute(statement)
+                await connection.execute("INSERT INTO schema_version (version) VALUES ($1)", version)
+    return SCHEMA_VERSION
