@@ -154,6 +154,10 @@ class PhoneFeatures:
         self._stream_dtmf = stream_dtmf
 
     async def run(self) -> None:
+        with self._jobs_in, self._jobs_out:  # closed when the session ends, so no stream outlives it
+            await self._run_until_cancelled()
+
+    async def _run_until_cancelled(self) -> None:
         async with anyio.create_task_group() as group:
             group.start_soon(self._run_jobs)
             await self._time_digit_entries()
@@ -347,6 +351,8 @@ class PhoneFeatures:
                 self._jobs_in.send_nowait(hand_off)
             except anyio.WouldBlock:
                 return "Too much is going on to transfer now; try again in a moment."
+            except anyio.ClosedResourceError:
+                return "The call is ending, so there is no transfer."
             return "The transfer is starting; the hand-off line is spoken for you. Say nothing more."
 
         tools = [make_tool(press_digits, name="press_digits", timeout=30.0)]
