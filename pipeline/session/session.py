@@ -139,6 +139,7 @@ class Session:
         try:
             listeners = await self._stack.enter_async_context(anyio.create_task_group())
             self._bus.start(listeners)
+            self._stack.push_async_callback(self._finish_handlers)
             host = await self._stack.enter_async_context(anyio.create_task_group())
             await host.start(self._run_stages)
         except BaseException:
@@ -151,29 +152,61 @@ class Session:
     ) -> None:
         """The stages live in their own task group, so ending the session cancels them and never the
         application code running inside ``async with session``."""
-        async with anyio.create_task_group() as stages:
-            running = self._build(stages)
-            self._running = running
-            self.state = SessionState.RUNNING
-            self._bus.emit(
-                SessionStarted,
-                started_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
-                providers=self._describe_providers(),
-                sample_rate=self._settings.audio.sample_rate,
-            )
-            stages.start_soon(self._guard, "stt", running.stt.run)
-            stages.start_soon(self._guard, "input", running.inputs.run)
-            running.controller.start()
-            stages.start_soon(greet, running.controller, self._settings.agent)
-            stages.start_soon(self._lifecycle, stages, running)
-            task_status.started()
+        try:
+            async with anyio.create_task_group() as stages:
+                self._start_stages(stages, task_status)
+        finally:
+            self._mark_ended("cancelled")  # when cancelled from outside, the orderly end never ran
+
+    def _start_stages(self, stages: TaskGroup, task_status: anyio.abc.TaskStatus[None]) -> None:
+        running = self._build(stages)
+        self._running = running
+        self.state = SessionState.RUNNING
+        self._bus.emit(
+            SessionStarted,
+            started_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
+            providers=self._describe_providers(),
+            sample_rate=self._settings.audio.sample_rate,
+        )
+        stages.start_soon(self._guard, "stt", running.stt.run)
+        stages.start_soon(self._guard, "input", running.inputs.run)
+        running.controller.start()
+        stages.start_soon(greet, running.controller, self._settings.agent)
+        stages.start_soon(self._lifecycle, stages, running)
+        task_status.started()
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self.state is SessionState.RUNNING:
-            self._request_end("error" if exc is not None else "ended", repr(exc) if exc else None)
-        await self._stack.aclose()
+            if isinstance(exc, anyio.get_cancelled_exc_class()):
+                self._request_end("cancelled")
+            else:
+                self._request_end("error" if exc is not None else "ended", repr(exc) if exc else None)
+        try:
+            await self._stack.aclose()
+        finally:
+            self._mark_ended("cancelled")
+
+    async def _finish_handlers(self) -> None:
+        """Runs after the stages have stopped: handlers get a deadline to finish, then are cancelled."""
+        self._bus.close()
+        await self._bus.finish_handlers(self._settings.events.handler_drain_timeout)
+
+    def _mark_ended(self, reason: str) -> None:
+        """Make the state true after a teardown that skipped the orderly end (the host task was cancelled):
+        no more audio is taken, readers of audio and events finish, ``end()`` returns."""
+        if self.state is SessionState.ENDED or (self.state is SessionState.CREATED and self._running is None):
+            return
+        self._audio_in.close()
+        if not self._end_requested.is_set():
+            self._end_reason = reason
+        self._end_requested.set()
+        self._bus.emit(SessionEnded, reason=self._end_reason, error=self._end_error)
+        self.state = SessionState.ENDED
+        self._audio_out.close()
+        self._bus.close()
+        self._ended.set()
 
     def _build(self, stages: TaskGroup) -> _Running:
         settings = self._settings
