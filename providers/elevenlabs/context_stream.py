@@ -69,23 +69,53 @@ class _End:
 Item = AudioMessage | FinalMessage | SocketFailure | _End
 
 
-class _Inbox:
-    """Unbounded (a reply's audio may arrive far faster than it is played), filled by the socket's reader; its
-    reader is also woken (``nudge``) when the stream's phase changes, to re-evaluate how long it may wait."""
+INBOX_LIMIT_BYTES = 256 * 1024  # ~8 s of 16 kHz PCM16 waiting to be played; then the socket's reader waits
 
-    def __init__(self) -> None:
+
+class _Inbox:
+    """Bounded: a reply's audio may arrive far faster than it is played, so once ``limit`` bytes of audio wait,
+    ``put`` waits for the reader to take some (the socket's reader then stops reading, and TCP flow control slows
+    the service). Its reader is also woken (``nudge``) when the stream's phase changes, to re-evaluate how long
+    it may wait. ``clear`` drops everything and lets waiting ``put`` calls through (dropping from then on)."""
+
+    def __init__(self, limit: int = INBOX_LIMIT_BYTES) -> None:
         self._items: deque[Item] = deque()
+        self._bytes = 0
+        self._limit = limit
         self._changed = anyio.Event()
+        self._space = anyio.Event()
+        self._cleared = False
+
+    @property
+    def buffered_bytes(self) -> int:
+        return self._bytes
 
     def put(self, item: Item) -> None:
+        """Without waiting (control items: failures, the end)."""
         self._items.append(item)
+        if isinstance(item, AudioMessage):
+            self._bytes += len(item.pcm)
         self._changed.set()
+
+    async def put_waiting(self, item: AudioMessage | FinalMessage) -> None:
+        """Waits while the inbox holds ``limit`` bytes of audio or more."""
+        while self._bytes >= self._limit and not self._cleared:
+            await self._space.wait()
+            self._space = anyio.Event()
+        if not self._cleared:
+            self.put(item)
 
     def nudge(self) -> None:
         self._changed.set()
 
     def pop(self) -> Item | None:
-        return self._items.popleft() if self._items else None
+        if not self._items:
+            return None
+        item = self._items.popleft()
+        if isinstance(item, AudioMessage):
+            self._bytes -= len(item.pcm)
+            self._space.set()
+        return item
 
     async def changed(self) -> None:
         await self._changed.wait()
@@ -93,6 +123,9 @@ class _Inbox:
 
     def clear(self) -> None:
         self._items.clear()
+        self._bytes = 0
+        self._cleared = True
+        self._space.set()
 
 
 class ContextStream:
@@ -122,8 +155,8 @@ class ContextStream:
     def wants_keepalive(self) -> bool:
         return self._phase in (Phase.STREAMING, Phase.FLUSHED)
 
-    def deliver(self, event: AudioMessage | FinalMessage) -> None:
-        self._inbox.put(event)
+    async def deliver(self, event: AudioMessage | FinalMessage) -> None:
+        await self._inbox.put_waiting(event)
 
     def connection_failed(self, failure: SocketFailure) -> None:
         self._inbox.put(failure)
