@@ -377,22 +377,26 @@ async def test_audio_waiting_to_be_played_is_bounded(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(connection, "parse_server_message", counting)
     sentences = ["word " * 2000 + "end."]
     ahead = 0
-    async with FakeElevenLabs(api_key=KEY) as fake, provider(fake) as tts:
-        async with tts.stream() as stream, anyio.create_task_group() as group:
+    async with (
+        FakeElevenLabs(api_key=KEY) as fake,
+        provider(fake) as tts,
+        tts.stream() as stream,
+        anyio.create_task_group() as group,
+    ):
 
-            async def write() -> None:
-                for sentence in sentences:
-                    await stream.push_text(sentence)
-                await stream.end_input()
+        async def write() -> None:
+            for sentence in sentences:
+                await stream.push_text(sentence)
+            await stream.end_input()
 
-            group.start_soon(write)
-            received = 0
-            async for output in stream.outputs():
-                if isinstance(output, TtsAudio):
-                    received += len(output.pcm)
-                    if received == len(output.pcm):  # the first chunk: now the caller listens for a while
-                        await anyio.sleep(1.0)
-                        ahead = parsed - received
+        group.start_soon(write)
+        received = 0
+        async for output in stream.outputs():
+            if isinstance(output, TtsAudio):
+                received += len(output.pcm)
+                if received == len(output.pcm):  # the first chunk: now the caller listens for a while
+                    await anyio.sleep(1.0)
+                    ahead = parsed - received
     total = len(expected_pcm(sentences))
     assert received == total  # nothing lost to the bound
     assert total > 3_000_000
