@@ -17,6 +17,7 @@ from anyio.abc import TaskGroup
 from pipeline.base.channel import Channel, Overflow
 from pipeline.base.clock import SessionClock
 from pipeline.observe.events import ErrorEvent, Event
+from providers.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,10 @@ class EventBus:
     def emit(self, cls: type[E], /, **fields: Any) -> E | None:
         if self.is_muted(cls):
             return None
+        if "message" in fields and isinstance(fields["message"], str):
+            fields["message"] = redact(fields["message"])  # never an event with a credential in it
+        if "error" in fields and isinstance(fields["error"], str):
+            fields["error"] = redact(fields["error"])
         event = cls(timestamp=self.now(), session_id=self.session_id, **fields)
         for subscription in self._subscriptions:
             subscription.deliver(event)
