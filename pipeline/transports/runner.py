@@ -8,7 +8,7 @@ from pathlib import Path
 import anyio
 
 from pipeline.observe.bus import EventSubscription
-from pipeline.observe.events import Event
+from pipeline.observe.events import Event, SessionEnded
 from pipeline.session.pipeline import Pipeline
 from pipeline.session.session import Session
 from pipeline.transports.callers import CallerSource
@@ -22,6 +22,13 @@ class CallResult:
     events_path: Path | None = None
     agent_seconds: float = 0.0
     first_audio_processed: float | None = None  # clock time (anyio) the first caller frame was processed
+    end_reason: str | None = None  # from session_ended
+    end_error: str | None = None  # why the call died, when it did ("error")
+
+    @property
+    def failed(self) -> bool:
+        """The call ended on a fatal error (a provider that refused the key, a stage that failed)."""
+        return self.end_reason == "error"
 
 
 async def run_call(pipeline: Pipeline, caller: CallerSource, out_dir: str | Path | None = None) -> CallResult:
@@ -34,10 +41,12 @@ async def run_call(pipeline: Pipeline, caller: CallerSource, out_dir: str | Path
         result.events_path = out / "events.jsonl"
     session = pipeline.session()
     events = session.events()  # before the start, so session_started is recorded too
+    caller_scope = anyio.CancelScope()  # the caller stops when the call dies
     async with session, anyio.create_task_group() as group:
-        group.start_soon(_collect_events, events, result)
+        group.start_soon(_collect_events, events, result, caller_scope)
         group.start_soon(_record_agent, session, recorder, caller)
-        await caller.run(session, recorder)
+        with caller_scope:
+            await caller.run(session, recorder)
         await session.end()
     result.first_audio_processed = session.first_audio_processed_at
     result.agent_seconds = recorder.agent_seconds
@@ -49,9 +58,12 @@ async def run_call(pipeline: Pipeline, caller: CallerSource, out_dir: str | Path
     return result
 
 
-async def _collect_events(events: EventSubscription, result: CallResult) -> None:
+async def _collect_events(events: EventSubscription, result: CallResult, caller: anyio.CancelScope) -> None:
     async for event in events:
         result.events.append(event)
+        if isinstance(event, SessionEnded):
+            result.end_reason, result.end_error = event.reason, event.error
+            caller.cancel()
 
 
 async def _record_agent(session: Session, recorder: CallRecorder, caller: CallerSource) -> None:
