@@ -10,7 +10,7 @@ import anyio
 
 from pipeline.base.audio import AudioFrame, Rechunker, StreamResampler, split_frames
 from pipeline.observe.bus import EventBus
-from pipeline.observe.events import AgentTranscriptDelta, LlmMetrics, TtsMetrics
+from pipeline.observe.events import AgentTranscriptDelta, ErrorEvent, LlmMetrics, TtsMetrics
 from pipeline.observe.metrics import TurnTimer, UsageTracker
 from pipeline.settings import AgentSettings
 from pipeline.stages.commit import step_messages
@@ -20,6 +20,8 @@ from pipeline.stages.tool_runner import ToolRunner
 from pipeline.stages.tools import ToolRegistry
 from providers.llm import LLM, ChatMessage, LlmRequest, LlmUsage, TextDelta, ToolCall
 from providers.tts import TextToSpeech, TtsAudio, TtsSegmentEnd, TtsStream
+
+TOOL_STEPS_EXHAUSTED = "tool_steps_exhausted"
 
 
 class _TtsMeter:
@@ -149,6 +151,17 @@ class ReplyEngine:
             speech.steps.append(step)
             calls = await self._llm_step(speech, history, step, tts_input, with_tools=not last_step)
             if not calls:
+                break
+            if last_step:  # no tools were offered: none are run, and the turn says why it stopped short
+                self._bus.emit(
+                    ErrorEvent,
+                    turn_id=speech.turn_id,
+                    source="llm",
+                    code=TOOL_STEPS_EXHAUSTED,
+                    message=f"the model asked for {len(calls)} tool call(s) after max_tool_steps "
+                    f"({self._agent.max_tool_steps}); they were not run",
+                    recoverable=True,
+                )
                 break
             tools_started = anyio.current_time()
             await self._runner.run(calls, step, speech)
