@@ -4,6 +4,7 @@ one (a server that quotes ``...abcd1234`` without the key's prefix)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -62,3 +63,56 @@ def _mask_echoes(text: str, secret: str) -> str:
             out.append(text[index])
             index += 1
     return "".join(out)
+
+
+_AUTH_VALUE = re.compile(
+    r"(?i)\b(xi-api-key|xi_api_key|authorization|proxy-authorization|api[-_]key|x-api-key)"
+    r"(['\"]?\s*[:=]\s*['\"]?)(?:(bearer|token|basic)\s+)?([^\s'\",}]+)"
+)
+# The vendor libraries under the adapters; at DEBUG they print request headers and frames.
+VENDOR_LOGGERS = (
+    "websockets.client",
+    "httpx",
+    "httpx2",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "openai",
+    "openai._base_client",
+    "deepgram",
+    "fern",
+)
+
+
+def redact_log_text(text: str) -> str:
+    """``redact`` plus the values of auth headers and fields (``xi-api-key: …``, ``Authorization: Token …``)."""
+
+    def mask(match: re.Match[str]) -> str:
+        scheme = f"{match.group(3)} " if match.group(3) else ""
+        return f"{match.group(1)}{match.group(2)}{scheme}{MASK}"
+
+    return _AUTH_VALUE.sub(mask, redact(text))
+
+
+class SecretFilter(logging.Filter):
+    """Rewrites a log record whose text carries a credential (runs only for records that will be logged)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is the logging module's business, not ours
+            return True
+        clean = redact_log_text(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+def guard_vendor_loggers(names: Iterable[str] = VENDOR_LOGGERS) -> None:
+    """Attach ``SecretFilter`` to the vendor libraries' loggers (once each), so that DEBUG logging never prints
+    an API key or an auth header."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, SecretFilter) for existing in logger.filters):
+            logger.addFilter(SecretFilter())

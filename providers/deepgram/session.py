@@ -25,9 +25,11 @@ from providers.deepgram.connection import OpenSocket, RetryPolicy, open_socket
 from providers.deepgram.errors import connection_lost
 from providers.deepgram.ledger import AudioLedger, Control
 from providers.errors import ErrorCode, ProviderError
+from providers.redact import guard_vendor_loggers
 from providers.stt import Transcript
 
 logger = logging.getLogger(__name__)
+guard_vendor_loggers()  # DEBUG logging of the vendor library never prints the key
 
 # A backlog (e.g. the replay after a reconnect) goes out in messages of up to this size (0.5 s at 16 kHz).
 MAX_SEND_BYTES = 16000

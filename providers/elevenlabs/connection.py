@@ -39,8 +39,10 @@ from providers.elevenlabs.protocol import (
     parse_server_message,
 )
 from providers.errors import ProviderError
+from providers.redact import guard_vendor_loggers
 
 _log = logging.getLogger(__name__)
+guard_vendor_loggers()  # DEBUG logging of the vendor library never prints the key
 _MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 

@@ -15,7 +15,9 @@ from openai import AsyncOpenAI
 from pydantic import Field, SecretStr, model_validator
 
 from providers.options import ProviderOptions, env_field
-from providers.redact import safe_netloc
+from providers.redact import guard_vendor_loggers, safe_netloc
+
+guard_vendor_loggers()  # DEBUG logging of the vendor library never prints the key
 
 OPENAI_HOST = "api.openai.com"
 API_KEY_ENV = "OPENAI_API_KEY"
