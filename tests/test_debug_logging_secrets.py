@@ -42,7 +42,9 @@ async def test_elevenlabs_handshake_at_debug(caplog: pytest.LogCaptureFixture) -
     caplog.set_level(logging.DEBUG)
     async with FakeElevenLabs(api_key=EL_KEY) as fake:
         tts = ElevenLabsTts(
-            ElevenLabsWebsocketOptions(api_key=EL_KEY, voice_id="v", base_url=fake.base_url, ws_url=fake.ws_url)
+            ElevenLabsWebsocketOptions(
+                api_key=EL_KEY, voice_id="v", base_url=fake.base_url, ws_url=fake.ws_url
+            )
         )
         try:
             await speak(tts, ["Hello there."])
