@@ -87,3 +87,17 @@ async def test_a_slow_handler_has_until_the_deadline() -> None:
         ended_at = anyio.current_time()
     assert "session_started" in handled  # a slow handler still finishes what it can
     assert ended_at < 10
+
+
+@pytest.mark.parametrize("rate", [1, 4000, 400_000])
+async def test_push_audio_refuses_a_nonsense_sample_rate(rate: int) -> None:
+    """Three frames labelled 1 Hz made a session deaf for 11.5 s (issue 18, item 12): now they are refused."""
+    import numpy as np
+
+    pipeline = make_pipeline(ScriptedStt([]), ScriptedLlm([]), FakeTts())
+    with inline_compute():
+        async with pipeline.session() as session:
+            with pytest.raises(ValueError, match="Hz"):
+                session.push_audio(AudioFrame.from_int16(np.zeros(320, dtype=np.int16), rate))
+            assert session.push_audio(AudioFrame.from_int16(silence(0.02), RATE))
+            await session.end()

@@ -24,6 +24,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from pipeline.base.audio import AudioFrame, read_wav, resample_int16
+from pipeline.base.audio.wav import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 from pipeline.base.channel import Channel, ChannelClosed, Overflow
 from pipeline.base.clock import SessionClock
 from pipeline.floor.controller import InterruptionController
@@ -59,6 +60,8 @@ from providers.llm import LLM
 from providers.stt import SpeechToText
 from providers.tts import TextToSpeech
 from vad import Vad
+
+MAX_FRAME_SECONDS = 10.0  # one push_audio frame; real transports push 10-40 ms
 
 
 class SessionState(Enum):
@@ -370,6 +373,15 @@ class Session:
         ending (the audio is not used); raises SessionClosedError if it never started."""
         if self.state is SessionState.CREATED:
             raise SessionClosedError(f"session {self.id} has not started (use `async with session`)")
+        if not MIN_SAMPLE_RATE <= frame.sample_rate <= MAX_SAMPLE_RATE:
+            raise ValueError(
+                f"push_audio: a frame at {frame.sample_rate} Hz; caller audio must be "
+                f"{MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz"
+            )
+        if frame.duration > MAX_FRAME_SECONDS:
+            raise ValueError(
+                f"push_audio: a {frame.duration:g} s frame; push at most {MAX_FRAME_SECONDS} s at once"
+            )
         try:
             self._audio_in.send_nowait(frame)
         except ChannelClosed:
