@@ -101,3 +101,41 @@ async def test_push_audio_refuses_a_nonsense_sample_rate(rate: int) -> None:
                 session.push_audio(AudioFrame.from_int16(np.zeros(320, dtype=np.int16), rate))
             assert session.push_audio(AudioFrame.from_int16(silence(0.02), RATE))
             await session.end()
+
+
+@pytest.mark.parametrize("read_audio", [True, False], ids=["heard", "nobody-reading"])
+@pytest.mark.timeout(60, method="thread")
+async def test_ending_mid_speech_stops_the_agent_at_once(read_audio: bool) -> None:
+    """Ended mid-speech: agent_stopped_speaking pairs the agent_started_speaking, and with nobody reading the
+    agent's audio ``end()`` does not wait the whole drain (30 s) for it."""
+    from pipeline.observe.events import AgentStoppedSpeaking
+
+    settings = SessionSettings(drain_timeout=0.5)
+    pipeline = make_pipeline(ScriptedStt(["tell me"]), ScriptedLlm([LONG]), FakeTts(), settings=settings)
+    session = pipeline.session()
+    events: list[Event] = []
+    subscription = session.events()
+    with inline_compute():
+        async with anyio.create_task_group() as outer:
+
+            async def collect() -> None:
+                async for event in subscription:
+                    events.append(event)
+
+            async def listen() -> None:
+                async for _ in session.audio_out():
+                    pass
+
+            outer.start_soon(collect)
+            async with session:
+                if read_audio:
+                    outer.start_soon(listen)
+                caller = Caller(session)
+                await caller.speak(0.5)
+                await caller.pause_until(lambda: any(isinstance(e, AgentStartedSpeaking) for e in events))
+                asked = anyio.current_time()
+                await session.end()
+                took = anyio.current_time() - asked
+    stopped = [e for e in events if isinstance(e, AgentStoppedSpeaking)]
+    assert len(stopped) == 1 and stopped[0].interrupted
+    assert took <= (0.5 if read_audio else 0.0) + 0.1

@@ -133,6 +133,7 @@ class Session:
         self._end_reason = "ended"
         self._end_error: str | None = None
         self._stack = AsyncExitStack()
+        self._audio_out_read = False  # someone asked for audio_out(): a drain at the end is heard
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -303,7 +304,9 @@ class Session:
         await self._end_requested.wait()
         self.state = SessionState.ENDING
         self._audio_in.close()
-        await running.controller.finish(self._settings.drain_timeout if self._end_reason != "error" else 0)
+        # Speech in progress may finish only if someone hears it (an error, or nobody reading audio_out: now)
+        drains = self._end_reason != "error" and self._audio_out_read
+        await running.controller.finish(self._settings.drain_timeout if drains else 0)
         running.stt.report_usage()
         self._bus.emit(UsageSummary, usage=self._usage.entries())
         self._bus.emit(SessionEnded, reason=self._end_reason, error=self._end_error)
@@ -394,6 +397,7 @@ class Session:
 
     def audio_out(self) -> AsyncIterator[AudioFrame]:
         """Agent audio frames at the pipeline rate, paced in real time. One consumer."""
+        self._audio_out_read = True
         return self._audio_out.__aiter__()
 
     def _on_frames_dropped(self, channel: str, total: int) -> None:
