@@ -141,6 +141,7 @@ class ContextStream:
         self._connection: MultiStreamConnection | None = None
         self._lock = anyio.Lock()  # orders sends: text, flush, close and a replay never interleave
         self._received_audio = False
+        self._odd_byte = b""  # half a sample from the last chunk
         self._attempts = 0
         # The last item received or message sent: how long the service has been quiet counts from it.
         self._last_progress = anyio.current_time()
@@ -194,8 +195,9 @@ class ContextStream:
                 case AudioMessage():
                     self._received_audio = True
                     finished = self._segments.on_audio(item.spoken)
-                    if item.pcm or item.alignment is not None:
-                        yield TtsAudio(item.pcm, item.alignment)
+                    pcm = self._whole_samples(item.pcm)
+                    if pcm or item.alignment is not None:
+                        yield TtsAudio(pcm, item.alignment)
                     for text in finished:
                         yield TtsSegmentEnd(text)
                     if finished:
@@ -212,6 +214,17 @@ class ContextStream:
                         raise item.error
                 case _End():
                     return
+
+    def _whole_samples(self, pcm: bytes) -> bytes:
+        """PCM16 is 2 bytes a sample, but the service may cut a chunk after an odd number of bytes: the stray
+        byte is carried into the next chunk instead of breaking the reply's audio."""
+        if self._odd_byte:
+            pcm = self._odd_byte + pcm
+        if len(pcm) % 2:
+            pcm, self._odd_byte = pcm[:-1], pcm[-1:]
+        else:
+            self._odd_byte = b""
+        return pcm
 
     # --- leaving ---------------------------------------------------------------------------------------------
 
