@@ -1,0 +1,130 @@
+"""Property-based tests (hypothesis) of the parsers that face the outside: whatever arrives, each one gives a
+result or its own clear error, never a crash of another kind. Bounded examples and deadlines keep CI short."""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openai._models import construct_type
+from openai.types.chat import ChatCompletionChunk
+
+from pipeline.base.audio import read_wav
+from pipeline.base.audio.frame import AudioFormatError
+from pipeline.session.config import ConfigError, parse_config
+from pipeline.stages.sentences import SentenceSplitter
+from providers.elevenlabs.protocol import MalformedMessage, parse_server_message
+from providers.openai.chat_chunks import CompletionReader, MalformedChunk
+from tests.test_config import VALID, make_registry
+
+# Examples are bounded; per-example deadlines are not (a loaded 2-core CI box makes them flaky), the module's
+# pytest timeout bounds the whole run instead.
+BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+pytestmark = pytest.mark.timeout(120)
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def wav_header(rate: int, channels: int, width: int, frames: bytes) -> bytes:
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * channels * width, channels * width, width * 8)
+    body = (
+        b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(frames))
+        + frames
+    )
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+@BOUNDED
+@given(
+    rate=st.integers(0, 400_000),
+    channels=st.integers(0, 3),
+    width=st.integers(0, 4),
+    frames=st.binary(max_size=400),
+)
+def test_wav_reader_gives_audio_or_a_format_error(
+    rate: int, channels: int, width: int, frames: bytes
+) -> None:
+    try:
+        frame, _ = read_wav(wav_header(rate, channels, width, frames), 16000)
+    except AudioFormatError:
+        return
+    assert frame.sample_rate == 16000
+
+
+@BOUNDED
+@given(st.binary(max_size=300))
+def test_wav_reader_on_any_bytes(data: bytes) -> None:
+    try:
+        read_wav(b"RIFF" + data, 16000)
+    except AudioFormatError:
+        pass
+
+
+@BOUNDED
+@given(st.text(max_size=300))
+def test_config_loader_gives_a_config_or_a_config_error(text: str) -> None:
+    try:
+        parse_config(text, source="agent.yaml", providers=make_registry(), environ={})
+    except ConfigError:
+        pass
+
+
+@BOUNDED
+@given(
+    key=st.sampled_from(["agent: {instructions: ", "audio: {sample_rate: ", "turn: {detector: "]),
+    value=st.text(alphabet="${}:-_ABCXYZ019 ", max_size=30),
+)
+def test_interpolation_gives_a_config_or_a_config_error(key: str, value: str) -> None:
+    try:
+        parse_config(
+            VALID + key + json.dumps(value) + "}\n", providers=make_registry(), environ={"ABC": "8000"}
+        )
+    except ConfigError:
+        pass
+
+
+@BOUNDED
+@given(st.lists(json_values, max_size=6))
+def test_chat_chunks_give_chunks_or_a_malformed_chunk(payloads: list[Any]) -> None:
+    reader = CompletionReader()
+    try:
+        for payload in payloads:
+            reader.feed(construct_type(type_=ChatCompletionChunk, value=payload))
+        reader.finish()
+    except (MalformedChunk, TypeError, ValueError, AttributeError):
+        pass  # the adapter maps exactly these to a provider bad response
+
+
+@BOUNDED
+@given(st.one_of(st.text(max_size=200), json_values.map(json.dumps)))
+def test_elevenlabs_frames_give_events_or_malformed(frame: str) -> None:
+    try:
+        parse_server_message(frame)
+    except MalformedMessage:
+        pass
+
+
+@BOUNDED
+@given(st.lists(st.text(alphabet="ab .!?\n\"')J3", max_size=15), max_size=30))
+def test_the_splitter_keeps_every_word_in_order(deltas: list[str]) -> None:
+    splitter = SentenceSplitter(max_chars=40)
+    out: list[str] = []
+    for delta in deltas:
+        out += splitter.push(delta)
+    rest = splitter.flush()
+    pieces = [*out, rest] if rest else out
+    assert all(len(piece) <= 40 for piece in out)
+    assert "".join("".join(pieces).split()) == "".join("".join(deltas).split())
