@@ -153,25 +153,29 @@ async def _slot(slot: int, deadline: float, faults: Faults, totals: Totals, seed
             vad=EnergyVad(),
             settings=settings,
         )
-        session = pipeline.session()
-        seen: list[Event] = []
-        events = session.events()
         totals.calls += 1
-        async with anyio.create_task_group() as group:
+        await _one_call(pipeline, turns, hang_up_at, totals)
 
-            async def collect() -> None:
-                async for event in events:
-                    seen.append(event)
 
-            async def listen() -> None:
-                async for _ in session.audio_out():
-                    pass
+async def _one_call(pipeline: Pipeline, turns: int, hang_up_at: int | None, totals: Totals) -> None:
+    session = pipeline.session()
+    seen: list[Event] = []
+    events = session.events()
+    async with anyio.create_task_group() as group:
 
-            group.start_soon(collect)
-            async with session:
-                group.start_soon(listen)
-                await _caller(session, turns, hang_up_at, totals, seen)
-                await session.end()
+        async def collect() -> None:
+            async for event in events:
+                seen.append(event)
+
+        async def listen() -> None:
+            async for _ in session.audio_out():
+                pass
+
+        group.start_soon(collect)
+        async with session:
+            group.start_soon(listen)
+            await _caller(session, turns, hang_up_at, totals, seen)
+            await session.end()
 
 
 async def _watch_lag(totals: Totals, stop: anyio.Event) -> None:
