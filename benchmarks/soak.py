@@ -3,7 +3,7 @@ process on asyncio (the real clock). Reports resident memory per session over ti
 descriptors, asyncio tasks, lost turns and event-loop lag.
 
     uv run python -m benchmarks.soak --sessions 100 --minutes 10
-    uv run parley bench soak --sessions 100 --minutes 10
+    uv run python -m pipeline bench soak --sessions 100 --minutes 10
 
 Providers are the simulated ones (``providers.simulated``) behind a ``FallbackLlm``, so what is measured is the
 runtime itself: sessions, stages, the event bus, the floor controller, teardown. Faults, each at random per turn
