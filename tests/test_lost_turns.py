@@ -105,3 +105,19 @@ async def test_the_last_allowed_step_runs_no_tools() -> None:
     done = await converse(pipeline, script)
     assert ran == ["ping", "ping"]
     assert [e.code for e in of_type(done.events, ErrorEvent)] == ["tool_steps_exhausted"]
+
+
+@pytest.mark.anyio
+async def test_an_empty_answer_is_reported_not_silent() -> None:
+    from pipeline.observe.events import ErrorEvent
+    from tests.conversation import Call, converse, make_pipeline, of_type
+    from tests.doubles import FakeTts, ScriptedLlm, ScriptedStt
+
+    pipeline = make_pipeline(ScriptedStt(["hello?"]), ScriptedLlm([""]), FakeTts())
+
+    async def script(done: Call) -> None:
+        await done.caller.speak(0.5)
+        await done.caller.pause_until(done.has(ErrorEvent))
+
+    done = await converse(pipeline, script)
+    assert [e.code for e in of_type(done.events, ErrorEvent)] == ["empty_reply"]

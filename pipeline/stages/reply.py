@@ -22,6 +22,7 @@ from providers.llm import LLM, ChatMessage, LlmRequest, LlmUsage, TextDelta, Too
 from providers.tts import TextToSpeech, TtsAudio, TtsSegmentEnd, TtsStream
 
 TOOL_STEPS_EXHAUSTED = "tool_steps_exhausted"
+EMPTY_REPLY = "empty_reply"
 
 
 class _TtsMeter:
@@ -145,6 +146,7 @@ class ReplyEngine:
     ) -> None:
         timer = tts_input.timer
         history = list(messages)
+        reported = False
         for step_index in range(self._agent.max_tool_steps + 1):
             last_step = step_index == self._agent.max_tool_steps
             step = ReplyStep()
@@ -162,12 +164,23 @@ class ReplyEngine:
                     f"({self._agent.max_tool_steps}); they were not run",
                     recoverable=True,
                 )
+                reported = True
                 break
             tools_started = anyio.current_time()
             await self._runner.run(calls, step, speech)
             if timer is not None and timer.first_token is None:
                 timer.tool_time += anyio.current_time() - tools_started
             history.extend(step_messages(step))
+        if not reported and not any(step.text.strip() for step in speech.steps):
+            # the model answered with nothing to say: the caller would hear silence, so the turn says why
+            self._bus.emit(
+                ErrorEvent,
+                turn_id=speech.turn_id,
+                source="llm",
+                code=EMPTY_REPLY,
+                message="the model's answer had no text to speak",
+                recoverable=True,
+            )
         await tts_input.end()
 
     async def _llm_step(
