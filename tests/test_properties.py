@@ -121,3 +121,63 @@ def test_the_splitter_keeps_every_word_in_order(deltas: list[str]) -> None:
     pieces = [*out, rest] if rest else out
     assert all(len(piece) <= 40 for piece in out)
     assert "".join("".join(pieces).split()) == "".join("".join(deltas).split())
+
+
+results_like = st.fixed_dictionaries(
+    {"type": st.just("Results")},
+    optional={
+        "channel_index": json_values,
+        "duration": json_values,
+        "start": json_values,
+        "is_final": json_values,
+        "from_finalize": json_values,
+        "channel": st.fixed_dictionaries(
+            {},
+            optional={
+                "alternatives": st.lists(
+                    st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "transcript": json_values,
+                            "confidence": json_values,
+                            "words": st.lists(
+                                st.dictionaries(
+                                    st.sampled_from(
+                                        ["word", "start", "end", "confidence", "punctuated_word"]
+                                    ),
+                                    json_values,
+                                ),
+                                max_size=3,
+                            )
+                            | json_values,
+                        },
+                    ),
+                    max_size=2,
+                )
+                | json_values
+            },
+        )
+        | json_values,
+    },
+)
+
+
+@BOUNDED
+@given(st.one_of(results_like, json_values))
+def test_deepgram_frames_give_a_reaction_or_a_skippable_error(payload: Any) -> None:
+    """Whatever a Results frame holds, the Nova dialect reacts or raises one of the errors the receive loop skips
+    (a malformed frame costs its own words, never the call); an Error frame is a ProviderError."""
+    from deepgram.core.unchecked_base_model import construct_type as deepgram_construct
+    from deepgram.listen.v1.socket_client import V1SocketClientResponse
+
+    from providers.deepgram.finalize import FinalizeTracker
+    from providers.deepgram.nova import NovaDialect
+    from providers.errors import ProviderError
+
+    try:
+        message = deepgram_construct(type_=V1SocketClientResponse, object_=payload)
+    except Exception:
+        message = payload  # what the SDK does with a message it cannot read
+    dialect = NovaDialect("deepgram", None, {}, FinalizeTracker(timeout=1.0, settle=0.1))  # type: ignore[arg-type]
+    with contextlib.suppress(AttributeError, TypeError, ValueError, KeyError, IndexError, ProviderError):
+        dialect.message(message, 0.0, lambda seconds: seconds)
