@@ -126,6 +126,9 @@ class EventSettings(_Section):
 
     mute: list[str] = Field(default_factory=list, description="event types not to emit, e.g. vad_metrics")
     queue_size: int = Field(1024, ge=16)
+    handler_drain_timeout: float = Field(
+        2.0, ge=0, description="seconds event handlers get to finish after the session ends; then cancelled"
+    )
 
 
 class SessionSettings(_Section):

@@ -263,7 +263,9 @@ async def test_after_a_drop_only_audio_since_the_last_final_is_resent() -> None:
     assert fake.requests[1].audio_bytes == round(0.9 * RATE) * 2, "only the unfinished turn was re-sent"
 
 
-@pytest.mark.parametrize("kind", [MalformedKind.INVALID_JSON, MalformedKind.UNKNOWN_TYPE])
+@pytest.mark.parametrize(
+    "kind", [MalformedKind.INVALID_JSON, MalformedKind.UNKNOWN_TYPE, MalformedKind.BAD_FIELDS]
+)
 async def test_malformed_frames_are_ignored_and_the_stream_goes_on(kind: MalformedKind) -> None:
     async with FakeDeepgram(api_key=KEY) as fake:
         fake.faults.push(Malformed(kind, after=1))

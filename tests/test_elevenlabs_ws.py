@@ -361,3 +361,77 @@ def test_on_trio_a_reply_fails_clearly_and_aclose_works() -> None:
 
     error = anyio.run(reply_then_close, backend="trio")
     assert "asyncio" in error.message and not error.recoverable
+
+
+async def test_audio_waiting_to_be_played_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long reply whose audio is read slowly (played in real time): the adapter takes in a bounded amount of
+    audio ahead of the reader and the socket's reader then waits (TCP slows the service), instead of buffering
+    the whole reply (issue 18: a 2 MB reply grew the process by 460 MB)."""
+    from providers.elevenlabs import connection, protocol
+
+    parsed = 0
+
+    def counting(data: Any) -> Any:
+        nonlocal parsed
+        events = protocol.parse_server_message(data)
+        parsed += sum(len(event.pcm) for event in events if isinstance(event, protocol.AudioMessage))
+        return events
+
+    monkeypatch.setattr(connection, "parse_server_message", counting)
+    sentences = ["word " * 2000 + "end."]
+    ahead = 0
+    async with (
+        FakeElevenLabs(api_key=KEY) as fake,
+        provider(fake) as tts,
+        tts.stream() as stream,
+        anyio.create_task_group() as group,
+    ):
+
+        async def write() -> None:
+            for sentence in sentences:
+                await stream.push_text(sentence)
+            await stream.end_input()
+
+        group.start_soon(write)
+        received = 0
+        async for output in stream.outputs():
+            if isinstance(output, TtsAudio):
+                received += len(output.pcm)
+                if received == len(output.pcm):  # the first chunk: now the caller listens for a while
+                    await anyio.sleep(1.0)
+                    ahead = parsed - received
+    total = len(expected_pcm(sentences))
+    assert received == total  # nothing lost to the bound
+    assert total > 3_000_000
+    assert ahead < 600_000, f"{ahead} bytes of audio taken in ahead of the reader"
+
+
+async def test_odd_length_audio_chunks_come_out_as_whole_samples(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service that cuts its audio after an odd number of bytes: every chunk out is whole 16-bit samples and
+    no byte is lost or moved (issue 18: odd-length audio lost the reply)."""
+    from dataclasses import replace
+
+    from providers.elevenlabs import connection, protocol
+
+    carried = b""
+
+    def odd_cuts(data: Any) -> Any:
+        nonlocal carried
+        events = protocol.parse_server_message(data)
+        out = []
+        for event in events:
+            if isinstance(event, protocol.AudioMessage) and event.pcm:
+                pcm = carried + event.pcm
+                pcm, carried = (pcm[:-1], pcm[-1:]) if len(pcm) % 2 == 0 else (pcm, b"")
+                event = replace(event, pcm=pcm)
+            out.append(event)
+        return out
+
+    monkeypatch.setattr(connection, "parse_server_message", odd_cuts)
+    sentences = ["Hello there.", "How are you today?"]
+    async with FakeElevenLabs(api_key=KEY) as fake, provider(fake) as tts:
+        outputs = await speak(tts, sentences)
+    chunks = [o.pcm for o in outputs if isinstance(o, TtsAudio)]
+    assert all(len(chunk) % 2 == 0 for chunk in chunks)
+    got, expected = b"".join(chunks), expected_pcm(sentences)
+    assert expected.startswith(got) and len(expected) - len(got) <= 2

@@ -122,3 +122,50 @@ def test_blank_lines_never_give_empty_sentences() -> None:
 def test_abbreviation_after_curly_opening_quote(chunking: Callable[[str], list[str]]) -> None:
     text = "She said \u201cDr. Smith is here.\u201d Then left."
     assert split(text, chunking) == (["She said \u201cDr. Smith is here.\u201d"], "Then left.")
+
+
+def test_text_without_a_sentence_end_is_cut_at_a_word_boundary() -> None:
+    """A runaway LLM stream (no terminator for 40k characters) still reaches TTS in bounded pieces."""
+    splitter = SentenceSplitter(max_chars=100)
+    words = " ".join(f"w{i}" for i in range(8000))
+    out: list[str] = []
+    for token in by_word(words):
+        out += splitter.push(token)
+    rest = splitter.flush()
+    assert len(out) > 100
+    assert all(len(piece) <= 100 for piece in out)
+    assert " ".join([*out, rest or ""]).split() == words.split()  # no word split or lost
+
+
+def _lines_run_by_push(n_chars: int) -> int:
+    import sys
+    from types import FrameType
+
+    import pipeline.stages.sentences as module
+
+    lines = 0
+
+    def tracer(frame: FrameType, event: str, arg: object) -> object:
+        nonlocal lines
+        if frame.f_code.co_filename != module.__file__:
+            return None
+        if event == "line":
+            lines += 1
+        return tracer
+
+    splitter = SentenceSplitter(max_chars=10**9)  # only the rescanning is measured, not the cut
+    text = ("ab.c" * n_chars)[:n_chars]
+    sys.settrace(tracer)
+    try:
+        for i in range(0, n_chars, 4):
+            splitter.push(text[i : i + 4])
+    finally:
+        sys.settrace(None)
+    return lines
+
+
+def test_work_is_linear_in_the_text() -> None:
+    """Each push examines only the new characters (counted in executed lines, not time): doubling the text
+    doubles the work instead of quadrupling it."""
+    small, large = _lines_run_by_push(2000), _lines_run_by_push(4000)
+    assert large < 2.2 * small

@@ -19,13 +19,17 @@ from pipeline.cli.errors import CliError
 BENCHMARKS = {
     "latency": ("benchmarks.latency.cli", "latency per turn over a scenario (the default)"),
     "capacity": ("benchmarks.capacity.cli", "how many real-time sessions this machine sustains"),
+    "soak": (
+        "benchmarks.soak",
+        "N looping sessions for T minutes with random faults: memory, fds, lost turns",
+    ),
 }
 
 
 def add_bench_commands(commands: Any) -> None:
     bench = commands.add_parser(
         "bench",
-        help="benchmarks (from a checkout): latency (default), capacity",
+        help="benchmarks (from a checkout): latency (default), capacity, soak",
         description="Runs the benchmarks of a Parley checkout: `bench [latency|capacity] [options]`; "
         "`bench latency --help` lists a benchmark's options.",
         add_help=False,
@@ -38,7 +42,7 @@ def command_bench(args: argparse.Namespace) -> int:
     arguments = list(args.arguments)
     if arguments[:1] in (["-h"], ["--help"]):
         print(
-            "usage: parley bench [latency|capacity] [options]   (`parley bench latency --help` for the options)"
+            "usage: parley bench [latency|capacity|soak] [options]   (`parley bench latency --help` for the options)"
         )
         return 0
     name = arguments.pop(0) if arguments and arguments[0] in BENCHMARKS else "latency"

@@ -186,6 +186,9 @@ def command_run(args: argparse.Namespace) -> int:
     result.recording_path = records.recording_path(result.session_id)
     _print_result(result)
     print(f"call record: {result.session_id} (`calls show {result.session_id}`)")
+    if result.failed:
+        print(f"error: the call failed: {result.end_error}", file=sys.stderr)
+        return 1
     if args.started is not None and not args.fast and result.first_audio_processed is not None:
         # asyncio's clock is time.monotonic(), the clock __main__ read at start-up
         print(

@@ -132,6 +132,7 @@ class InterruptionController:
         self._turn_id = 0
         self._turn_open = False  # the caller has started the turn ``turn_id`` and it has not been decided
         self._speeches: list[Speech] = []  # not yet finished, in playout order
+        self._announced: set[str] = set()  # speeches whose agent_started_speaking was emitted
         self._floor_changed = anyio.Event()  # set whenever a speech leaves ``_speeches``
         self._timers: dict[str, TurnTimer] = {}
         self._user_speech_duration = 0.0
@@ -315,6 +316,7 @@ class InterruptionController:
     # --- playout callbacks (``PlayoutListener``) ------------------------------------------------------------
 
     def on_speech_playing(self, speech: Speech) -> None:
+        self._announced.add(speech.id)
         self._bus.emit(
             AgentStartedSpeaking, turn_id=speech.turn_id, speech_id=speech.id, source=speech.source
         )
@@ -339,7 +341,9 @@ class InterruptionController:
         self._floor_changed.set()
         self._floor_changed = anyio.Event()
         speech.release()
-        if speech.played_seconds > 0:
+        announced = speech.id in self._announced
+        self._announced.discard(speech.id)
+        if speech.played_seconds > 0 or announced:  # every agent_started_speaking gets its stop
             self._bus.emit(
                 AgentStoppedSpeaking,
                 turn_id=speech.turn_id,
@@ -414,6 +418,8 @@ class InterruptionController:
         for speech in list(self._speeches):
             self.interrupt(speech)  # whatever did not finish in time
         self._playout.close()
+        for speech in list(self._speeches):
+            self._release(speech)  # the playout will not report them any more: agent_stopped_speaking now
         self._phase = FloorPhase.CLOSED
         old, self.agent_state = self.agent_state, AgentState.ENDED
         self._bus.emit(AgentStateChanged, old=old, new=AgentState.ENDED)

@@ -11,11 +11,13 @@ import typing
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any, TypeVar
 
+import anyio
 from anyio.abc import TaskGroup
 
 from pipeline.base.channel import Channel, Overflow
 from pipeline.base.clock import SessionClock
 from pipeline.observe.events import ErrorEvent, Event
+from providers.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,11 @@ class EventSubscription:
     def dropped(self) -> int:
         return self._channel.dropped
 
+    @property
+    def pending(self) -> int:
+        """Events queued and not yet taken."""
+        return len(self._channel)
+
     def deliver(self, event: Event) -> None:
         if isinstance(event, self.accepts) and not self._channel.closed:
             self._channel.send_nowait(event)
@@ -98,6 +105,8 @@ class EventBus:
         self._subscriptions: list[EventSubscription] = []
         self._pending_handlers: list[tuple[Handler, EventSubscription]] = []
         self._task_group: TaskGroup | None = None
+        self._busy_handlers: dict[str, EventSubscription] = {}  # handler tasks still running, by name
+        self._handlers_idle: anyio.Event | None = None  # made when someone waits for them
 
     @property
     def subscriber_count(self) -> int:
@@ -114,6 +123,10 @@ class EventBus:
     def emit(self, cls: type[E], /, **fields: Any) -> E | None:
         if self.is_muted(cls):
             return None
+        if "message" in fields and isinstance(fields["message"], str):
+            fields["message"] = redact(fields["message"])  # never an event with a credential in it
+        if "error" in fields and isinstance(fields["error"], str):
+            fields["error"] = redact(fields["error"])
         event = cls(timestamp=self.now(), session_id=self.session_id, **fields)
         for subscription in self._subscriptions:
             subscription.deliver(event)
@@ -149,7 +162,37 @@ class EventBus:
         for subscription in self._subscriptions:
             subscription.close()
 
+    async def finish_handlers(self, timeout: float) -> list[str]:
+        """After ``close``: give handler tasks ``timeout`` seconds to finish their queues, then cancel the rest
+        (teardown is bounded whatever a handler does). Returns a description of each handler cut short."""
+        if self._busy_handlers:
+            self._handlers_idle = anyio.Event()
+            with anyio.move_on_after(timeout):
+                await self._handlers_idle.wait()
+        stuck = [
+            f"{name} ({subscription.pending} events unhandled)"
+            for name, subscription in self._busy_handlers.items()
+        ]
+        if stuck and self._task_group is not None:
+            logger.warning(
+                "event handlers did not finish within %g s after the session ended and were cancelled: %s",
+                timeout,
+                ", ".join(stuck),
+            )
+            self._task_group.cancel_scope.cancel()
+        return stuck
+
     async def _run_handler(self, handler: Handler, subscription: EventSubscription) -> None:
+        key = f"{subscription.name}#{id(subscription)}"
+        self._busy_handlers[key] = subscription
+        try:
+            await self._handle_all(handler, subscription)
+        finally:
+            del self._busy_handlers[key]
+            if not self._busy_handlers and self._handlers_idle is not None:
+                self._handlers_idle.set()
+
+    async def _handle_all(self, handler: Handler, subscription: EventSubscription) -> None:
         async for event in subscription:
             try:
                 await handler(event)

@@ -14,13 +14,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from pipeline.session.config_yaml import MAX_CONFIG_BYTES, load_yaml
 from pipeline.settings import SessionSettings
 from pipeline.stages.tools import Tool, make_tool
 from providers.options import env_var_of
 from providers.registry import ProviderKind, ProviderRegistry, ProviderSpec, UnknownProviderError, registry
 from vad import VadConfig
 
-_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# ${NAME} or ${NAME:-default}; $${...} is the escape for a literal ${...}
+_ENV_REFERENCE = re.compile(r"(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class ConfigError(ValueError):
@@ -70,10 +72,21 @@ class LoadedConfig:
 
 def load_config(path: str | Path, *, providers: ProviderRegistry = registry) -> LoadedConfig:
     source = str(path)
+    file = Path(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        if file.exists() and not file.is_file():
+            raise ConfigError(source, ["not a regular file"])
+        with file.open("rb") as stream:
+            data = stream.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(source, [f"larger than {MAX_CONFIG_BYTES >> 10} KiB; is this the config file?"])
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(source, ["no such file"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            source, [f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"]
+        ) from None
     except OSError as exc:
         raise ConfigError(source, [f"cannot read: {exc.strerror}"]) from None
     return parse_config(text, source=source, providers=providers)
@@ -87,7 +100,7 @@ def parse_config(
     environ: dict[str, str] | None = None,
 ) -> LoadedConfig:
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -96,9 +109,10 @@ def parse_config(
         raise ConfigError(source, ["the config must be a mapping of sections (stt, llm, tts, ...)"])
     problems: list[str] = []
     environ = environ if environ is not None else dict(os.environ)
-    data = _interpolate(raw, (), environ, problems)
+    retypable: dict[tuple[str | int, ...], Any] = {}
+    data = _interpolate(raw, (), environ, problems, retypable)
     try:
-        config = ParleyConfig.model_validate(data)
+        config = _validate_config(data, retypable)
     except ValidationError as exc:
         raise ConfigError(source, problems + _describe(exc, (), ParleyConfig)) from None
     stt = _choose(providers, "stt", config.stt, ("stt",), problems, environ)
@@ -113,6 +127,9 @@ def parse_config(
     if isinstance(config.llm, list) and not config.llm:
         problems.append("llm: the fallback list is empty")
     tools = [_import_tool(target, ("tools", i), problems) for i, target in enumerate(config.tools)]
+    model_path = config.turn.audio_model_path
+    if model_path is not None and not Path(model_path).is_file():
+        problems.append(f"turn.audio_model_path: no such file: {model_path}")
     if problems:
         raise ConfigError(source, _without_repeats(problems))
     return LoadedConfig(
@@ -154,17 +171,28 @@ def _redacted(
 
 
 def _interpolate(
-    value: Any, path: tuple[str | int, ...], environ: dict[str, str], problems: list[str]
+    value: Any,
+    path: tuple[str | int, ...],
+    environ: dict[str, str],
+    problems: list[str],
+    retypable: dict[tuple[str | int, ...], Any],
 ) -> Any:
     if isinstance(value, dict):
-        return {key: _interpolate(item, (*path, key), environ, problems) for key, item in value.items()}
+        return {
+            key: _interpolate(item, (*path, key), environ, problems, retypable) for key, item in value.items()
+        }
     if isinstance(value, list):
-        return [_interpolate(item, (*path, index), environ, problems) for index, item in enumerate(value)]
+        return [
+            _interpolate(item, (*path, index), environ, problems, retypable)
+            for index, item in enumerate(value)
+        ]
     if not isinstance(value, str) or "${" not in value:
         return value
 
     def substitute(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
+        escaped, name, default = match.group(1), match.group(2), match.group(3)
+        if escaped:
+            return match.group(0)[1:]  # $${X} is the literal text ${X}
         if name in environ and environ[name] != "":
             return environ[name]
         if default is not None:
@@ -172,7 +200,45 @@ def _interpolate(
         problems.append(f"{_path(path)}: environment variable {name} is not set")
         return ""
 
-    return _ENV_REFERENCE.sub(substitute, value)
+    result = _ENV_REFERENCE.sub(substitute, value)
+    whole = _ENV_REFERENCE.fullmatch(value)
+    if whole is not None and not whole.group(1) and not isinstance(_scalar(result), str):
+        retypable[path] = _scalar(result)
+    return result
+
+
+def _validate_config(data: Any, retypable: dict[tuple[str | int, ...], Any]) -> ParleyConfig:
+    """Validate; where a field refused the text of a lone ``${...}`` (``sample_rate: ${RATE:-16000}`` for a
+    field that takes the numbers 8000 or 16000), try again with the value typed as YAML would type it."""
+    try:
+        return ParleyConfig.model_validate(data)
+    except ValidationError as exc:
+        refused = {tuple(p for p in error["loc"] if not _is_union_tag(p)) for error in exc.errors()}
+        fixes = {path: typed for path, typed in retypable.items() if path in refused}
+        if not fixes:
+            raise
+        for path, typed in fixes.items():
+            _set(data, path, typed)
+        return ParleyConfig.model_validate(data)
+
+
+def _set(data: Any, path: tuple[str | int, ...], value: Any) -> None:
+    for part in path[:-1]:
+        data = data[part]
+    data[path[-1]] = value
+
+
+def _scalar(text: str) -> Any:
+    """A value that was one ``${...}`` reference, typed the way YAML types a plain scalar (int, float, bool)."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
 
 
 def _choose(
@@ -239,7 +305,13 @@ def _import_tool(target: str, path: tuple[str | int, ...], problems: list[str]) 
     except (ImportError, AttributeError) as exc:
         problems.append(f"{_path(path)}: cannot import {target!r} ({exc})")
         return None
+    except Exception as exc:  # the module itself raised while being imported
+        problems.append(f"{_path(path)}: importing {module_name!r} raised {type(exc).__name__}: {exc}")
+        return None
     items = found if isinstance(found, list | tuple) else [found]
+    if not all(isinstance(item, Tool) or callable(item) for item in items):
+        problems.append(f"{_path(path)}: {target!r} is not a function or a Tool")
+        return None
     try:
         return [item if isinstance(item, Tool) else make_tool(item) for item in items]
     except (TypeError, ValueError) as exc:

@@ -24,6 +24,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from pipeline.base.audio import AudioFrame, read_wav, resample_int16
+from pipeline.base.audio.wav import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 from pipeline.base.channel import Channel, ChannelClosed, Overflow
 from pipeline.base.clock import SessionClock
 from pipeline.floor.controller import InterruptionController
@@ -70,6 +71,8 @@ from providers.llm import LLM
 from providers.stt import SpeechToText
 from providers.tts import TextToSpeech
 from vad import Vad
+
+MAX_FRAME_SECONDS = 10.0  # one push_audio frame; real transports push 10-40 ms
 
 
 class SessionState(Enum):
@@ -153,6 +156,7 @@ class Session:
             tap = observer.attach(call, self._bus)
             if tap is not None:
                 self._taps.append(tap)
+        self._audio_out_read = False  # someone asked for audio_out(): a drain at the end is heard
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -164,6 +168,7 @@ class Session:
             with session_scope(self.id):  # tasks started here copy it: their log records carry the id
                 listeners = await self._stack.enter_async_context(anyio.create_task_group())
                 self._bus.start(listeners)
+                self._stack.push_async_callback(self._finish_handlers)
                 host = await self._stack.enter_async_context(anyio.create_task_group())
                 await host.start(self._run_stages)
         except BaseException:
@@ -176,30 +181,62 @@ class Session:
     ) -> None:
         """The stages live in their own task group, so ending the session cancels them and never the
         application code running inside ``async with session``."""
-        async with anyio.create_task_group() as stages:
-            running = self._build(stages)
-            self._running = running
-            self.state = SessionState.RUNNING
-            self._bus.emit(
-                SessionStarted,
-                started_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
-                providers=self._describe_providers(),
-                sample_rate=self._settings.audio.sample_rate,
-            )
-            stages.start_soon(self._guard, "stt", running.stt.run)
-            stages.start_soon(self._guard, "input", running.inputs.run)
-            running.controller.start()
-            stages.start_soon(greet, running.controller, self._settings.agent)
-            stages.start_soon(self.phone.run)
-            stages.start_soon(self._lifecycle, stages, running)
-            task_status.started()
+        try:
+            async with anyio.create_task_group() as stages:
+                self._start_stages(stages, task_status)
+        finally:
+            self._mark_ended("cancelled")  # when cancelled from outside, the orderly end never ran
+
+    def _start_stages(self, stages: TaskGroup, task_status: anyio.abc.TaskStatus[None]) -> None:
+        running = self._build(stages)
+        self._running = running
+        self.state = SessionState.RUNNING
+        self._bus.emit(
+            SessionStarted,
+            started_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
+            providers=self._describe_providers(),
+            sample_rate=self._settings.audio.sample_rate,
+        )
+        stages.start_soon(self._guard, "stt", running.stt.run)
+        stages.start_soon(self._guard, "input", running.inputs.run)
+        running.controller.start()
+        stages.start_soon(greet, running.controller, self._settings.agent)
+        stages.start_soon(self.phone.run)
+        stages.start_soon(self._lifecycle, stages, running)
+        task_status.started()
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self.state is SessionState.RUNNING:
-            self._request_end("error" if exc is not None else "ended", repr(exc) if exc else None)
-        await self._stack.aclose()
+            if isinstance(exc, anyio.get_cancelled_exc_class()):
+                self._request_end("cancelled")
+            else:
+                self._request_end("error" if exc is not None else "ended", repr(exc) if exc else None)
+        try:
+            await self._stack.aclose()
+        finally:
+            self._mark_ended("cancelled")
+
+    async def _finish_handlers(self) -> None:
+        """Runs after the stages have stopped: handlers get a deadline to finish, then are cancelled."""
+        self._bus.close()
+        await self._bus.finish_handlers(self._settings.events.handler_drain_timeout)
+
+    def _mark_ended(self, reason: str) -> None:
+        """Make the state true after a teardown that skipped the orderly end (the host task was cancelled):
+        no more audio is taken, readers of audio and events finish, ``end()`` returns."""
+        if self.state is SessionState.ENDED or (self.state is SessionState.CREATED and self._running is None):
+            return
+        self._audio_in.close()
+        if not self._end_requested.is_set():
+            self._end_reason = reason
+        self._end_requested.set()
+        self._bus.emit(SessionEnded, reason=self._end_reason, error=self._end_error)
+        self.state = SessionState.ENDED
+        self._audio_out.close()
+        self._bus.close()
+        self._ended.set()
 
     def _build(self, stages: TaskGroup) -> _Running:
         settings = self._settings
@@ -297,8 +334,10 @@ class Session:
         await self._end_requested.wait()
         self.state = SessionState.ENDING
         self._audio_in.close()
-        drain = 0.0 if self._end_at_once or self._end_reason == "error" else self._settings.drain_timeout
-        await running.controller.finish(drain)
+        # Speech in progress may finish only if someone hears it (not after an error or a hang-up, nor when
+        # nobody reads audio_out)
+        drains = not self._end_at_once and self._end_reason != "error" and self._audio_out_read
+        await running.controller.finish(self._settings.drain_timeout if drains else 0)
         running.stt.report_usage()
         self._bus.emit(UsageSummary, usage=self._usage.entries())
         self._bus.emit(SessionEnded, reason=self._end_reason, error=self._end_error)
@@ -379,6 +418,15 @@ class Session:
         ending (the audio is not used); raises SessionClosedError if it never started."""
         if self.state is SessionState.CREATED:
             raise SessionClosedError(f"session {self.id} has not started (use `async with session`)")
+        if not MIN_SAMPLE_RATE <= frame.sample_rate <= MAX_SAMPLE_RATE:
+            raise ValueError(
+                f"push_audio: a frame at {frame.sample_rate} Hz; caller audio must be "
+                f"{MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz"
+            )
+        if frame.duration > MAX_FRAME_SECONDS:
+            raise ValueError(
+                f"push_audio: a {frame.duration:g} s frame; push at most {MAX_FRAME_SECONDS} s at once"
+            )
         self.phone.hear(frame)
         try:
             self._audio_in.send_nowait(frame)
@@ -406,6 +454,7 @@ class Session:
 
     def audio_out(self) -> AsyncIterator[AudioFrame]:
         """Agent audio frames at the pipeline rate, paced in real time. One consumer."""
+        self._audio_out_read = True
         if not self._taps:
             return self._audio_out.__aiter__()
         return self._tapped_audio_out()

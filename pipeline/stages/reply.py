@@ -10,7 +10,7 @@ import anyio
 
 from pipeline.base.audio import AudioFrame, Rechunker, StreamResampler, split_frames
 from pipeline.observe.bus import EventBus
-from pipeline.observe.events import AgentTranscriptDelta, LlmMetrics, TtsMetrics
+from pipeline.observe.events import AgentTranscriptDelta, ErrorEvent, LlmMetrics, TtsMetrics
 from pipeline.observe.metrics import TurnTimer, UsageTracker
 from pipeline.settings import AgentSettings
 from pipeline.stages.commit import step_messages
@@ -20,6 +20,9 @@ from pipeline.stages.tool_runner import ToolRunner
 from pipeline.stages.tools import ToolRegistry
 from providers.llm import LLM, ChatMessage, LlmRequest, LlmUsage, TextDelta, ToolCall
 from providers.tts import TextToSpeech, TtsAudio, TtsSegmentEnd, TtsStream
+
+TOOL_STEPS_EXHAUSTED = "tool_steps_exhausted"
+EMPTY_REPLY = "empty_reply"
 
 
 class _TtsMeter:
@@ -143,6 +146,7 @@ class ReplyEngine:
     ) -> None:
         timer = tts_input.timer
         history = list(messages)
+        reported = False
         for step_index in range(self._agent.max_tool_steps + 1):
             last_step = step_index == self._agent.max_tool_steps
             step = ReplyStep()
@@ -150,11 +154,33 @@ class ReplyEngine:
             calls = await self._llm_step(speech, history, step, tts_input, with_tools=not last_step)
             if not calls:
                 break
+            if last_step:  # no tools were offered: none are run, and the turn says why it stopped short
+                self._bus.emit(
+                    ErrorEvent,
+                    turn_id=speech.turn_id,
+                    source="llm",
+                    code=TOOL_STEPS_EXHAUSTED,
+                    message=f"the model asked for {len(calls)} tool call(s) after max_tool_steps "
+                    f"({self._agent.max_tool_steps}); they were not run",
+                    recoverable=True,
+                )
+                reported = True
+                break
             tools_started = anyio.current_time()
             await self._runner.run(calls, step, speech)
             if timer is not None and timer.first_token is None:
                 timer.tool_time += anyio.current_time() - tools_started
             history.extend(step_messages(step))
+        if not reported and not any(step.text.strip() for step in speech.steps):
+            # the model answered with nothing to say: the caller would hear silence, so the turn says why
+            self._bus.emit(
+                ErrorEvent,
+                turn_id=speech.turn_id,
+                source="llm",
+                code=EMPTY_REPLY,
+                message="the model's answer had no text to speak",
+                recoverable=True,
+            )
         await tts_input.end()
 
     async def _llm_step(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 _ABBREVIATIONS = frozenset(
     [
         "mr",
@@ -37,7 +35,7 @@ _ABBREVIATIONS = frozenset(
 _TERMINATORS = ".!?…"
 _CLOSERS = "\"')]}»\u201d\u2019"  # quotes and brackets that close a sentence
 _OPENERS = "(\"'[{\u201c\u2018\u00ab"  # quotes and brackets that may open a word
-_WORD_BEFORE = re.compile(r"(\S+)$")
+DEFAULT_MAX_CHARS = 400  # a run of text without a sentence end is cut at a word boundary after this many
 
 
 class SentenceSplitter:
@@ -45,18 +43,26 @@ class SentenceSplitter:
 
     A sentence ends at ., !, ? or … (plus closing quotes/brackets) followed by whitespace, or at a line break —
     but not after common abbreviations ("Dr.", "e.g."), single initials ("J.") or inside numbers ("3.5").
+    Text that runs on for ``max_chars`` without a sentence end is cut at its last word boundary, so the pending
+    text (and TTS latency) stays bounded. Each character is examined a bounded number of times, whatever the
+    deltas: the work is linear in the text.
     """
 
-    def __init__(self, min_chars: int = 1) -> None:
+    def __init__(self, min_chars: int = 1, max_chars: int = DEFAULT_MAX_CHARS) -> None:
+        if max_chars < max(1, min_chars):
+            raise ValueError(f"max_chars ({max_chars}) must be at least min_chars ({min_chars}) and positive")
         self.min_chars = min_chars
+        self.max_chars = max_chars
         self._buffer = ""
+        self._scanned = 0  # characters of the buffer already examined (none of them ends a sentence)
 
     def push(self, delta: str) -> list[str]:
         self._buffer += delta
         sentences: list[str] = []
         start = 0
-        index = 0
+        index = self._scanned
         text = self._buffer
+        resume = len(text)
         while index < len(text):
             char = text[index]
             end = None
@@ -67,8 +73,9 @@ class SentenceSplitter:
                 while close < len(text) and (text[close] in _TERMINATORS or text[close] in _CLOSERS):
                     close += 1
                 if close >= len(text):
-                    break  # need the next character to decide
-                if text[close].isspace() and not self._is_abbreviation(text[start : index + 1]):
+                    resume = index  # need the next character to decide: look at this terminator again
+                    break
+                if text[close].isspace() and not _is_abbreviation(text, start, index):
                     end = close
                 index = close - 1
             if end is not None:
@@ -76,21 +83,36 @@ class SentenceSplitter:
                 if len(candidate) >= self.min_chars:
                     sentences.append(candidate)
                     start = end
+            elif index + 1 - start >= self.max_chars:
+                cut = _last_break(text, start, index + 1)
+                candidate = text[start:cut].strip()
+                if candidate:
+                    sentences.append(candidate)
+                start = cut
             index += 1
         self._buffer = text[start:]
+        self._scanned = max(0, resume - start)
         return sentences
 
     def flush(self) -> str | None:
         rest = self._buffer.strip()
         self._buffer = ""
+        self._scanned = 0
         return rest or None
 
-    @staticmethod
-    def _is_abbreviation(sentence_so_far: str) -> bool:
-        match = _WORD_BEFORE.search(sentence_so_far)
-        if match is None:
-            return False
-        word = match.group(1).rstrip(".").lower().lstrip(_OPENERS)
-        if len(word) == 1 and word.isalpha() and word != "i":
-            return True  # an initial: "J. R. R. Tolkien" (but "So do I. You too." ends a sentence)
-        return word in _ABBREVIATIONS
+
+def _last_break(text: str, start: int, stop: int) -> int:
+    """Where to cut text[start:stop] that ran on too long: after its last whitespace, else at ``stop``."""
+    position = max(text.rfind(" ", start, stop), text.rfind("\n", start, stop), text.rfind("\t", start, stop))
+    return position + 1 if position > start else stop
+
+
+def _is_abbreviation(text: str, start: int, terminator: int) -> bool:
+    """Whether the word ending at ``text[terminator]`` (a terminator) is an abbreviation or an initial."""
+    begin = terminator
+    while begin > start and not text[begin - 1].isspace():
+        begin -= 1
+    word = text[begin : terminator + 1].rstrip(".").lower().lstrip(_OPENERS)
+    if len(word) == 1 and word.isalpha() and word != "i":
+        return True  # an initial: "J. R. R. Tolkien" (but "So do I. You too." ends a sentence)
+    return word in _ABBREVIATIONS

@@ -24,6 +24,7 @@ from pydantic_core import to_json
 from pipeline.base.compute import run_blocking
 from pipeline.observe.events import ToolStatus
 from providers.llm import ToolCall, ToolSchema
+from providers.redact import redact
 
 
 class ToolContext:
@@ -85,10 +86,26 @@ class Tool:
                 else:
                     result = await run_blocking(self.function, **kwargs)
         except Exception as exc:
-            return ToolStatus.ERROR, f"{self.name} failed: {type(exc).__name__}: {exc}"
+            return ToolStatus.ERROR, f"{self.name} failed: {type(exc).__name__}: {redact(str(exc))}"
         if deadline.cancelled_caught:
             return ToolStatus.TIMEOUT, f"{self.name} timed out after {self.timeout:g} s"
-        return ToolStatus.OK, result if isinstance(result, str) else to_json(result).decode()
+        if isinstance(result, str):
+            return ToolStatus.OK, _bounded(result)
+        try:
+            return ToolStatus.OK, _bounded(to_json(result).decode())
+        except (ValueError, TypeError, RecursionError) as exc:  # a set, an object, a circular dict...
+            reason = f"{type(result).__name__} cannot be sent to the model as JSON ({type(exc).__name__})"
+            return ToolStatus.ERROR, f"{self.name} returned a {reason}"
+
+
+MAX_RESULT_CHARS = 16_000  # a tool result longer than this reaches the LLM truncated, with a note saying so
+
+
+def _bounded(content: str) -> str:
+    if len(content) <= MAX_RESULT_CHARS:
+        return content
+    note = f"\n[result truncated: the first {MAX_RESULT_CHARS} of {len(content)} characters are shown]"
+    return content[:MAX_RESULT_CHARS] + note
 
 
 def _describe(exc: ValidationError) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import anyio
 
 from pipeline.observe.bus import EventSubscription
-from pipeline.observe.events import Event
+from pipeline.observe.events import Event, SessionEnded
 from pipeline.session.pipeline import Pipeline
 from pipeline.transports.link import connect
 from pipeline.transports.recorder import CallRecorder
@@ -25,6 +25,13 @@ class CallResult:
     first_audio_processed: float | None = None  # clock time (anyio) the first caller frame was processed
     end: CallEnd | None = None
     session_id: str = ""
+    end_reason: str | None = None  # from session_ended
+    end_error: str | None = None  # why the call died, when it did ("error")
+
+    @property
+    def failed(self) -> bool:
+        """The call ended on a fatal error (a provider that refused the key, a stage that failed)."""
+        return self.end_reason == "error"
 
 
 async def run_call(
@@ -59,3 +66,5 @@ async def run_call(
 async def _collect_events(events: EventSubscription, result: CallResult) -> None:
     async for event in events:
         result.events.append(event)
+        if isinstance(event, SessionEnded):
+            result.end_reason, result.end_error = event.reason, event.error

@@ -7,7 +7,6 @@ time and recovers the socket.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import AsyncIterator, Callable
@@ -26,9 +25,11 @@ from providers.deepgram.connection import OpenSocket, RetryPolicy, open_socket
 from providers.deepgram.errors import connection_lost
 from providers.deepgram.ledger import AudioLedger, Control
 from providers.errors import ErrorCode, ProviderError
+from providers.redact import guard_vendor_loggers
 from providers.stt import Transcript
 
 logger = logging.getLogger(__name__)
+guard_vendor_loggers()  # DEBUG logging of the vendor library never prints the key
 
 # A backlog (e.g. the replay after a reconnect) goes out in messages of up to this size (0.5 s at 16 kHz).
 MAX_SEND_BYTES = 16000
@@ -226,17 +227,27 @@ class SocketStream:
                 self._receive_scope = scope
                 try:
                     message = await socket.recv()
-                except json.JSONDecodeError:
-                    logger.warning("%s sent a frame that is not JSON; ignored", self._settings.provider)
+                except ValueError:  # not JSON, or JSON the SDK cannot read (json / pydantic errors)
+                    logger.warning("%s sent a frame that is not valid; ignored", self._settings.provider)
                     continue
                 except ConnectionClosed as exc:
                     return self._closed_outcome(exc), heard
                 finally:
                     self._receive_scope = None
                 heard = True
-                reaction = self._dialect.message(
-                    message, anyio.current_time(), self._ledger.timeline.to_media
-                )
+                try:
+                    reaction = self._dialect.message(
+                        message, anyio.current_time(), self._ledger.timeline.to_media
+                    )
+                except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+                    # one malformed frame (fields of the wrong type) costs its own words, never the call
+                    logger.warning(
+                        "%s sent a malformed %s frame (%s); ignored",
+                        self._settings.provider,
+                        type(message).__name__,
+                        type(exc).__name__,
+                    )
+                    continue
                 await self._apply(reaction)
                 continue
             await self._apply(self._dialect.expire(anyio.current_time()))

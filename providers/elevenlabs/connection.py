@@ -39,8 +39,10 @@ from providers.elevenlabs.protocol import (
     parse_server_message,
 )
 from providers.errors import ProviderError
+from providers.redact import guard_vendor_loggers
 
 _log = logging.getLogger(__name__)
+guard_vendor_loggers()  # DEBUG logging of the vendor library never prints the key
 _MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
@@ -61,7 +63,10 @@ class ContextSink(Protocol):
         """Whether the context may still take text (so it must not time out while the LLM is thinking)."""
         ...
 
-    def deliver(self, event: AudioMessage | FinalMessage) -> None: ...
+    async def deliver(self, event: AudioMessage | FinalMessage) -> None:
+        """May wait while the context's audio is not being played fast enough (backpressure: the reader stops
+        reading the socket, and TCP slows the service)."""
+        ...
 
     def connection_failed(self, failure: SocketFailure) -> None: ...
 
@@ -262,7 +267,7 @@ class MultiStreamConnection:
                     with contextlib.suppress(ConnectionClosed, OSError):
                         await self._socket.close()
                 else:
-                    self._dispatch(event)
+                    await self._dispatch(event)
 
     def _closed_failure(self, exc: ConnectionClosed) -> SocketFailure | None:
         if self._server_error is not None:
@@ -277,15 +282,16 @@ class MultiStreamConnection:
         retryable = received.code in (1000, 1001)
         return SocketFailure(close_error(self._scope, received.code, received.reason), retryable)
 
-    def _dispatch(self, event: AudioMessage | FinalMessage) -> None:
+    async def _dispatch(self, event: AudioMessage | FinalMessage) -> None:
         context_id = event.context_id or ""
         books = self._books
         sink = books.active.get(context_id)
         final = isinstance(event, FinalMessage)
         if sink is not None:
-            sink.deliver(event)
+            await sink.deliver(event)  # may wait (backpressure); the context may be abandoned meanwhile
             if final:
-                del books.active[context_id]
+                books.active.pop(context_id, None)
+                books.closing.pop(context_id, None)
                 self._last_sent.pop(context_id, None)
                 self._last_activity = anyio.current_time()
                 self._on_slots_changed()

@@ -72,23 +72,53 @@ class _End:
 Item = AudioMessage | FinalMessage | SocketFailure | _End
 
 
-class _Inbox:
-    """Unbounded (a reply's audio may arrive far faster than it is played), filled by the socket's reader; its
-    reader is also woken (``nudge``) when the stream's phase changes, to re-evaluate how long it may wait."""
+INBOX_LIMIT_BYTES = 256 * 1024  # ~8 s of 16 kHz PCM16 waiting to be played; then the socket's reader waits
 
-    def __init__(self) -> None:
+
+class _Inbox:
+    """Bounded: a reply's audio may arrive far faster than it is played, so once ``limit`` bytes of audio wait,
+    ``put`` waits for the reader to take some (the socket's reader then stops reading, and TCP flow control slows
+    the service). Its reader is also woken (``nudge``) when the stream's phase changes, to re-evaluate how long
+    it may wait. ``clear`` drops everything and lets waiting ``put`` calls through (dropping from then on)."""
+
+    def __init__(self, limit: int = INBOX_LIMIT_BYTES) -> None:
         self._items: deque[Item] = deque()
+        self._bytes = 0
+        self._limit = limit
         self._changed = anyio.Event()
+        self._space = anyio.Event()
+        self._cleared = False
+
+    @property
+    def buffered_bytes(self) -> int:
+        return self._bytes
 
     def put(self, item: Item) -> None:
+        """Without waiting (control items: failures, the end)."""
         self._items.append(item)
+        if isinstance(item, AudioMessage):
+            self._bytes += len(item.pcm)
         self._changed.set()
+
+    async def put_waiting(self, item: AudioMessage | FinalMessage) -> None:
+        """Waits while the inbox holds ``limit`` bytes of audio or more."""
+        while self._bytes >= self._limit and not self._cleared:
+            await self._space.wait()
+            self._space = anyio.Event()
+        if not self._cleared:
+            self.put(item)
 
     def nudge(self) -> None:
         self._changed.set()
 
     def pop(self) -> Item | None:
-        return self._items.popleft() if self._items else None
+        if not self._items:
+            return None
+        item = self._items.popleft()
+        if isinstance(item, AudioMessage):
+            self._bytes -= len(item.pcm)
+            self._space.set()
+        return item
 
     async def changed(self) -> None:
         await self._changed.wait()
@@ -96,6 +126,9 @@ class _Inbox:
 
     def clear(self) -> None:
         self._items.clear()
+        self._bytes = 0
+        self._cleared = True
+        self._space.set()
 
 
 class ContextStream:
@@ -111,6 +144,7 @@ class ContextStream:
         self._connection: MultiStreamConnection | None = None
         self._lock = anyio.Lock()  # orders sends: text, flush, close and a replay never interleave
         self._received_audio = False
+        self._odd_byte = b""  # half a sample from the last chunk
         self._attempts = 0
         # The last item received or message sent: how long the service has been quiet counts from it.
         self._last_progress = anyio.current_time()
@@ -125,8 +159,8 @@ class ContextStream:
     def wants_keepalive(self) -> bool:
         return self._phase in (Phase.STREAMING, Phase.FLUSHED)
 
-    def deliver(self, event: AudioMessage | FinalMessage) -> None:
-        self._inbox.put(event)
+    async def deliver(self, event: AudioMessage | FinalMessage) -> None:
+        await self._inbox.put_waiting(event)
 
     def connection_failed(self, failure: SocketFailure) -> None:
         self._inbox.put(failure)
@@ -164,8 +198,9 @@ class ContextStream:
                 case AudioMessage():
                     self._received_audio = True
                     finished = self._segments.on_audio(item.spoken)
-                    if item.pcm or item.alignment is not None:
-                        yield TtsAudio(item.pcm, item.alignment)
+                    pcm = self._whole_samples(item.pcm)
+                    if pcm or item.alignment is not None:
+                        yield TtsAudio(pcm, item.alignment)
                     for text in finished:
                         yield TtsSegmentEnd(text)
                     if finished:
@@ -182,6 +217,17 @@ class ContextStream:
                         raise item.error
                 case _End():
                     return
+
+    def _whole_samples(self, pcm: bytes) -> bytes:
+        """PCM16 is 2 bytes a sample, but the service may cut a chunk after an odd number of bytes: the stray
+        byte is carried into the next chunk instead of breaking the reply's audio."""
+        if self._odd_byte:
+            pcm = self._odd_byte + pcm
+        if len(pcm) % 2:
+            pcm, self._odd_byte = pcm[:-1], pcm[-1:]
+        else:
+            self._odd_byte = b""
+        return pcm
 
     # --- leaving ---------------------------------------------------------------------------------------------
 

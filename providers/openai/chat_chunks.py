@@ -28,6 +28,10 @@ class _PartialCall:
     arguments: list[str] = field(default_factory=list)
 
 
+class MalformedChunk(ValueError):
+    """A chunk the reader cannot use (a tool call without a name, a field of the wrong type)."""
+
+
 class ToolCallAssembler:
     """Tool-call pieces of one choice, by index: the first piece has id and name, later ones argument text."""
 
@@ -52,14 +56,20 @@ class ToolCallAssembler:
             call.name = name
         arguments = getattr(function, "arguments", None)
         if arguments:
+            if not isinstance(arguments, str):
+                raise MalformedChunk(f"tool-call arguments of type {type(arguments).__name__}, not text")
             call.arguments.append(arguments)
 
     def take(self) -> list[ToolCall]:
-        """The complete calls in index order (nameless fragments are dropped); the assembler is then empty."""
+        """The complete calls in index order; the assembler is then empty. A call that never got a name cannot
+        be run: it is a malformed answer (raised, so the turn is reported, never silently lost)."""
+        nameless = [call for call in self._calls.values() if not call.name]
+        if nameless:
+            self._calls.clear()
+            raise MalformedChunk(f"{len(nameless)} tool call(s) without a function name")
         calls = [
             ToolCall(call.id or self._new_id(), call.name, "".join(call.arguments))
             for _, call in sorted(self._calls.items())
-            if call.name
         ]
         self._calls.clear()
         self._last_index = None
@@ -97,7 +107,7 @@ class CompletionReader:
             if (getattr(choice, "index", None) or 0) != 0:
                 continue  # only the first choice is spoken
             delta = getattr(choice, "delta", None)
-            text = (getattr(delta, "content", None) or "") + (getattr(delta, "refusal", None) or "")
+            text = _text(getattr(delta, "content", None)) + _text(getattr(delta, "refusal", None))
             if text:
                 self.progressed = True
                 out.append(TextDelta(text))
@@ -116,3 +126,11 @@ class CompletionReader:
         if self._usage is not None:
             out.append(self._usage)
         return out
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MalformedChunk(f"a text delta of type {type(value).__name__}")
+    return value

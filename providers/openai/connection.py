@@ -15,6 +15,9 @@ from openai import AsyncOpenAI
 from pydantic import Field, SecretStr, model_validator
 
 from providers.options import ProviderOptions, env_field
+from providers.redact import guard_vendor_loggers, safe_netloc
+
+guard_vendor_loggers()  # DEBUG logging of the vendor library never prints the key
 
 OPENAI_HOST = "api.openai.com"
 API_KEY_ENV = "OPENAI_API_KEY"
@@ -62,8 +65,7 @@ class OpenAIConnectionOptions(ProviderOptions):
         """Who answers, for messages: "OpenAI" or the compatible server's host:port."""
         if self.targets_openai or self.base_url is None:
             return "OpenAI"
-        parts = urlsplit(self.base_url)
-        return f"the server at {parts.netloc or self.base_url}"
+        return f"the server at {safe_netloc(self.base_url)}"
 
     def resolved_api_key(self) -> str:
         return self.api_key.get_secret_value() if self.api_key is not None else PLACEHOLDER_KEY

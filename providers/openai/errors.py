@@ -18,6 +18,7 @@ import openai
 
 from providers.errors import ErrorCode, ProviderError
 from providers.openai.connection import API_KEY_ENV, OpenAIConnectionOptions
+from providers.redact import redact
 
 PROVIDER = "openai"
 
@@ -122,6 +123,7 @@ def _vendor_code(body: object) -> str | None:
 def _clean(text: str, context: ErrorContext) -> str:
     if context.secret and len(context.secret) >= 4:
         text = text.replace(context.secret, "***")
+    text = redact(text, [context.secret])
     text = _KEY_SHAPED.sub(lambda m: f"{m.group(1)}-***", text)
     text = " ".join(text.split())
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"

@@ -13,7 +13,7 @@ retries included. Closing the generator (barge-in) closes the HTTP stream.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import anyio
@@ -21,8 +21,9 @@ from openai import AsyncOpenAI, AsyncStream
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import Field
 
+from providers.errors import ErrorCode, ProviderError
 from providers.llm import LlmChunk, LlmRequest
-from providers.openai.chat_chunks import CompletionReader
+from providers.openai.chat_chunks import CompletionReader, MalformedChunk
 from providers.openai.connection import ClientHandle, OpenAIConnectionOptions
 from providers.openai.errors import PROVIDER, ErrorContext
 from providers.openai.messages import to_openai_messages, to_openai_tools
@@ -110,16 +111,30 @@ class OpenAILlm:
                 )
                 if chunk is None:
                     break
-                items = reader.feed(chunk)
+                items = self._read(reader.feed, chunk)
                 if reader.progressed:  # a token came: from now on only the read timeout applies
                     deadline.met()
                 for item in items:
                     yield item
-            for item in reader.finish():
+            if not reader.progressed and reader.finish_reason is None:
+                # 200 with an empty stream, or plain JSON where SSE was expected: not an answer (the fallback
+                # LLM is tried; alone, the turn fails with an error event)
+                raise self._bad_response("answered with no tokens (an empty or non-SSE stream)")
+            for item in self._read(lambda _: reader.finish(), None):
                 yield item
         finally:
             with anyio.CancelScope(shield=True):  # also when closed on barge-in, or cancelled
                 await completion.close()
+
+    def _read(self, feed: Callable[[Any], list[LlmChunk]], chunk: Any) -> list[LlmChunk]:
+        try:
+            return feed(chunk)
+        except (MalformedChunk, TypeError, ValueError, AttributeError) as exc:
+            raise self._bad_response(f"sent a malformed chunk ({exc})") from None
+
+    def _bad_response(self, what: str) -> ProviderError:
+        errors = self._errors
+        return ProviderError(PROVIDER, f"{errors.server} {what} ({errors.what})", code=ErrorCode.BAD_RESPONSE)
 
 
 SPEC = ProviderSpec(

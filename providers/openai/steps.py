@@ -46,3 +46,6 @@ async def sdk_step(
         raise ProviderError(PROVIDER, message, code=ErrorCode.TIMEOUT) from None
     except SDK_ERRORS as exc:
         raise to_provider_error(exc, errors, mid_stream=mid_stream) from None
+    except UnicodeDecodeError:  # garbage bytes in the event stream
+        message = f"{errors.server} sent bytes that are not UTF-8 text ({errors.what})"
+        raise ProviderError(PROVIDER, message, code=ErrorCode.BAD_RESPONSE) from None

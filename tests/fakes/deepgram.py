@@ -226,4 +226,16 @@ def _render_error(message: str | None) -> InBandError:
 def _render_malformed(kind: MalformedKind) -> str:
     if kind is MalformedKind.UNKNOWN_TYPE:
         return json.dumps({"type": "Mystery", "detail": "a message type this SDK does not know"})
+    if kind is MalformedKind.BAD_FIELDS:
+        return json.dumps(
+            {
+                "type": "Results",
+                "channel_index": [0, 1],
+                "duration": "long",
+                "start": None,
+                "is_final": True,
+                "channel": {"alternatives": [{"transcript": 7, "confidence": "high", "words": "none"}]},
+                "metadata": None,
+            }
+        )
     return '{"type": "Results", "channel_index": [0, '

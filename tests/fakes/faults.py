@@ -57,6 +57,7 @@ class SlowFirstByte:
 class MalformedKind(enum.Enum):
     INVALID_JSON = "invalid_json"
     UNKNOWN_TYPE = "unknown_type"
+    BAD_FIELDS = "bad_fields"  # a known message type whose fields have the wrong types (Deepgram Results)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,11 @@ class WavInfo:
     frames: int
 
 
+MIN_SAMPLE_RATE = 8_000
+MAX_SAMPLE_RATE = 192_000
+MAX_FILE_BYTES = 1 << 30  # 1 GiB: hours of audio; /dev/zero and the like are refused, not read for ever
+
+
 def read_wav(source: str | Path | bytes, sample_rate: int | None = None) -> tuple[AudioFrame, WavInfo]:
     """Read a PCM WAV as one mono PCM16 frame, resampled to ``sample_rate`` when given.
 
@@ -46,6 +51,10 @@ def read_wav(source: str | Path | bytes, sample_rate: int | None = None) -> tupl
         ) from exc
     if info.frames == 0 or not raw:
         raise AudioFormatError(f"{name}: the WAV file contains no audio")
+    if not MIN_SAMPLE_RATE <= info.sample_rate <= MAX_SAMPLE_RATE:
+        raise AudioFormatError(
+            f"{name}: sample rate {info.sample_rate} Hz is outside {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz"
+        )
     samples = _to_mono_int16(raw, info, name)
     rate = info.sample_rate
     if sample_rate is not None and sample_rate != rate:
@@ -56,7 +65,13 @@ def read_wav(source: str | Path | bytes, sample_rate: int | None = None) -> tupl
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise AudioFormatError(f"{path}: not a regular file (a device or a pipe); give a WAV file")
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise AudioFormatError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MB")
+        return data
     except FileNotFoundError:
         raise AudioFormatError(f"{path}: no such file") from None
     except IsADirectoryError:

@@ -1,0 +1,3 @@
+"""A tool target that is not a function."""
+
+LOOKUP = 42
