@@ -128,6 +128,24 @@ class EventSettings(_Section):
     queue_size: int = Field(1024, ge=16)
 
 
+PreemptiveMode = Literal["off", "on", "budget"]
+
+
+class PreemptiveSettings(_Section):
+    """Preemptive generation: start the LLM on a final transcript before the end of turn is decided, hold its
+    output, and play it if the turn ends with the same words (else discard it). ``budget`` stops preempting once
+    the session's discarded replies have cost ``max_wasted_tokens`` completion tokens (and a held reply never
+    streams past what is left of it)."""
+
+    mode: PreemptiveMode = Field("off", description="off | on | budget (on, with a cap on wasted tokens)")
+    max_wasted_tokens: int = Field(
+        200, ge=0, description="budget: completion tokens the session may throw away in discarded replies"
+    )
+    speculative_tts: bool = Field(
+        False, description="also synthesize the first sentence while the turn is undecided"
+    )
+
+
 class SessionSettings(_Section):
     """Everything about a session that is not a provider: audio, agent, turn-taking, idle and events."""
 
@@ -136,6 +154,7 @@ class SessionSettings(_Section):
     turn: TurnSettings = Field(default_factory=TurnSettings)
     idle: IdleSettings = Field(default_factory=IdleSettings)
     events: EventSettings = Field(default_factory=EventSettings)
+    preemptive: PreemptiveSettings = Field(default_factory=PreemptiveSettings)
     drain_timeout: float = Field(
         30.0, ge=0.0, description="longest an ending session waits for speech to finish"
     )

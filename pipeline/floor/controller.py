@@ -24,6 +24,7 @@ from pipeline.base.transcripts import Transcript
 from pipeline.floor.idle import IdleMonitor
 from pipeline.floor.overlap import CallerOverlap
 from pipeline.floor.playout import Playout
+from pipeline.floor.preemptive import PreemptiveGenerator
 from pipeline.observe.bus import EventBus
 from pipeline.observe.events import (
     AgentStartedSpeaking,
@@ -40,7 +41,7 @@ from pipeline.observe.events import (
     UserStoppedSpeaking,
 )
 from pipeline.observe.metrics import TurnTimer, emit_turn_metrics
-from pipeline.settings import TurnSettings
+from pipeline.settings import PreemptiveSettings, TurnSettings
 from pipeline.stages.commit import commit_speech
 from pipeline.stages.context import ChatContext
 from pipeline.stages.speech import Speech, SpeechState
@@ -97,6 +98,7 @@ class InterruptionController:
         turn: TurnSettings,
         idle: IdleMonitor,
         host: FloorHost,
+        preemptive: PreemptiveSettings | None = None,
     ) -> None:
         self._bus = bus
         self._context = context
@@ -120,6 +122,9 @@ class InterruptionController:
             forget_caller_turn=self._detector.reset,
         )
         self._idle = idle
+        self._preemptive = PreemptiveGenerator(
+            preemptive or PreemptiveSettings(), bus=bus, context=context, start=self._start_held_reply
+        )
         self.caller_spoke = anyio.Event()  # set at the caller's first speech
         self.agent_state = AgentState.LISTENING
         self.user_state = UserState.LISTENING
@@ -153,6 +158,10 @@ class InterruptionController:
         self._detector.apply(self._policies.delay(turn), turn.stt_timeout)
         self._overlap.apply(self._policies.barge_in(turn), turn.false_interruption_timeout)
 
+    def apply_preemptive(self, settings: PreemptiveSettings) -> None:
+        """New preemptive-generation settings, effective from the next final transcript."""
+        self._preemptive.apply(settings)
+
     # --- caller signals (the ``CallerSignals`` protocol of the input and STT stages) ---------------------
 
     def speech_started(self, media_time: float, speech_duration: float) -> None:
@@ -161,6 +170,7 @@ class InterruptionController:
             self._turn_open = True
         self._user_speech_duration = speech_duration
         self.caller_spoke.set()
+        self._preemptive.caller_continued()
         self._detector.on_speech_started()
         self._set_user_state(UserState.SPEAKING)
         self._bus.emit(UserStartedSpeaking, turn_id=self._turn_id, media_time=media_time)
@@ -189,6 +199,18 @@ class InterruptionController:
             self._consider_barge_in()
         elif transcript.is_final and transcript.text:
             self._overlap.caller_final(transcript.text)
+        if transcript.is_final and transcript.text and self._may_preempt():
+            self._preemptive.on_final(self._turn_id, self._detector.transcript)
+
+    def _may_preempt(self) -> bool:
+        """A final transcript may start a preemptive reply: the turn is undecided, the caller has stopped and
+        the agent has nothing to say or play."""
+        return (
+            self._turn_open
+            and not self._speeches
+            and self._phase is FloorPhase.OPEN
+            and self.user_state is not UserState.SPEAKING
+        )
 
     def _on_end_of_turn(self, decision: TurnDecision) -> None:
         self._turn_open = False
@@ -205,11 +227,16 @@ class InterruptionController:
         for speech in list(self._speeches):
             if speech.allow_interruption and speech.source is SpeechSource.REPLY:
                 self.interrupt(speech)  # the caller finished a whole new turn: a pending reply is stale
-        self._context.add_user(decision.transcript)
         timer = TurnTimer(
             user_stopped=decision.user_stopped, silence_met=decision.silence_met, decided=decision.decided
         )
-        self.start_reply(timer)
+        committed = self._preemptive.take(decision.transcript, timer)
+        self._context.add_user(decision.transcript)
+        if committed is None:
+            self.start_reply(timer)
+        elif self._enqueue(committed.speech):
+            self._timers[committed.speech.id] = committed.timer
+            self._update_agent_state()
 
     # --- the agent ------------------------------------------------------------------------------------------
 
@@ -247,17 +274,28 @@ class InterruptionController:
 
     def _launch(self, speech: Speech, work: SpeechWork) -> Speech:
         """Queue ``speech`` for playout and start producing its audio now."""
+        if self._enqueue(speech):
+            self._task_group.start_soon(self._produce, speech, work)
+            self._update_agent_state()
+        return speech
+
+    def _enqueue(self, speech: Speech) -> bool:
         if not self._playout.try_enqueue(speech):
             speech.error = "too many queued speeches"
-            speech.transition(SpeechState.FAILED)
+            speech.stop(SpeechState.FAILED)
+            speech.release()
             self._bus.emit(
                 ErrorEvent, source="playout", code="queue_full", message=speech.error, recoverable=True
             )
-            return speech
+            return False
         self._speeches.append(speech)
-        self._task_group.start_soon(self._produce, speech, work)
-        self._update_agent_state()
-        return speech
+        return True
+
+    def _start_held_reply(self, speech: Speech, messages: tuple[ChatMessage, ...], timer: TurnTimer) -> None:
+        """A preemptive reply: produced now, queued for playout only if the preemptive generator commits it."""
+        self._task_group.start_soon(
+            self._produce, speech, lambda s: self._engine.generate(s, messages, timer)
+        )
 
     async def _produce(self, speech: Speech, work: SpeechWork) -> None:
         """The speech's own task: produce its audio, then — once it has also left the output buffer, and any
@@ -389,6 +427,7 @@ class InterruptionController:
         """The session is ending: speech in progress may finish (up to ``drain_timeout``), what is left is
         interrupted, the output buffer closes and the agent state becomes ENDED."""
         self._phase = FloorPhase.CLOSING
+        self._preemptive.end()
         with anyio.move_on_after(drain_timeout):
             while self._speeches:
                 await self._floor_changed.wait()

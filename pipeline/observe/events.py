@@ -239,6 +239,33 @@ class Handoff(Event):
     summarized: bool
 
 
+class PreemptiveStarted(Event):
+    """A reply started on a final transcript before the end of turn was decided; its output is held."""
+
+    type: Literal["preemptive_started"] = "preemptive_started"
+    speech_id: str
+    transcript: str
+
+
+class PreemptiveCommitted(Event):
+    """The turn ended with the words the held reply was written for: it plays. ``head_start`` is how long it
+    had been generating when the turn was decided."""
+
+    type: Literal["preemptive_committed"] = "preemptive_committed"
+    speech_id: str
+    head_start: float
+
+
+class PreemptiveDiscarded(Event):
+    """A held reply was thrown away (the caller went on, the words changed...): nothing of it was heard or
+    kept. ``wasted_tokens`` is what its LLM had written."""
+
+    type: Literal["preemptive_discarded"] = "preemptive_discarded"
+    speech_id: str
+    reason: Literal["caller_continued", "transcript_changed", "context_changed", "failed", "session_ended"]
+    wasted_tokens: int
+
+
 class ProviderAvailabilityChanged(Event):
     """A provider of a fallback list went down (the next one takes over) or came back."""
 
@@ -341,6 +368,10 @@ class TurnMetrics(Event):
     tts_ttfb: float  # first sentence sent -> first audio
     overhead: float  # the residual: the pipeline's own time
     tool_time: float = 0.0  # tool calls on the critical path (when the reply starts with one)
+    preemptive_started: int = 0  # preemptive replies started during this turn
+    preemptive_committed: bool = False  # the reply heard was written before the turn was decided
+    preemptive_discarded: int = 0  # preemptive replies thrown away during this turn
+    preemptive_wasted_tokens: int = 0  # completion tokens those discarded replies had written
 
 
 class UsageEntry(BaseModel):

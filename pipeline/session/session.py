@@ -44,7 +44,7 @@ from pipeline.observe.events import (
 from pipeline.observe.metrics import UsageTracker
 from pipeline.session.builtin_tools import BUILTIN_TOOLS
 from pipeline.session.conversation import greet, summarize_into_context
-from pipeline.settings import IdleSettings, SessionSettings, TurnSettings
+from pipeline.settings import IdleSettings, PreemptiveSettings, SessionSettings, TurnSettings
 from pipeline.stages.context import ChatContext
 from pipeline.stages.input import InputStage
 from pipeline.stages.reply import ReplyEngine
@@ -203,6 +203,7 @@ class Session:
             turn=settings.turn,
             idle=self._idle,
             host=self,
+            preemptive=settings.preemptive,
         )
         stt = SttStage(self._stt, sample_rate=rate, bus=self._bus, usage=self._usage, signals=controller)
         inputs = InputStage(
@@ -405,6 +406,7 @@ class Session:
         llm: LLM | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        preemptive: PreemptiveSettings | None = None,
     ) -> None:
         """Change the agent: what is given applies from the next reply or turn decision. ``settings`` is
         updated once and each part of the session applies its share. Before the start it shapes the session
@@ -420,7 +422,12 @@ class Session:
         if tools is not None:
             self._tools.replace([*self._builtin_tools, *tools])
         self._settings = self._settings.model_copy(
-            update={"agent": agent, "turn": turn or self._settings.turn, "idle": idle or self._settings.idle}
+            update={
+                "agent": agent,
+                "turn": turn or self._settings.turn,
+                "idle": idle or self._settings.idle,
+                "preemptive": preemptive or self._settings.preemptive,
+            }
         )
         self.context.system_prompt = agent.instructions
         if llm is not None:
@@ -428,6 +435,7 @@ class Session:
         if self._running is not None:
             self._running.engine.apply(agent, llm)
             self._running.controller.apply(self._settings.turn)
+            self._running.controller.apply_preemptive(self._settings.preemptive)
             self._idle.apply(self._settings.idle)
         elif idle is not None:
             self._idle.apply(idle)

@@ -16,6 +16,8 @@ from providers.llm import ChatMessage, Role
 
 
 def commit_speech(context: ChatContext, speech: Speech) -> None:
+    if speech.state is SpeechState.DISCARDED:
+        return  # a preemptive reply nobody heard: the model never said it
     interrupted = speech.state is SpeechState.INTERRUPTED
     heard = speech.heard_text()
     if speech.source is SpeechSource.REPLY:

@@ -14,6 +14,7 @@ from pipeline.observe.events import AgentTranscriptDelta, LlmMetrics, TtsMetrics
 from pipeline.observe.metrics import TurnTimer, UsageTracker
 from pipeline.settings import AgentSettings
 from pipeline.stages.commit import step_messages
+from pipeline.stages.output_gate import OutputGate
 from pipeline.stages.sentences import SentenceSplitter
 from pipeline.stages.speech import ReplyStep, Speech
 from pipeline.stages.tool_runner import ToolRunner
@@ -59,12 +60,15 @@ class _TtsMeter:
 class _MeteredTtsInput:
     """The text side of one speech's TTS stream, stamping what the metrics need on every push."""
 
-    def __init__(self, stream: TtsStream, timer: TurnTimer | None) -> None:
+    def __init__(self, stream: TtsStream, timer: TurnTimer | None, gate: OutputGate | None = None) -> None:
         self.stream = stream
         self.timer = timer
         self.meter = _TtsMeter()
+        self._gate = gate
 
     async def push(self, text: str) -> None:
+        if self._gate is not None:
+            await self._gate.synthesis()  # a held (preemptive) reply's sentences wait for the commit
         now = anyio.current_time()
         self.meter.pushed(text, now)
         if self.timer is not None:
@@ -110,7 +114,7 @@ class ReplyEngine:
     ) -> None:
         """An LLM reply; tool steps are recorded in ``speech.steps``."""
         async with self.tts.stream() as tts_stream, anyio.create_task_group() as group:
-            tts_input = _MeteredTtsInput(tts_stream, timer)
+            tts_input = _MeteredTtsInput(tts_stream, timer, speech.gate)
             group.start_soon(self._write_reply, speech, messages, tts_input)
             await self._read_audio(speech, tts_input)
 
@@ -150,6 +154,7 @@ class ReplyEngine:
             calls = await self._llm_step(speech, history, step, tts_input, with_tools=not last_step)
             if not calls:
                 break
+            await speech.gate.tools()
             tools_started = anyio.current_time()
             await self._runner.run(calls, step, speech)
             if timer is not None and timer.first_token is None:
@@ -192,11 +197,10 @@ class ReplyEngine:
                             timer.mark_first("first_token", now)
                         chunks_out += 1
                         step.text += text
-                        self._bus.emit(
-                            AgentTranscriptDelta, turn_id=speech.turn_id, speech_id=speech.id, text=text
-                        )
+                        self._publish_delta(speech, text)
                         for sentence in splitter.push(text):
                             await tts_input.push(sentence)
+                        await speech.gate.token()
                     case ToolCall():
                         if first_token is None:
                             first_token = anyio.current_time()
@@ -208,6 +212,12 @@ class ReplyEngine:
             await tts_input.push(rest)
         self._report_llm(speech, sent, first_token, chunks_out, usage)
         return calls
+
+    def _publish_delta(self, speech: Speech, text: str) -> None:
+        if speech.gate.held:
+            speech.gate.held_deltas.append(text)  # published if the preemptive reply is committed
+        else:
+            self._bus.emit(AgentTranscriptDelta, turn_id=speech.turn_id, speech_id=speech.id, text=text)
 
     def _report_llm(
         self, speech: Speech, sent: float, first_token: float | None, chunks: int, usage: LlmUsage | None

@@ -17,6 +17,7 @@ from pipeline.base.audio import AudioFrame
 from pipeline.base.channel import Channel, ChannelClosed
 from pipeline.observe.events import SpeechSource
 from pipeline.stages.heard_text import HeardTextTracker
+from pipeline.stages.output_gate import OutputGate
 from pipeline.stages.tools import ToolResult
 from providers.llm import ToolCall
 
@@ -30,21 +31,31 @@ class SpeechState(Enum):
     DONE = "done"
     INTERRUPTED = "interrupted"
     FAILED = "failed"
+    DISCARDED = "discarded"  # a preemptive reply whose turn ended otherwise: never played, never kept
 
     @property
     def is_final(self) -> bool:
-        return self in (SpeechState.DONE, SpeechState.INTERRUPTED, SpeechState.FAILED)
+        return self in (SpeechState.DONE, SpeechState.INTERRUPTED, SpeechState.FAILED, SpeechState.DISCARDED)
 
 
 _TRANSITIONS: dict[SpeechState, frozenset[SpeechState]] = {
-    SpeechState.PENDING: frozenset({SpeechState.GENERATING, SpeechState.INTERRUPTED, SpeechState.FAILED}),
+    SpeechState.PENDING: frozenset(
+        {SpeechState.GENERATING, SpeechState.INTERRUPTED, SpeechState.FAILED, SpeechState.DISCARDED}
+    ),
     SpeechState.GENERATING: frozenset(
-        {SpeechState.PLAYING, SpeechState.DONE, SpeechState.INTERRUPTED, SpeechState.FAILED}
+        {
+            SpeechState.PLAYING,
+            SpeechState.DONE,
+            SpeechState.INTERRUPTED,
+            SpeechState.FAILED,
+            SpeechState.DISCARDED,
+        }
     ),
     SpeechState.PLAYING: frozenset({SpeechState.DONE, SpeechState.INTERRUPTED, SpeechState.FAILED}),
     SpeechState.DONE: frozenset(),
     SpeechState.INTERRUPTED: frozenset(),
     SpeechState.FAILED: frozenset(),
+    SpeechState.DISCARDED: frozenset(),
 }
 
 
@@ -75,12 +86,14 @@ class Speech:
         turn_id: int,
         allow_interruption: bool = True,
         audio_buffer_frames: int = 3000,
+        gate: OutputGate | None = None,
     ) -> None:
         self.id = f"speech_{next(_ids)}"
         self.source = source
         self.turn_id = turn_id
         self.allow_interruption = allow_interruption
         self.state = SpeechState.PENDING
+        self.gate = gate or OutputGate()  # held while a preemptive reply waits for its turn to be decided
         self.cancel_scope = anyio.CancelScope()
         self.audio: Channel[AudioFrame] = Channel(f"{self.id}-audio", audio_buffer_frames)
         self.tracker = HeardTextTracker()
