@@ -52,6 +52,13 @@ class AgentSettings(_Section):
     builtin_tools: list[BuiltinTool] = Field(
         default_factory=lambda: list(BUILTIN_TOOL_NAMES), description="tools the runtime adds"
     )
+    filler_after: float | None = Field(
+        3.0, gt=0.0, description="tool calls still running after this: speak a filler (none: never)"
+    )
+    fillers: list[str] = Field(
+        default_factory=lambda: ["One moment, I'm still working on it."],
+        description="what the filler says (taken in turn)",
+    )
 
 
 class TurnSettings(_Section):

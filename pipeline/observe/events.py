@@ -195,6 +195,7 @@ class ToolStatus(StrEnum):
     ERROR = "error"
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"
+    BACKGROUND = "background"  # still running when its reply went on; the real result is delivered later
 
 
 class ToolFinished(Event):
@@ -206,6 +207,27 @@ class ToolFinished(Event):
     status: ToolStatus
     result: str
     duration: float
+
+
+class ToolProgress(Event):
+    """A running tool reported progress (``ctx.progress``); ``spoken`` when it was said to the caller, ``filler``
+    when it was the runtime's own filler for a slow tool."""
+
+    type: Literal["tool_progress"] = "tool_progress"
+    call_id: str | None
+    name: str
+    message: str
+    spoken: bool
+    filler: bool = False
+
+
+class ToolResultDelivered(Event):
+    """A tool that finished after its reply went on: its result was added to the context for a later turn."""
+
+    type: Literal["tool_result_delivered"] = "tool_result_delivered"
+    call_id: str
+    name: str
+    reply_started: bool  # the agent was quiet, so a reply was started to deliver it
 
 
 class Backchannel(Event):

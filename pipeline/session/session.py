@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import Enum
@@ -43,7 +43,7 @@ from pipeline.observe.events import (
 )
 from pipeline.observe.metrics import UsageTracker
 from pipeline.session.builtin_tools import BUILTIN_TOOLS
-from pipeline.session.conversation import greet, summarize_into_context
+from pipeline.session.conversation import deliver_late_result, greet, summarize_into_context
 from pipeline.settings import IdleSettings, PreemptiveSettings, SessionSettings, TurnSettings
 from pipeline.stages.context import ChatContext
 from pipeline.stages.input import InputStage
@@ -51,7 +51,7 @@ from pipeline.stages.reply import ReplyEngine
 from pipeline.stages.speech import Speech
 from pipeline.stages.stt import SttStage
 from pipeline.stages.tool_runner import ToolRunner
-from pipeline.stages.tools import Tool, ToolRegistry
+from pipeline.stages.tools import Tool, ToolRegistry, ToolResult
 from pipeline.stages.turn_setup import TurnPolicies
 from providers.errors import ProviderError, root_cause
 from providers.fallback import AvailabilityChange, ReportsAvailability
@@ -182,7 +182,13 @@ class Session:
             self._llm,
             self._tts,
             self._tools,
-            ToolRunner(self._tools, self._bus, self._idle),
+            ToolRunner(
+                self._tools,
+                self._bus,
+                self._idle,
+                background=stages,
+                late_result=lambda result: _start(stages, self._deliver_late_result, result),
+            ),
             self._bus,
             self._usage,
             sample_rate=rate,
@@ -217,6 +223,10 @@ class Session:
             recent_audio=policies.recent_audio,
         )
         return _Running(controller, engine, stt, inputs)
+
+    async def _deliver_late_result(self, result: ToolResult) -> None:
+        if self._running is not None and self.running:
+            await deliver_late_result(self._running.controller, self.context, self._bus, result)
 
     async def _guard(self, name: str, stage: Callable[[], Awaitable[None]]) -> None:
         """A stage that fails ends the session cleanly (after reporting why) instead of tearing it down."""
@@ -461,3 +471,9 @@ class Session:
     def extend_idle_wait(self, seconds: float) -> None:
         """The caller asked for a moment: no reminder for ``seconds``."""
         self._idle.extend(seconds)
+
+
+def _start(
+    group: TaskGroup, work: Callable[[ToolResult], Coroutine[Any, Any, None]], result: ToolResult
+) -> None:
+    group.start_soon(work, result)

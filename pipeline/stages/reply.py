@@ -3,10 +3,11 @@ frames at the pipeline rate in the speech's output queue. TTS starts on the firs
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import aclosing
 
 import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from pipeline.base.audio import AudioFrame, Rechunker, StreamResampler, split_frames
 from pipeline.observe.bus import EventBus
@@ -17,7 +18,7 @@ from pipeline.stages.commit import step_messages
 from pipeline.stages.output_gate import OutputGate
 from pipeline.stages.sentences import SentenceSplitter
 from pipeline.stages.speech import ReplyStep, Speech
-from pipeline.stages.tool_runner import ToolRunner
+from pipeline.stages.tool_runner import FillerPolicy, ToolRunner
 from pipeline.stages.tools import ToolRegistry
 from providers.llm import LLM, ChatMessage, LlmRequest, LlmUsage, TextDelta, ToolCall
 from providers.tts import TextToSpeech, TtsAudio, TtsSegmentEnd, TtsStream
@@ -147,20 +148,44 @@ class ReplyEngine:
     ) -> None:
         timer = tts_input.timer
         history = list(messages)
-        for step_index in range(self._agent.max_tool_steps + 1):
-            last_step = step_index == self._agent.max_tool_steps
-            step = ReplyStep()
-            speech.steps.append(step)
-            calls = await self._llm_step(speech, history, step, tts_input, with_tools=not last_step)
-            if not calls:
-                break
-            await speech.gate.tools()
-            tools_started = anyio.current_time()
-            await self._runner.run(calls, step, speech)
-            if timer is not None and timer.first_token is None:
-                timer.tool_time += anyio.current_time() - tools_started
-            history.extend(step_messages(step))
+        filler = FillerPolicy(self._agent.filler_after, tuple(self._agent.fillers))
+        send, receive = anyio.create_memory_object_stream[str](16)
+        async with anyio.create_task_group() as voice:
+            voice.start_soon(_speak_fillers, receive, tts_input)
+            for step_index in range(self._agent.max_tool_steps + 1):
+                last_step = step_index == self._agent.max_tool_steps
+                step = ReplyStep()
+                speech.steps.append(step)
+                calls = await self._llm_step(speech, history, step, tts_input, with_tools=not last_step)
+                if not calls:
+                    break
+                await speech.gate.tools()
+                tools_started = anyio.current_time()
+                speak = self._filler_voice(speech, step, send)
+                await self._runner.run(calls, step, speech, speak=speak, filler=filler)
+                if timer is not None and timer.first_token is None:
+                    timer.tool_time += anyio.current_time() - tools_started
+                history.extend(step_messages(step))
+            send.close()  # fillers already queued are still spoken, then the synthesis input ends
         await tts_input.end()
+
+    def _filler_voice(
+        self, speech: Speech, step: ReplyStep, fillers: MemoryObjectSendStream[str]
+    ) -> Callable[[str], bool]:
+        """How the tools of ``step`` speak while they run: the text joins the step (so the context keeps what
+        was said) and goes to synthesis after what is already there."""
+
+        def speak(text: str) -> bool:
+            try:
+                fillers.send_nowait(text)
+            except (anyio.WouldBlock, anyio.ClosedResourceError, anyio.BrokenResourceError):
+                return False  # the reply is done writing (or too many fillers at once)
+            delta = f" {text}" if step.text else text
+            step.text += delta
+            self._publish_delta(speech, delta)
+            return True
+
+        return speak
 
     async def _llm_step(
         self,
@@ -282,6 +307,12 @@ class ReplyEngine:
             real_time_factor=meter.busy_seconds / meter.audio_seconds if meter.audio_seconds else None,
         )
         self._usage.add_tts(self.tts.provider, self.tts.model, meter.characters, meter.audio_seconds)
+
+
+async def _speak_fillers(fillers: MemoryObjectReceiveStream[str], tts_input: _MeteredTtsInput) -> None:
+    async with fillers:
+        async for text in fillers:
+            await tts_input.push(text)
 
 
 async def _timed_queue(speech: Speech, frames: Iterable[AudioFrame]) -> float:

@@ -37,6 +37,12 @@ class ToolContext:
         """The caller asked for time: hold idle reminders off for ``seconds``."""
         raise NotImplementedError
 
+    def progress(self, message: str, *, speak: bool = True) -> None:
+        """Report progress ("looking it up"): a ``tool_progress`` event, and — with ``speak``, while the reply
+        that called the tool is still being written — spoken to the caller as a filler. Call it from the event
+        loop (async tools); a sync tool running in a worker thread may call it too."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True, slots=True)
 class ToolResult:
@@ -54,6 +60,9 @@ class Tool:
     arguments: type[BaseModel]
     timeout: float = 10.0
     cancellable: bool = False  # may be cancelled mid-flight when the caller interrupts; else it finishes
+    background_after: float | None = (
+        None  # still running after this: the reply goes on, the result comes later
+    )
     context_parameter: str | None = None
     schema: ToolSchema = field(init=False)
 
@@ -110,6 +119,7 @@ def tool(
     description: str | None = None,
     timeout: float = 10.0,
     cancellable: bool = False,
+    background_after: float | None = None,
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
@@ -120,11 +130,21 @@ def tool(
     description: str | None = None,
     timeout: float = 10.0,
     cancellable: bool = False,
+    background_after: float | None = None,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
-    """Decorator: ``@tool`` or ``@tool(timeout=3, cancellable=True)``."""
+    """Decorator: ``@tool`` or ``@tool(timeout=3, cancellable=True)``. With ``background_after=2``, a call still
+    running after 2 s lets the reply go on (the LLM is told the result will follow) and its result is delivered
+    in a later turn; ``timeout`` still bounds it."""
 
     def wrap(fn: Callable[..., Any]) -> Tool:
-        return make_tool(fn, name=name, description=description, timeout=timeout, cancellable=cancellable)
+        return make_tool(
+            fn,
+            name=name,
+            description=description,
+            timeout=timeout,
+            cancellable=cancellable,
+            background_after=background_after,
+        )
 
     return wrap(function) if function is not None else wrap
 
@@ -136,6 +156,7 @@ def make_tool(
     description: str | None = None,
     timeout: float = 10.0,
     cancellable: bool = False,
+    background_after: float | None = None,
 ) -> Tool:
     tool_name = name or fn.__name__
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", tool_name):
@@ -166,6 +187,7 @@ def make_tool(
         arguments=arguments,
         timeout=timeout,
         cancellable=cancellable,
+        background_after=background_after,
         context_parameter=context_parameter,
     )
 
