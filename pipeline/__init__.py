@@ -76,9 +76,19 @@ _EXPORTS: dict[str, str] = {
     "FramesDropped": "pipeline.observe.events",
     "TurnMetrics": "pipeline.observe.events",
     "UsageSummary": "pipeline.observe.events",
+    # agents that do more
+    "PreemptiveSettings": "pipeline.settings",
+    "AgentListener": "pipeline.session.listener",
+    "LiveItem": "pipeline.session.live",
+    "ToolProgress": "pipeline.observe.events",
+    "ToolResultDelivered": "pipeline.observe.events",
+    "PreemptiveStarted": "pipeline.observe.events",
+    "PreemptiveCommitted": "pipeline.observe.events",
+    "PreemptiveDiscarded": "pipeline.observe.events",
 }
 
 __all__ = [
+    "AgentListener",
     "AgentPaused",
     "AgentResumed",
     "AgentSettings",
@@ -101,8 +111,13 @@ __all__ = [
     "IdleSettings",
     "InactivityCountdown",
     "Interruption",
+    "LiveItem",
     "LlmMetrics",
     "Pipeline",
+    "PreemptiveCommitted",
+    "PreemptiveDiscarded",
+    "PreemptiveSettings",
+    "PreemptiveStarted",
     "ProviderAvailabilityChanged",
     "Session",
     "SessionClosedError",
@@ -117,6 +132,8 @@ __all__ = [
     "Tool",
     "ToolContext",
     "ToolFinished",
+    "ToolProgress",
+    "ToolResultDelivered",
     "ToolStarted",
     "ToolStatus",
     "TtsMetrics",
@@ -169,12 +186,17 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         InactivityCountdown,
         Interruption,
         LlmMetrics,
+        PreemptiveCommitted,
+        PreemptiveDiscarded,
+        PreemptiveStarted,
         ProviderAvailabilityChanged,
         SessionEnded,
         SessionStarted,
         SpeechSource,
         SttMetrics,
         ToolFinished,
+        ToolProgress,
+        ToolResultDelivered,
         ToolStarted,
         ToolStatus,
         TtsMetrics,
@@ -190,6 +212,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         parse_event,
     )
     from pipeline.session.config import ConfigError, load_config
+    from pipeline.session.listener import AgentListener
+    from pipeline.session.live import LiveItem
     from pipeline.session.pipeline import Pipeline
     from pipeline.session.session import Session, SessionClosedError, SessionState
     from pipeline.settings import (
@@ -197,6 +221,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         AudioSettings,
         EventSettings,
         IdleSettings,
+        PreemptiveSettings,
         SessionSettings,
         TurnSettings,
     )

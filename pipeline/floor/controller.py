@@ -126,7 +126,7 @@ class InterruptionController:
             preemptive or PreemptiveSettings(), bus=bus, context=context, start=self._start_held_reply
         )
         self.caller_spoke = anyio.Event()  # set at the caller's first speech
-        self.agent_state = AgentState.LISTENING
+        self.agent_state = AgentState.INITIALIZING  # until ``start``
         self.user_state = UserState.LISTENING
         self._phase = FloorPhase.OPEN
         self._turn_id = 0
@@ -141,6 +141,7 @@ class InterruptionController:
         self._task_group.start_soon(self._detector.run)
         self._task_group.start_soon(self._playout.run)
         self._task_group.start_soon(self._watch_idle)
+        self._update_agent_state()  # initializing -> listening
 
     async def _watch_idle(self) -> None:
         await self._idle.run(self)

@@ -259,6 +259,7 @@ class Handoff(Event):
 
     type: Literal["handoff"] = "handoff"
     summarized: bool
+    agent: str | None = None  # the named agent that now speaks (None: an unnamed persona)
 
 
 class PreemptiveStarted(Event):

@@ -44,6 +44,8 @@ from pipeline.observe.events import (
 from pipeline.observe.metrics import UsageTracker
 from pipeline.session.builtin_tools import BUILTIN_TOOLS
 from pipeline.session.conversation import deliver_late_result, greet, summarize_into_context
+from pipeline.session.listener import AgentListener, dispatch
+from pipeline.session.live import LIVE_EVENTS, LiveItem, live_items
 from pipeline.settings import IdleSettings, PreemptiveSettings, SessionSettings, TurnSettings
 from pipeline.stages.context import ChatContext
 from pipeline.stages.input import InputStage
@@ -374,6 +376,20 @@ class Session:
     def events(self, *types: type[Event]) -> EventSubscription:
         """Async iterator over events (all, or the given types) from now until the session ends."""
         return self._bus.subscribe(types or (Event,))
+
+    def add_listener(self, listener: AgentListener) -> None:
+        """Call ``listener``'s methods from the event stream (see ``AgentListener``); add it before the start to
+        see ``on_agent_starting``."""
+
+        async def handler(event: Event) -> None:
+            await dispatch(listener, event)
+
+        self._bus.on(handler)
+
+    def run_live(self) -> AsyncIterator[LiveItem]:
+        """Turn-level items with ``partial`` / ``turn_complete`` / ``interrupted`` / ``error_code`` flags, from now
+        until the session ends (see ``LiveItem`` for when to continue and when to stop)."""
+        return live_items(self._bus.subscribe(LIVE_EVENTS))
 
     # --- speaking -------------------------------------------------------------------------------------------
 
