@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -30,13 +31,16 @@ class AudioSettings(_Section):
     )
 
 
-BuiltinTool = Literal["end_call", "hold_on"]
-BUILTIN_TOOL_NAMES: tuple[BuiltinTool, ...] = ("end_call", "hold_on")
+BuiltinTool = Literal[
+    "end_call", "hold_on", "collect_email", "collect_phone", "collect_date", "collect_address"
+]
+BUILTIN_TOOL_NAMES: tuple[BuiltinTool, ...] = ("end_call", "hold_on")  # the default ones
 
 
 class AgentSettings(_Section):
     """The agent: instructions, reply limits, sampling, who speaks first, greeting and built-in tools."""
 
+    name: str = Field("main", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="named in events and hand-offs")
     instructions: str = Field(
         "You are a helpful voice assistant. Keep answers short.", description="system prompt"
     )
@@ -135,6 +139,21 @@ class EventSettings(_Section):
     queue_size: int = Field(1024, ge=16)
 
 
+class AgentProfile(_Section):
+    """A named agent the call can be handed to (``agents:`` in the config). What it leaves unset is the main
+    agent's: its tools are all the pipeline's tools unless ``tools`` names some."""
+
+    description: str = Field("", description="what it does: shown to the LLM choosing whom to hand off to")
+    instructions: str
+    tools: list[str] | None = Field(None, description="names of the pipeline's tools it may use (none: all)")
+    builtin_tools: list[BuiltinTool] | None = None
+    llm: dict[str, Any] | None = Field(None, description="its own LLM (a provider section)")
+    tts: dict[str, Any] | None = Field(None, description="its own voice (a TTS provider section)")
+    turn: TurnSettings | None = None
+    greeting: str | None = Field(None, description="said on arrival (none: it answers the caller at once)")
+    summarize_history: bool = Field(False, description="hand it a summary instead of the whole history")
+
+
 PreemptiveMode = Literal["off", "on", "budget"]
 
 
@@ -162,6 +181,18 @@ class SessionSettings(_Section):
     idle: IdleSettings = Field(default_factory=IdleSettings)
     events: EventSettings = Field(default_factory=EventSettings)
     preemptive: PreemptiveSettings = Field(default_factory=PreemptiveSettings)
+    agents: dict[str, AgentProfile] = Field(
+        default_factory=dict, description="named agents the main agent (and each other) may hand the call to"
+    )
     drain_timeout: float = Field(
         30.0, ge=0.0, description="longest an ending session waits for speech to finish"
     )
+
+    @model_validator(mode="after")
+    def _agent_names(self) -> SessionSettings:
+        for name in self.agents:
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+                raise ValueError(f"agents: {name!r} must be 1-64 letters, digits, _ or -")
+        if self.agent.name in self.agents:
+            raise ValueError(f"agents: {self.agent.name!r} is the main agent's name (agent.name)")
+        return self

@@ -53,6 +53,14 @@ def test_the_agent_features_are_public() -> None:
         "PreemptiveDiscarded",
         "ToolProgress",
         "ToolResultDelivered",
+        "AgentProfile",
+        "AgentProviders",
+        "Collector",
+        "CollectResult",
+        "CollectStatus",
+        "collector_tool",
+        "CollectorStarted",
+        "CollectorFinished",
     ):
         assert name in pipeline.__all__
         assert getattr(pipeline, name).__doc__

@@ -135,6 +135,7 @@ class InterruptionController:
         self._floor_changed = anyio.Event()  # set whenever a speech leaves ``_speeches``
         self._timers: dict[str, TurnTimer] = {}
         self._user_speech_duration = 0.0
+        self.speaking_agent: str | None = None  # the named agent whose speeches start now (multi-agent)
 
     def start(self) -> None:
         """Start the background work: the turn detector's deadlines, the playout and the idle monitor."""
@@ -275,6 +276,7 @@ class InterruptionController:
 
     def _launch(self, speech: Speech, work: SpeechWork) -> Speech:
         """Queue ``speech`` for playout and start producing its audio now."""
+        speech.agent = self.speaking_agent
         if self._enqueue(speech):
             self._task_group.start_soon(self._produce, speech, work)
             self._update_agent_state()
@@ -294,6 +296,7 @@ class InterruptionController:
 
     def _start_held_reply(self, speech: Speech, messages: tuple[ChatMessage, ...], timer: TurnTimer) -> None:
         """A preemptive reply: produced now, queued for playout only if the preemptive generator commits it."""
+        speech.agent = self.speaking_agent
         self._task_group.start_soon(
             self._produce, speech, lambda s: self._engine.generate(s, messages, timer)
         )
@@ -336,7 +339,11 @@ class InterruptionController:
 
     def on_speech_playing(self, speech: Speech) -> None:
         self._bus.emit(
-            AgentStartedSpeaking, turn_id=speech.turn_id, speech_id=speech.id, source=speech.source
+            AgentStartedSpeaking,
+            turn_id=speech.turn_id,
+            speech_id=speech.id,
+            source=speech.source,
+            agent=speech.agent,
         )
         timer = self._timers.get(speech.id)
         if timer is not None:
@@ -369,10 +376,14 @@ class InterruptionController:
                 heard_text=speech.heard_text(),
                 text=speech.text,
                 played_seconds=round(speech.played_seconds, 6),
+                agent=speech.agent,
             )
         self._update_agent_state()
         if speech.end_call_requested and speech.state is SpeechState.DONE:
             self._host.end_call("end_call", speech.end_call_goodbye)
+        if speech.state is SpeechState.DONE and self._phase is FloorPhase.OPEN:
+            for item in speech.after_done:
+                item.action()  # heard in full: what its tools asked for happens now (hand-off, collector)
 
     # --- the line, as the idle monitor sees it (``Line``) ---------------------------------------------------
 

@@ -149,6 +149,7 @@ class AgentStartedSpeaking(Event):
     type: Literal["agent_started_speaking"] = "agent_started_speaking"
     speech_id: str
     source: SpeechSource
+    agent: str | None = None  # the named agent speaking (multi-agent configs)
 
 
 class AgentStoppedSpeaking(Event):
@@ -161,6 +162,7 @@ class AgentStoppedSpeaking(Event):
     heard_text: str  # what the caller actually heard
     text: str  # everything the agent meant to say
     played_seconds: float
+    agent: str | None = None  # the named agent speaking (multi-agent configs)
 
 
 class AgentTranscriptDelta(Event):
@@ -169,6 +171,7 @@ class AgentTranscriptDelta(Event):
     type: Literal["agent_transcript_delta"] = "agent_transcript_delta"
     speech_id: str
     text: str
+    agent: str | None = None  # the named agent speaking (multi-agent configs)
 
 
 class Interruption(Event):
@@ -219,6 +222,24 @@ class ToolProgress(Event):
     message: str
     spoken: bool
     filler: bool = False
+
+
+class CollectorStarted(Event):
+    """A collector sub-agent took over the dialog to get one ``field`` (the parent's tool call ``call_id``)."""
+
+    type: Literal["collector_started"] = "collector_started"
+    call_id: str
+    field: str
+
+
+class CollectorFinished(Event):
+    """A collector is done: ``status`` ok / refused / failed / timeout (the value goes only to the LLM)."""
+
+    type: Literal["collector_finished"] = "collector_finished"
+    call_id: str
+    field: str
+    status: str
+    attempts: int
 
 
 class ToolResultDelivered(Event):

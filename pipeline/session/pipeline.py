@@ -8,10 +8,11 @@ Several sessions may run at once in one process; they share the providers and th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pipeline.session.agents import AgentProviders
 from pipeline.session.config import LoadedConfig, load_config
 from pipeline.session.session import Session
 from pipeline.settings import SessionSettings
@@ -36,8 +37,10 @@ class Pipeline:
         vad: Vad | None = None,
         tools: Iterable[Tool | Callable[..., Any]] = (),
         settings: SessionSettings | None = None,
+        agent_providers: Mapping[str, AgentProviders] | None = None,
     ) -> None:
         self.stt = stt
+        self.agent_providers = dict(agent_providers or {})  # named agents' own LLM / voice
         self.llm = llm
         self.tts = tts
         self.vad = vad if vad is not None else create_vad(VadConfig())
@@ -59,6 +62,13 @@ class Pipeline:
             vad=create_vad(loaded.config.vad),
             tools=[*loaded.tools, *tools],
             settings=loaded.settings,
+            agent_providers={
+                name: AgentProviders(
+                    llm=agent_llm.build() if agent_llm is not None else None,
+                    tts=agent_tts.build() if agent_tts is not None else None,
+                )
+                for name, (agent_llm, agent_tts) in loaded.agent_providers.items()
+            },
         )
 
     def tool(self, function: Callable[..., Any] | Tool) -> Tool:
@@ -75,11 +85,15 @@ class Pipeline:
             tools=self.tools,
             settings=self.settings,
             session_id=session_id,
+            agent_providers=self.agent_providers,
         )
 
     async def aclose(self) -> None:
         """Close the providers' connections (sockets, HTTP clients). Sessions must have ended."""
-        for provider in (self.stt, self.llm, self.tts):
+        extra = [
+            p for agent in self.agent_providers.values() for p in (agent.llm, agent.tts) if p is not None
+        ]
+        for provider in (self.stt, self.llm, self.tts, *extra):
             close = getattr(provider, "aclose", None)
             if close is not None:
                 await close()

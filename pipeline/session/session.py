@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
@@ -42,11 +42,12 @@ from pipeline.observe.events import (
     UserState,
 )
 from pipeline.observe.metrics import UsageTracker
+from pipeline.session.agents import AgentProviders, transfer_tool
 from pipeline.session.builtin_tools import BUILTIN_TOOLS
 from pipeline.session.conversation import deliver_late_result, greet, summarize_into_context
 from pipeline.session.listener import AgentListener, dispatch
 from pipeline.session.live import LIVE_EVENTS, LiveItem, live_items
-from pipeline.settings import IdleSettings, PreemptiveSettings, SessionSettings, TurnSettings
+from pipeline.settings import AgentSettings, IdleSettings, PreemptiveSettings, SessionSettings, TurnSettings
 from pipeline.stages.context import ChatContext
 from pipeline.stages.input import InputStage
 from pipeline.stages.reply import ReplyEngine
@@ -62,6 +63,8 @@ from providers.stt import SpeechToText
 from providers.tts import TextToSpeech
 from vad import Vad
 
+T = TypeVar("T")
+
 
 class SessionState(Enum):
     """created -> running -> ending -> ended."""
@@ -70,6 +73,16 @@ class SessionState(Enum):
     RUNNING = "running"
     ENDING = "ending"
     ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class _MainAgent:
+    """The agent a session starts with, to hand back to."""
+
+    agent: AgentSettings
+    turn: TurnSettings
+    llm: LLM
+    tts: TextToSpeech
 
 
 class SessionClosedError(RuntimeError):
@@ -101,6 +114,7 @@ class Session:
         tools: ToolRegistry,
         settings: SessionSettings,
         session_id: str | None = None,
+        agent_providers: Mapping[str, AgentProviders] | None = None,
     ) -> None:
         self.id = session_id or f"sess_{uuid.uuid4().hex[:12]}"
         self.state = SessionState.CREATED
@@ -112,7 +126,11 @@ class Session:
             self.id, clock=self._clock, muted=settings.events.mute, queue_size=settings.events.queue_size
         )
         self._usage = UsageTracker()
-        self._builtin_tools = [BUILTIN_TOOLS[name] for name in settings.agent.builtin_tools]
+        self._main = _MainAgent(settings.agent, settings.turn, llm, tts)
+        self._agent_providers = dict(agent_providers or {})
+        self._agent_name = settings.agent.name
+        self._all_tools = tools.copy()
+        self._builtin_tools = self._builtins_for(settings.agent.name, settings.agent.builtin_tools)
         self._tools = tools.copy()
         for builtin in self._builtin_tools:
             if builtin.name not in self._tools:
@@ -190,6 +208,7 @@ class Session:
                 self._idle,
                 background=stages,
                 late_result=lambda result: _start(stages, self._deliver_late_result, result),
+                switch_agent=(lambda name: _start(stages, self.transfer, name)) if settings.agents else None,
             ),
             self._bus,
             self._usage,
@@ -213,6 +232,7 @@ class Session:
             host=self,
             preemptive=settings.preemptive,
         )
+        controller.speaking_agent = self._agent_name
         stt = SttStage(self._stt, sample_rate=rate, bus=self._bus, usage=self._usage, signals=controller)
         inputs = InputStage(
             self._audio_in,
@@ -473,14 +493,76 @@ class Session:
         tools: Iterable[Tool | Callable[..., Any]] | None = None,
         llm: LLM | None = None,
         summarize_history: bool = False,
+        agent: str | None = None,
     ) -> None:
         """Hand the call to another agent persona: new instructions (and tools, model), same conversation —
-        or, with ``summarize_history``, the conversation so far condensed into a note by the current LLM."""
+        or, with ``summarize_history``, the conversation so far condensed into a note by the current LLM.
+        ``agent`` names the persona in events (``transfer`` hands off to a configured named agent)."""
         if summarize_history and self.context.messages:
             await summarize_into_context(self.context, self._llm)
         self.update(instructions=instructions, tools=tools, llm=llm)
-        turn_id = self._floor().turn_id
-        self._bus.emit(Handoff, turn_id=turn_id or None, summarized=summarize_history)
+        floor = self._floor()
+        if agent is not None:
+            self._agent_name = floor.speaking_agent = agent
+        self._bus.emit(Handoff, turn_id=floor.turn_id or None, summarized=summarize_history, agent=agent)
+
+    @property
+    def agent_name(self) -> str:
+        """The named agent talking to the caller now (``agent.name`` until a hand-off)."""
+        return self._agent_name
+
+    async def transfer(self, agent: str) -> None:
+        """Hand the call to a named agent of ``settings.agents`` (or back to the main agent): its instructions,
+        tools, LLM, voice and turn settings apply from now on, with the history kept (or summarised); then it
+        greets the caller, or answers the conversation so far. The LLM does this through ``transfer_to_agent``."""
+        floor = self._floor()
+        if agent == self._agent_name:
+            return
+        main = self._main
+        profile = self._settings.agents.get(agent)
+        if profile is None and agent != main.agent.name:
+            known = ", ".join([main.agent.name, *self._settings.agents])
+            raise ValueError(f"no agent named {agent!r} (agents: {known})")
+        providers = self._agent_providers.get(agent, AgentProviders())
+        builtins = main.agent.builtin_tools
+        if profile is not None and profile.builtin_tools is not None:
+            builtins = profile.builtin_tools
+        tool_names = profile.tools if profile is not None else None
+        tools = [self._named_tool(name) for name in tool_names] if tool_names is not None else None
+        self._builtin_tools = self._builtins_for(agent, builtins)
+        await self.handoff(
+            profile.instructions if profile is not None else main.agent.instructions,
+            tools=tools if tools is not None else self._all_tools.tools(),
+            llm=providers.llm or main.llm,
+            summarize_history=profile.summarize_history if profile is not None else False,
+            agent=agent,
+        )
+        self.update(turn=(profile.turn if profile is not None else None) or main.turn)
+        if self._running is not None:
+            self._running.engine.apply(self._settings.agent, tts=providers.tts or main.tts)
+        greeting = profile.greeting if profile is not None else None
+        if greeting:
+            floor.say(greeting)
+        else:
+            floor.start_reply()
+
+    def _named_tool(self, name: str) -> Tool:
+        found = self._all_tools.get(name)
+        if found is None:
+            raise ValueError(f"agent tools: the pipeline has no tool named {name!r}")
+        return found
+
+    def _builtins_for(self, agent: str, names: Iterable[str]) -> list[Tool]:
+        """The runtime's tools for ``agent``: its built-in ones, and the hand-off tool when there are others."""
+        builtins = [BUILTIN_TOOLS[name] for name in names]
+        targets = {
+            self._main.agent.name: "the main agent",
+            **{n: p.description for n, p in self._settings.agents.items()},
+        }
+        targets.pop(agent, None)
+        if self._settings.agents and targets:
+            builtins.append(transfer_tool(targets))
+        return builtins
 
     # --- inactivity -----------------------------------------------------------------------------------------
 
@@ -489,7 +571,5 @@ class Session:
         self._idle.extend(seconds)
 
 
-def _start(
-    group: TaskGroup, work: Callable[[ToolResult], Coroutine[Any, Any, None]], result: ToolResult
-) -> None:
-    group.start_soon(work, result)
+def _start(group: TaskGroup, work: Callable[[T], Coroutine[Any, Any, None]], argument: T) -> None:
+    group.start_soon(work, argument)

@@ -25,6 +25,9 @@ def commit_speech(context: ChatContext, speech: Speech) -> None:
             context.add(message)
     elif heard:
         context.add_assistant(heard, interrupted=interrupted)
+    if speech.after_done and speech.state is not SpeechState.DONE:
+        undone = ", ".join(item.description for item in speech.after_done)
+        context.add_note(f"Not done, because the caller interrupted that reply: {undone}.")
 
 
 def step_messages(step: ReplyStep) -> list[ChatMessage]:

@@ -11,16 +11,24 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from pipeline.base.audio import AudioFrame, Rechunker, StreamResampler, split_frames
 from pipeline.observe.bus import EventBus
-from pipeline.observe.events import AgentTranscriptDelta, LlmMetrics, TtsMetrics
+from pipeline.observe.events import (
+    AgentTranscriptDelta,
+    CollectorFinished,
+    CollectorStarted,
+    LlmMetrics,
+    ToolStatus,
+    TtsMetrics,
+)
 from pipeline.observe.metrics import TurnTimer, UsageTracker
 from pipeline.settings import AgentSettings
+from pipeline.stages.collect_dialog import CollectorDialog
 from pipeline.stages.commit import step_messages
 from pipeline.stages.output_gate import OutputGate
 from pipeline.stages.sentences import SentenceSplitter
-from pipeline.stages.speech import ReplyStep, Speech
+from pipeline.stages.speech import AfterDone, ReplyStep, Speech
 from pipeline.stages.tool_runner import FillerPolicy, ToolRunner
-from pipeline.stages.tools import ToolRegistry
-from providers.llm import LLM, ChatMessage, LlmRequest, LlmUsage, TextDelta, ToolCall
+from pipeline.stages.tools import ToolRegistry, ToolResult
+from providers.llm import LLM, ChatMessage, LlmRequest, LlmUsage, Role, TextDelta, ToolCall
 from providers.tts import TextToSpeech, TtsAudio, TtsSegmentEnd, TtsStream
 
 
@@ -103,12 +111,15 @@ class ReplyEngine:
         self._sample_rate = sample_rate
         self._frame_ms = frame_ms
         self._agent = agent
+        self._dialog: CollectorDialog | None = None
 
-    def apply(self, agent: AgentSettings, llm: LLM | None = None) -> None:
-        """New agent settings (and LLM), effective from the next LLM request."""
+    def apply(self, agent: AgentSettings, llm: LLM | None = None, tts: TextToSpeech | None = None) -> None:
+        """New agent settings (and LLM, voice), effective from the next LLM request or speech."""
         self._agent = agent
         if llm is not None:
             self.llm = llm
+        if tts is not None:
+            self.tts = tts
 
     async def generate(
         self, speech: Speech, messages: tuple[ChatMessage, ...], timer: TurnTimer | None
@@ -139,7 +150,13 @@ class ReplyEngine:
         sentences = splitter.push(text + " ")
         rest = splitter.flush()
         for sentence in [*sentences, rest] if rest else sentences:
-            self._bus.emit(AgentTranscriptDelta, turn_id=speech.turn_id, speech_id=speech.id, text=sentence)
+            self._bus.emit(
+                AgentTranscriptDelta,
+                turn_id=speech.turn_id,
+                speech_id=speech.id,
+                text=sentence,
+                agent=speech.agent,
+            )
             await tts_input.push(sentence)
         await tts_input.end()
 
@@ -152,7 +169,11 @@ class ReplyEngine:
         send, receive = anyio.create_memory_object_stream[str](16)
         async with anyio.create_task_group() as voice:
             voice.start_soon(_speak_fillers, receive, tts_input)
-            for step_index in range(self._agent.max_tool_steps + 1):
+            ask_llm = True
+            if self._dialog is not None:
+                await speech.gate.tools()  # a held (preemptive) reply never moves the dialog on
+                ask_llm = await self._dialog_turn(speech, history, tts_input)
+            for step_index in range(self._agent.max_tool_steps + 1 if ask_llm else 0):
                 last_step = step_index == self._agent.max_tool_steps
                 step = ReplyStep()
                 speech.steps.append(step)
@@ -166,8 +187,73 @@ class ReplyEngine:
                 if timer is not None and timer.first_token is None:
                     timer.tool_time += anyio.current_time() - tools_started
                 history.extend(step_messages(step))
+                if speech.pending_dialog is not None:
+                    await self._ask_collector_question(speech, speech.pending_dialog, tts_input)
+                    break
             send.close()  # fillers already queued are still spoken, then the synthesis input ends
         await tts_input.end()
+
+    # --- collector sub-agents ---------------------------------------------------------------------------------
+
+    @property
+    def dialog(self) -> CollectorDialog | None:
+        """The collector holding the dialog, if any: it answers the caller's turns until it is done."""
+        return self._dialog
+
+    async def _ask_collector_question(
+        self, speech: Speech, dialog: CollectorDialog, tts_input: _MeteredTtsInput
+    ) -> None:
+        """The reply ends with the collector's question; the collector takes the dialog once it was heard."""
+        await self._say(speech, dialog.collector.question, tts_input)
+
+        def activate() -> None:
+            self._dialog = dialog
+            dialog.start(anyio.current_time())
+            self._bus.emit(
+                CollectorStarted, turn_id=speech.turn_id, call_id=dialog.call.id, field=dialog.collector.field
+            )
+
+        speech.after_done.append(AfterDone(f"ask for the {dialog.collector.field}", activate))
+
+    async def _dialog_turn(
+        self, speech: Speech, history: list[ChatMessage], tts_input: _MeteredTtsInput
+    ) -> bool:
+        """The collector answers this turn; True when it is done (its result is then in ``history`` as a tool
+        result, and the parent LLM goes on in the same reply)."""
+        dialog = self._dialog
+        assert dialog is not None
+        last = history[-1] if history else None
+        heard = last.content if last is not None and last.role is Role.USER else None
+        turn = dialog.step(heard, anyio.current_time())
+        step = await self._say(speech, turn.say, tts_input)
+        if turn.result is None:
+            return False
+        self._dialog = None
+        call = ToolCall(f"{dialog.call.id}_result", dialog.call.name, dialog.call.arguments)
+        step.calls.append(call)
+        step.results.append(ToolResult(call, ToolStatus.OK, turn.result.to_json()))
+        self._bus.emit(
+            CollectorFinished,
+            turn_id=speech.turn_id,
+            call_id=dialog.call.id,
+            field=turn.result.field,
+            status=turn.result.status.value,
+            attempts=turn.result.attempts,
+        )
+        history.extend(step_messages(step))
+        return True
+
+    async def _say(self, speech: Speech, text: str, tts_input: _MeteredTtsInput) -> ReplyStep:
+        """Fixed words inside a reply, as a step of their own (so the context keeps them in order)."""
+        step = ReplyStep(text=text)
+        speech.steps.append(step)
+        self._publish_delta(speech, text)
+        splitter = SentenceSplitter()
+        sentences = splitter.push(text + " ")
+        rest = splitter.flush()
+        for sentence in [*sentences, rest] if rest else sentences:
+            await tts_input.push(sentence)
+        return step
 
     def _filler_voice(
         self, speech: Speech, step: ReplyStep, fillers: MemoryObjectSendStream[str]
@@ -242,7 +328,13 @@ class ReplyEngine:
         if speech.gate.held:
             speech.gate.held_deltas.append(text)  # published if the preemptive reply is committed
         else:
-            self._bus.emit(AgentTranscriptDelta, turn_id=speech.turn_id, speech_id=speech.id, text=text)
+            self._bus.emit(
+                AgentTranscriptDelta,
+                turn_id=speech.turn_id,
+                speech_id=speech.id,
+                text=text,
+                agent=speech.agent,
+            )
 
     def _report_llm(
         self, speech: Speech, sent: float, first_token: float | None, chunks: int, usage: LlmUsage | None

@@ -5,7 +5,7 @@ whole of "stop talking"."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -16,6 +16,7 @@ import anyio.lowlevel
 from pipeline.base.audio import AudioFrame
 from pipeline.base.channel import Channel, ChannelClosed
 from pipeline.observe.events import SpeechSource
+from pipeline.stages.collect_dialog import CollectorDialog
 from pipeline.stages.heard_text import HeardTextTracker
 from pipeline.stages.output_gate import OutputGate
 from pipeline.stages.tools import ToolResult
@@ -57,6 +58,14 @@ _TRANSITIONS: dict[SpeechState, frozenset[SpeechState]] = {
     SpeechState.FAILED: frozenset(),
     SpeechState.DISCARDED: frozenset(),
 }
+
+
+@dataclass(frozen=True)
+class AfterDone:
+    """Something a reply's tool asked for that happens only if the caller hears the reply in full."""
+
+    description: str  # "transfer to billing": told to the model when it does not happen
+    action: Callable[[], None]
 
 
 class InvalidTransition(RuntimeError):
@@ -102,6 +111,9 @@ class Speech:
         self.error: str | None = None
         self.end_call_goodbye: str | None = None  # set by the end_call tool
         self.end_call_requested = False
+        self.agent: str | None = None  # the named agent that says it
+        self.after_done: list[AfterDone] = []  # run once it has been played in full (hand-offs...)
+        self.pending_dialog: CollectorDialog | None = None  # a collector asked for by one of its tools
         self._finished = anyio.Event()
         self._released = anyio.Event()  # the output buffer is done with it (played out, or dropped)
 

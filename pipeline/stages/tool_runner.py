@@ -26,7 +26,8 @@ from anyio.abc import TaskGroup
 
 from pipeline.observe.bus import EventBus
 from pipeline.observe.events import ToolFinished, ToolProgress, ToolStarted, ToolStatus
-from pipeline.stages.speech import ReplyStep, Speech
+from pipeline.stages.collect_dialog import Collector, CollectorDialog
+from pipeline.stages.speech import AfterDone, ReplyStep, Speech
 from pipeline.stages.tools import (
     Tool,
     ToolContext,
@@ -40,6 +41,7 @@ from providers.llm import ToolCall
 CANCELLED_MESSAGE = "cancelled: the caller interrupted before it finished"
 Speak = Callable[[str], bool]  # say a filler in the reply being written; False when it can no longer speak
 LateResult = Callable[[ToolResult], None]
+SwitchAgent = Callable[[str], None]  # hand the call to the named agent
 
 
 def background_message(name: str) -> str:
@@ -81,13 +83,29 @@ class SpeechToolContext(ToolContext):
     """The ``ToolContext`` of one tool call of a reply."""
 
     def __init__(
-        self, speech: Speech, idle: IdleWait, bus: EventBus, call: ToolCall, voice: _StepVoice
+        self,
+        speech: Speech,
+        idle: IdleWait,
+        bus: EventBus,
+        call: ToolCall,
+        voice: _StepVoice,
+        switch_agent: SwitchAgent | None = None,
     ) -> None:
         self._speech = speech
         self._idle = idle
         self._bus = bus
         self._call = call
         self._voice = voice
+        self._switch_agent = switch_agent
+
+    def hand_off(self, agent: str) -> None:
+        if self._switch_agent is None:
+            raise RuntimeError("this session has no named agents to hand off to")
+        switch = self._switch_agent
+        self._speech.after_done.append(AfterDone(f"transfer to {agent}", lambda: switch(agent)))
+
+    def collect(self, collector: Collector) -> None:
+        self._speech.pending_dialog = CollectorDialog(collector, self._call)
 
     def end_call_after_reply(self, goodbye: str | None = None) -> None:
         """The call ends only if this reply is then spoken to the end: an interrupted reply's request is void."""
@@ -124,8 +142,10 @@ class ToolRunner:
         *,
         background: TaskGroup | None = None,
         late_result: LateResult | None = None,
+        switch_agent: SwitchAgent | None = None,
     ) -> None:
         self._tools = tools
+        self._switch_agent = switch_agent
         self._bus = bus
         self._idle = idle
         self._background = background  # where calls that outlive their reply run
@@ -148,7 +168,9 @@ class ToolRunner:
                 watcher.start_soon(self._filler, filler, voice, speech.turn_id)
             async with anyio.create_task_group() as group:
                 for call in calls:
-                    context = SpeechToolContext(speech, self._idle, self._bus, call, voice)
+                    context = SpeechToolContext(
+                        speech, self._idle, self._bus, call, voice, self._switch_agent
+                    )
                     group.start_soon(self._run_one, call, step, speech.turn_id, context)
             watcher.cancel_scope.cancel()
 

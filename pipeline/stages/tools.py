@@ -14,7 +14,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
@@ -24,6 +24,9 @@ from pydantic_core import to_json
 from pipeline.base.compute import run_blocking
 from pipeline.observe.events import ToolStatus
 from providers.llm import ToolCall, ToolSchema
+
+if TYPE_CHECKING:
+    from pipeline.stages.collect_dialog import Collector
 
 
 class ToolContext:
@@ -35,6 +38,16 @@ class ToolContext:
 
     def extend_wait(self, seconds: float) -> None:
         """The caller asked for time: hold idle reminders off for ``seconds``."""
+        raise NotImplementedError
+
+    def hand_off(self, agent: str) -> None:
+        """Move the caller to the named agent once the current reply has been spoken in full (an interrupted
+        reply's hand-off does not happen)."""
+        raise NotImplementedError
+
+    def collect(self, collector: Collector) -> None:
+        """Run ``collector``'s dialog after this reply (which ends with its question); its result comes back to
+        the LLM as another result of the calling tool."""
         raise NotImplementedError
 
     def progress(self, message: str, *, speak: bool = True) -> None:
@@ -270,6 +283,9 @@ class ToolRegistry:
     @property
     def schemas(self) -> tuple[ToolSchema, ...]:
         return tuple(entry.schema for entry in self._tools.values())
+
+    def tools(self) -> list[Tool]:
+        return list(self._tools.values())
 
     def copy(self) -> ToolRegistry:
         return ToolRegistry(self._tools.values())
