@@ -93,6 +93,8 @@ _EXPORTS: dict[str, str] = {
     "collector_tool": "pipeline.stages.collector_tool",
     "CollectorStarted": "pipeline.observe.events",
     "CollectorFinished": "pipeline.observe.events",
+    "McpServerSettings": "pipeline.settings",
+    "McpServerStatus": "pipeline.observe.events",
 }
 
 __all__ = [
@@ -128,6 +130,8 @@ __all__ = [
     "Interruption",
     "LiveItem",
     "LlmMetrics",
+    "McpServerSettings",
+    "McpServerStatus",
     "Pipeline",
     "PreemptiveCommitted",
     "PreemptiveDiscarded",

@@ -154,6 +154,39 @@ class AgentProfile(_Section):
     summarize_history: bool = Field(False, description="hand it a summary instead of the whole history")
 
 
+class McpServerSettings(_Section):
+    """An MCP server whose tools the agent offers beside its Python tools (``mcp_servers:`` in the config):
+    started as a subprocess over stdio (``command``), or reached over streamable HTTP (``url``)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="names the server in events and errors")
+    transport: Literal["stdio", "http"] = "stdio"
+    command: str | None = Field(None, description="stdio: the executable")
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict, description="stdio: extra environment variables")
+    cwd: Path | None = None
+    url: str | None = Field(None, description="http: the server's MCP endpoint")
+    tools: list[str] | None = Field(None, description="offer only these of its tools (none: all)")
+    prefix: str = Field("", description="put before each tool name (to keep names apart)")
+    timeout: float = Field(10.0, gt=0.0, description="longest one tool call may take")
+    connect_timeout: float = Field(
+        10.0, gt=0.0, description="longest the connection and tool listing may take"
+    )
+    cancellable: bool = Field(True, description="a barge-in cancels its calls in flight")
+    max_restarts: int = Field(3, ge=0, description="reconnections in a row before giving the server up")
+    retry_delay: float = Field(1.0, ge=0.0, description="wait before reconnecting")
+    ping_interval: float | None = Field(
+        15.0, gt=0.0, description="check the connection this often (none: only when a call fails)"
+    )
+
+    @model_validator(mode="after")
+    def _endpoint(self) -> McpServerSettings:
+        if self.transport == "stdio" and not self.command:
+            raise ValueError("a stdio MCP server needs `command`")
+        if self.transport == "http" and not self.url:
+            raise ValueError("an http MCP server needs `url`")
+        return self
+
+
 PreemptiveMode = Literal["off", "on", "budget"]
 
 
@@ -181,6 +214,9 @@ class SessionSettings(_Section):
     idle: IdleSettings = Field(default_factory=IdleSettings)
     events: EventSettings = Field(default_factory=EventSettings)
     preemptive: PreemptiveSettings = Field(default_factory=PreemptiveSettings)
+    mcp_servers: list[McpServerSettings] = Field(
+        default_factory=list, description="MCP servers whose tools the agent offers"
+    )
     agents: dict[str, AgentProfile] = Field(
         default_factory=dict, description="named agents the main agent (and each other) may hand the call to"
     )

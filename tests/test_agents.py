@@ -205,3 +205,12 @@ def test_named_agents_in_the_config_get_their_own_providers() -> None:
         parse_config(AGENTS_YAML.replace("[lookup_order]", "[nope]"))
     with pytest.raises(ConfigError, match=r"agents\.billing\.llm\.provider"):
         parse_config(AGENTS_YAML.replace("{provider: scripted, fallback", "{provider: nosuch, fallback"))
+
+
+def test_mcp_servers_in_the_config_are_checked() -> None:
+    base = "stt: {provider: pocketsphinx}\nllm: {provider: scripted}\ntts: {provider: espeak}\n"
+    loaded = parse_config(base + "mcp_servers:\n  - {name: files, command: npx, args: [server-files]}\n")
+    (server,) = loaded.settings.mcp_servers
+    assert (server.name, server.transport, server.args) == ("files", "stdio", ["server-files"])
+    with pytest.raises(ConfigError, match=r"mcp_servers\[0\].*needs `url`"):
+        parse_config(base + "mcp_servers:\n  - {name: web, transport: http}\n")

@@ -61,6 +61,8 @@ def test_the_agent_features_are_public() -> None:
         "collector_tool",
         "CollectorStarted",
         "CollectorFinished",
+        "McpServerSettings",
+        "McpServerStatus",
     ):
         assert name in pipeline.__all__
         assert getattr(pipeline, name).__doc__

@@ -242,6 +242,17 @@ class CollectorFinished(Event):
     attempts: int
 
 
+class McpServerStatus(Event):
+    """An MCP tool server connected (``tools`` it offers), lost its connection (it is being reconnected), or was
+    given up after too many failures (its tools are withdrawn)."""
+
+    type: Literal["mcp_server_status"] = "mcp_server_status"
+    server: str
+    status: Literal["connected", "disconnected", "gave_up"]
+    tools: tuple[str, ...] = ()
+    error: str | None = None
+
+
 class ToolResultDelivered(Event):
     """A tool that finished after its reply went on: its result was added to the context for a later turn."""
 

@@ -47,6 +47,7 @@ from pipeline.session.builtin_tools import BUILTIN_TOOLS
 from pipeline.session.conversation import deliver_late_result, greet, summarize_into_context
 from pipeline.session.listener import AgentListener, dispatch
 from pipeline.session.live import LIVE_EVENTS, LiveItem, live_items
+from pipeline.session.mcp_servers import McpServerLink
 from pipeline.settings import AgentSettings, IdleSettings, PreemptiveSettings, SessionSettings, TurnSettings
 from pipeline.stages.context import ChatContext
 from pipeline.stages.input import InputStage
@@ -132,6 +133,10 @@ class Session:
         self._all_tools = tools.copy()
         self._builtin_tools = self._builtins_for(settings.agent.name, settings.agent.builtin_tools)
         self._tools = tools.copy()
+        self._mcp_links = [
+            McpServerLink(server, self._bus, self._on_mcp_tools) for server in settings.mcp_servers
+        ]
+        self._mcp_tools: dict[str, list[Tool]] = {}  # server name -> the tools it offers now
         for builtin in self._builtin_tools:
             if builtin.name not in self._tools:
                 self._tools.add(builtin)
@@ -172,6 +177,10 @@ class Session:
         """The stages live in their own task group, so ending the session cancels them and never the
         application code running inside ``async with session``."""
         async with anyio.create_task_group() as stages:
+            for (
+                link
+            ) in self._mcp_links:  # their tools are there before the first reply (or the server is down)
+                await stages.start(link.run)
             running = self._build(stages)
             self._running = running
             self.state = SessionState.RUNNING
@@ -245,6 +254,25 @@ class Session:
             recent_audio=policies.recent_audio,
         )
         return _Running(controller, engine, stt, inputs)
+
+    def _on_mcp_tools(self, server: str, tools: list[Tool]) -> None:
+        """An MCP server's tools changed (connected, reconnected with other tools, or given up)."""
+        for old in self._mcp_tools.pop(server, []):
+            self._tools.remove(old.name)
+        accepted = []
+        for offered in tools:
+            if offered.name in self._tools:
+                self._bus.emit(
+                    ErrorEvent,
+                    source=f"mcp:{server}",
+                    code="tool_name_clash",
+                    message=f"{offered.name!r} is already a tool; set a `prefix` for this server",
+                    recoverable=True,
+                )
+                continue
+            self._tools.add(offered)
+            accepted.append(offered)
+        self._mcp_tools[server] = accepted
 
     async def _deliver_late_result(self, result: ToolResult) -> None:
         if self._running is not None and self.running:
@@ -466,7 +494,8 @@ class Session:
                 {**agent.model_dump(), **{key: value for key, value in changes.items() if value is not None}}
             )
         if tools is not None:
-            self._tools.replace([*self._builtin_tools, *tools])
+            mcp_tools = [t for offered in self._mcp_tools.values() for t in offered]
+            self._tools.replace([*self._builtin_tools, *tools, *mcp_tools])
         self._settings = self._settings.model_copy(
             update={
                 "agent": agent,

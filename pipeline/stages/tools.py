@@ -77,10 +77,13 @@ class Tool:
         None  # still running after this: the reply goes on, the result comes later
     )
     context_parameter: str | None = None
+    parameters: dict[str, Any] | None = None  # a JSON schema given as is (MCP tools); else from ``arguments``
     schema: ToolSchema = field(init=False)
 
     def __post_init__(self) -> None:
-        parameters = self.arguments.model_json_schema()
+        parameters = (
+            dict(self.parameters) if self.parameters is not None else self.arguments.model_json_schema()
+        )
         parameters.pop("title", None)
         self.schema = ToolSchema(self.name, self.description, parameters)
 
