@@ -42,13 +42,13 @@ from pipeline.observe.events import (
     UserState,
 )
 from pipeline.observe.metrics import UsageTracker
-from pipeline.session.agents import AgentProviders, transfer_tool
-from pipeline.session.builtin_tools import BUILTIN_TOOLS
+from pipeline.session.agents import AgentProviders, AgentRoster, MainAgent
 from pipeline.session.conversation import deliver_late_result, greet, summarize_into_context
 from pipeline.session.listener import AgentListener, dispatch
 from pipeline.session.live import LIVE_EVENTS, LiveItem, live_items
 from pipeline.session.mcp_servers import McpServerLink
-from pipeline.settings import AgentSettings, IdleSettings, PreemptiveSettings, SessionSettings, TurnSettings
+from pipeline.session.tool_set import SessionTools
+from pipeline.settings import IdleSettings, PreemptiveSettings, SessionSettings, TurnSettings
 from pipeline.stages.context import ChatContext
 from pipeline.stages.input import InputStage
 from pipeline.stages.reply import ReplyEngine
@@ -74,16 +74,6 @@ class SessionState(Enum):
     RUNNING = "running"
     ENDING = "ending"
     ENDED = "ended"
-
-
-@dataclass(frozen=True)
-class _MainAgent:
-    """The agent a session starts with, to hand back to."""
-
-    agent: AgentSettings
-    turn: TurnSettings
-    llm: LLM
-    tts: TextToSpeech
 
 
 class SessionClosedError(RuntimeError):
@@ -127,19 +117,13 @@ class Session:
             self.id, clock=self._clock, muted=settings.events.mute, queue_size=settings.events.queue_size
         )
         self._usage = UsageTracker()
-        self._main = _MainAgent(settings.agent, settings.turn, llm, tts)
-        self._agent_providers = dict(agent_providers or {})
-        self._agent_name = settings.agent.name
-        self._all_tools = tools.copy()
-        self._builtin_tools = self._builtins_for(settings.agent.name, settings.agent.builtin_tools)
-        self._tools = tools.copy()
+        main = MainAgent(settings.agent, settings.turn, llm, tts)
+        self._roster = AgentRoster(settings.agents, main, agent_providers or {})
+        self._tool_set = SessionTools(tools, self._roster.builtins_for(main.agent.name), self._bus)
+        self._tools = self._tool_set.registry
         self._mcp_links = [
-            McpServerLink(server, self._bus, self._on_mcp_tools) for server in settings.mcp_servers
+            McpServerLink(server, self._bus, self._tool_set.mcp_changed) for server in settings.mcp_servers
         ]
-        self._mcp_tools: dict[str, list[Tool]] = {}  # server name -> the tools it offers now
-        for builtin in self._builtin_tools:
-            if builtin.name not in self._tools:
-                self._tools.add(builtin)
         audio = settings.audio
         self._audio_in: Channel[AudioFrame] = Channel(
             "caller-audio",
@@ -241,7 +225,7 @@ class Session:
             host=self,
             preemptive=settings.preemptive,
         )
-        controller.speaking_agent = self._agent_name
+        controller.speaking_agent = self._roster.current
         stt = SttStage(self._stt, sample_rate=rate, bus=self._bus, usage=self._usage, signals=controller)
         inputs = InputStage(
             self._audio_in,
@@ -254,25 +238,6 @@ class Session:
             recent_audio=policies.recent_audio,
         )
         return _Running(controller, engine, stt, inputs)
-
-    def _on_mcp_tools(self, server: str, tools: list[Tool]) -> None:
-        """An MCP server's tools changed (connected, reconnected with other tools, or given up)."""
-        for old in self._mcp_tools.pop(server, []):
-            self._tools.remove(old.name)
-        accepted = []
-        for offered in tools:
-            if offered.name in self._tools:
-                self._bus.emit(
-                    ErrorEvent,
-                    source=f"mcp:{server}",
-                    code="tool_name_clash",
-                    message=f"{offered.name!r} is already a tool; set a `prefix` for this server",
-                    recoverable=True,
-                )
-                continue
-            self._tools.add(offered)
-            accepted.append(offered)
-        self._mcp_tools[server] = accepted
 
     async def _deliver_late_result(self, result: ToolResult) -> None:
         if self._running is not None and self.running:
@@ -494,8 +459,7 @@ class Session:
                 {**agent.model_dump(), **{key: value for key, value in changes.items() if value is not None}}
             )
         if tools is not None:
-            mcp_tools = [t for offered in self._mcp_tools.values() for t in offered]
-            self._tools.replace([*self._builtin_tools, *tools, *mcp_tools])
+            self._tool_set.offer(tools)
         self._settings = self._settings.model_copy(
             update={
                 "agent": agent,
@@ -532,66 +496,37 @@ class Session:
         self.update(instructions=instructions, tools=tools, llm=llm)
         floor = self._floor()
         if agent is not None:
-            self._agent_name = floor.speaking_agent = agent
+            self._roster.current = floor.speaking_agent = agent
         self._bus.emit(Handoff, turn_id=floor.turn_id or None, summarized=summarize_history, agent=agent)
 
     @property
     def agent_name(self) -> str:
         """The named agent talking to the caller now (``agent.name`` until a hand-off)."""
-        return self._agent_name
+        return self._roster.current
 
     async def transfer(self, agent: str) -> None:
         """Hand the call to a named agent of ``settings.agents`` (or back to the main agent): its instructions,
         tools, LLM, voice and turn settings apply from now on, with the history kept (or summarised); then it
         greets the caller, or answers the conversation so far. The LLM does this through ``transfer_to_agent``."""
         floor = self._floor()
-        if agent == self._agent_name:
+        if agent == self._roster.current:
             return
-        main = self._main
-        profile = self._settings.agents.get(agent)
-        if profile is None and agent != main.agent.name:
-            known = ", ".join([main.agent.name, *self._settings.agents])
-            raise ValueError(f"no agent named {agent!r} (agents: {known})")
-        providers = self._agent_providers.get(agent, AgentProviders())
-        builtins = main.agent.builtin_tools
-        if profile is not None and profile.builtin_tools is not None:
-            builtins = profile.builtin_tools
-        tool_names = profile.tools if profile is not None else None
-        tools = [self._named_tool(name) for name in tool_names] if tool_names is not None else None
-        self._builtin_tools = self._builtins_for(agent, builtins)
+        plan = self._roster.plan(agent, self._tool_set.pick)
+        self._tool_set.set_builtins(plan.builtins)
         await self.handoff(
-            profile.instructions if profile is not None else main.agent.instructions,
-            tools=tools if tools is not None else self._all_tools.tools(),
-            llm=providers.llm or main.llm,
-            summarize_history=profile.summarize_history if profile is not None else False,
+            plan.instructions,
+            tools=plan.tools,
+            llm=plan.llm,
+            summarize_history=plan.summarize_history,
             agent=agent,
         )
-        self.update(turn=(profile.turn if profile is not None else None) or main.turn)
+        self.update(turn=plan.turn)
         if self._running is not None:
-            self._running.engine.apply(self._settings.agent, tts=providers.tts or main.tts)
-        greeting = profile.greeting if profile is not None else None
-        if greeting:
-            floor.say(greeting)
+            self._running.engine.apply(self._settings.agent, tts=plan.tts)
+        if plan.greeting:
+            floor.say(plan.greeting)
         else:
             floor.start_reply()
-
-    def _named_tool(self, name: str) -> Tool:
-        found = self._all_tools.get(name)
-        if found is None:
-            raise ValueError(f"agent tools: the pipeline has no tool named {name!r}")
-        return found
-
-    def _builtins_for(self, agent: str, names: Iterable[str]) -> list[Tool]:
-        """The runtime's tools for ``agent``: its built-in ones, and the hand-off tool when there are others."""
-        builtins = [BUILTIN_TOOLS[name] for name in names]
-        targets = {
-            self._main.agent.name: "the main agent",
-            **{n: p.description for n, p in self._settings.agents.items()},
-        }
-        targets.pop(agent, None)
-        if self._settings.agents and targets:
-            builtins.append(transfer_tool(targets))
-        return builtins
 
     # --- inactivity -----------------------------------------------------------------------------------------
 
