@@ -23,69 +23,13 @@ from pipeline.observe.metrics import TurnTimer, UsageTracker
 from pipeline.settings import AgentSettings
 from pipeline.stages.collect_dialog import CollectorDialog
 from pipeline.stages.commit import step_messages
-from pipeline.stages.output_gate import OutputGate
 from pipeline.stages.sentences import SentenceSplitter
 from pipeline.stages.speech import AfterDone, ReplyStep, Speech
 from pipeline.stages.tool_runner import FillerPolicy, ToolRunner
 from pipeline.stages.tools import ToolRegistry, ToolResult
+from pipeline.stages.tts_input import MeteredTtsInput, TtsMeter
 from providers.llm import LLM, ChatMessage, LlmRequest, LlmUsage, Role, TextDelta, ToolCall
-from providers.tts import TextToSpeech, TtsAudio, TtsSegmentEnd, TtsStream
-
-
-class _TtsMeter:
-    """Times one speech's synthesis: time to first byte, and real-time factor excluding time spent waiting
-    for text or for room in the output queue."""
-
-    def __init__(self) -> None:
-        self.first_push: float | None = None
-        self.first_audio: float | None = None
-        self.characters = 0
-        self.audio_seconds = 0.0
-        self.busy_seconds = 0.0
-        self._pending_pushes: list[float] = []
-        self._segment_started: float | None = None
-
-    def pushed(self, text: str, now: float) -> None:
-        self.characters += len(text)
-        self._pending_pushes.append(now)
-        if self.first_push is None:
-            self.first_push = now
-        if self._segment_started is None:
-            self._segment_started = now
-
-    def audio(self, seconds: float, now: float) -> None:
-        self.audio_seconds += seconds
-        if self.first_audio is None:
-            self.first_audio = now
-
-    def segment_done(self, now: float, idle: float) -> None:
-        if self._pending_pushes:
-            self._pending_pushes.pop(0)
-        if self._segment_started is not None:
-            self.busy_seconds += max(0.0, now - self._segment_started - idle)
-        self._segment_started = max(now, self._pending_pushes[0]) if self._pending_pushes else None
-
-
-class _MeteredTtsInput:
-    """The text side of one speech's TTS stream, stamping what the metrics need on every push."""
-
-    def __init__(self, stream: TtsStream, timer: TurnTimer | None, gate: OutputGate | None = None) -> None:
-        self.stream = stream
-        self.timer = timer
-        self.meter = _TtsMeter()
-        self._gate = gate
-
-    async def push(self, text: str) -> None:
-        if self._gate is not None:
-            await self._gate.synthesis()  # a held (preemptive) reply's sentences wait for the commit
-        now = anyio.current_time()
-        self.meter.pushed(text, now)
-        if self.timer is not None:
-            self.timer.mark_first("first_sentence", now)
-        await self.stream.push_text(text)
-
-    async def end(self) -> None:
-        await self.stream.end_input()
+from providers.tts import TextToSpeech, TtsAudio, TtsSegmentEnd
 
 
 class ReplyEngine:
@@ -126,14 +70,14 @@ class ReplyEngine:
     ) -> None:
         """An LLM reply; tool steps are recorded in ``speech.steps``."""
         async with self.tts.stream() as tts_stream, anyio.create_task_group() as group:
-            tts_input = _MeteredTtsInput(tts_stream, timer, speech.gate)
+            tts_input = MeteredTtsInput(tts_stream, timer, speech.gate)
             group.start_soon(self._write_reply, speech, messages, tts_input)
             await self._read_audio(speech, tts_input)
 
     async def speak(self, speech: Speech, text: str) -> None:
         """Fixed text (``say``, greetings, reminders)."""
         async with self.tts.stream() as tts_stream, anyio.create_task_group() as group:
-            tts_input = _MeteredTtsInput(tts_stream, None)
+            tts_input = MeteredTtsInput(tts_stream, None)
             group.start_soon(self._write_text, speech, text, tts_input)
             await self._read_audio(speech, tts_input)
 
@@ -145,7 +89,7 @@ class ReplyEngine:
         speech.tracker.end_segment(text)
         speech.audio.close()
 
-    async def _write_text(self, speech: Speech, text: str, tts_input: _MeteredTtsInput) -> None:
+    async def _write_text(self, speech: Speech, text: str, tts_input: MeteredTtsInput) -> None:
         splitter = SentenceSplitter()
         sentences = splitter.push(text + " ")
         rest = splitter.flush()
@@ -161,7 +105,7 @@ class ReplyEngine:
         await tts_input.end()
 
     async def _write_reply(
-        self, speech: Speech, messages: tuple[ChatMessage, ...], tts_input: _MeteredTtsInput
+        self, speech: Speech, messages: tuple[ChatMessage, ...], tts_input: MeteredTtsInput
     ) -> None:
         timer = tts_input.timer
         history = list(messages)
@@ -201,7 +145,7 @@ class ReplyEngine:
         return self._dialog
 
     async def _ask_collector_question(
-        self, speech: Speech, dialog: CollectorDialog, tts_input: _MeteredTtsInput
+        self, speech: Speech, dialog: CollectorDialog, tts_input: MeteredTtsInput
     ) -> None:
         """The reply ends with the collector's question; the collector takes the dialog once it was heard."""
         await self._say(speech, dialog.collector.question, tts_input)
@@ -216,7 +160,7 @@ class ReplyEngine:
         speech.after_done.append(AfterDone(f"ask for the {dialog.collector.field}", activate))
 
     async def _dialog_turn(
-        self, speech: Speech, history: list[ChatMessage], tts_input: _MeteredTtsInput
+        self, speech: Speech, history: list[ChatMessage], tts_input: MeteredTtsInput
     ) -> bool:
         """The collector answers this turn; True when it is done (its result is then in ``history`` as a tool
         result, and the parent LLM goes on in the same reply)."""
@@ -243,7 +187,7 @@ class ReplyEngine:
         history.extend(step_messages(step))
         return True
 
-    async def _say(self, speech: Speech, text: str, tts_input: _MeteredTtsInput) -> ReplyStep:
+    async def _say(self, speech: Speech, text: str, tts_input: MeteredTtsInput) -> ReplyStep:
         """Fixed words inside a reply, as a step of their own (so the context keeps them in order)."""
         step = ReplyStep(text=text)
         speech.steps.append(step)
@@ -278,7 +222,7 @@ class ReplyEngine:
         speech: Speech,
         history: list[ChatMessage],
         step: ReplyStep,
-        tts_input: _MeteredTtsInput,
+        tts_input: MeteredTtsInput,
         *,
         with_tools: bool,
     ) -> list[ToolCall]:
@@ -358,7 +302,7 @@ class ReplyEngine:
             self.llm.provider, self.llm.model, usage.prompt_tokens if usage else 0, completion or 0
         )
 
-    async def _read_audio(self, speech: Speech, tts_input: _MeteredTtsInput) -> None:
+    async def _read_audio(self, speech: Speech, tts_input: MeteredTtsInput) -> None:
         rate = self._sample_rate
         resampler = StreamResampler(self.tts.sample_rate, rate)
         chunker = Rechunker.for_duration(rate, self._frame_ms)
@@ -385,7 +329,7 @@ class ReplyEngine:
         speech.audio.close()
         self._report_tts(speech, meter)
 
-    def _report_tts(self, speech: Speech, meter: _TtsMeter) -> None:
+    def _report_tts(self, speech: Speech, meter: TtsMeter) -> None:
         if meter.first_push is None:
             return
         self._bus.emit(
@@ -401,7 +345,7 @@ class ReplyEngine:
         self._usage.add_tts(self.tts.provider, self.tts.model, meter.characters, meter.audio_seconds)
 
 
-async def _speak_fillers(fillers: MemoryObjectReceiveStream[str], tts_input: _MeteredTtsInput) -> None:
+async def _speak_fillers(fillers: MemoryObjectReceiveStream[str], tts_input: MeteredTtsInput) -> None:
     async with fillers:
         async for text in fillers:
             await tts_input.push(text)
