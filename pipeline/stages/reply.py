@@ -107,10 +107,22 @@ class ReplyEngine:
     async def _write_reply(
         self, speech: Speech, messages: tuple[ChatMessage, ...], tts_input: MeteredTtsInput
     ) -> None:
-        timer = tts_input.timer
         history = list(messages)
-        filler = FillerPolicy(self._agent.filler_after, tuple(self._agent.fillers))
         send, receive = anyio.create_memory_object_stream[str](16)
+        with send, receive:  # closed also when the reply is cancelled
+            await self._write_steps(speech, history, tts_input, send, receive)
+        await tts_input.end()
+
+    async def _write_steps(
+        self,
+        speech: Speech,
+        history: list[ChatMessage],
+        tts_input: MeteredTtsInput,
+        send: MemoryObjectSendStream[str],
+        receive: MemoryObjectReceiveStream[str],
+    ) -> None:
+        timer = tts_input.timer
+        filler = FillerPolicy(self._agent.filler_after, tuple(self._agent.fillers))
         async with anyio.create_task_group() as voice:
             voice.start_soon(_speak_fillers, receive, tts_input)
             ask_llm = True
@@ -135,7 +147,6 @@ class ReplyEngine:
                     await self._ask_collector_question(speech, speech.pending_dialog, tts_input)
                     break
             send.close()  # fillers already queued are still spoken, then the synthesis input ends
-        await tts_input.end()
 
     # --- collector sub-agents ---------------------------------------------------------------------------------
 
