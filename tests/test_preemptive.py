@@ -14,12 +14,14 @@ from pipeline.observe.events import (
     PreemptiveCommitted,
     PreemptiveDiscarded,
     PreemptiveStarted,
+    ToolStarted,
     TurnMetrics,
 )
 from pipeline.settings import PreemptiveSettings, SessionSettings
+from pipeline.stages.tools import tool
 from providers.llm import Role
 from tests.conversation import Call, converse, make_pipeline, of_type
-from tests.doubles import FakeTts, ScriptedLlm, ScriptedStt
+from tests.doubles import FakeTts, ScriptedLlm, ScriptedStt, call
 
 pytestmark = pytest.mark.anyio
 
@@ -183,3 +185,33 @@ async def test_settings_are_live_through_session_update() -> None:
     (started,) = of_type(done.events, PreemptiveStarted)
     assert started.turn_id == 2 and done.session.settings.preemptive.mode == "on"
     assert [m.preemptive_committed for m in of_type(done.events, TurnMetrics)] == [False, True]
+
+
+async def test_a_discarded_reply_never_runs_its_tools() -> None:
+    ran: list[str] = []
+
+    @tool
+    def book(time: str) -> str:
+        """Book a table."""
+        ran.append(time)
+        return "booked"
+
+    llm = ScriptedLlm(
+        [[call("book", '{"time": "7pm"}')], [call("book", '{"time": "8pm"}')], "Booked for eight."],
+        ttft=0.05,
+        token_interval=TOKEN,
+    )
+    pipeline = make_pipeline(
+        ScriptedStt(["book seven", "no eight"], final_delay=0.1),
+        llm,
+        FakeTts(ttfb=0.1),
+        tools=[book],
+        settings=settings("on"),
+        endpointing_delay=0.5,
+    )
+
+    done = await converse(pipeline, continue_after_a_pause)
+
+    assert [d.reason for d in of_type(done.events, PreemptiveDiscarded)] == ["caller_continued"]
+    assert ran == ["8pm"]  # the held reply's call waited for a commit that never came
+    assert [e.arguments for e in of_type(done.events, ToolStarted)] == ['{"time":"8pm"}']
