@@ -19,7 +19,7 @@ from pipeline.observe.events import (
 from pipeline.session.agents import AgentProviders
 from pipeline.session.config import ConfigError, parse_config
 from pipeline.session.pipeline import Pipeline
-from pipeline.settings import AgentProfile, AgentSettings, SessionSettings
+from pipeline.settings import AgentProfile, AgentSettings, SessionSettings, TurnSettings
 from providers.llm import Role
 from tests.conversation import Call, converse, make_pipeline, of_type
 from tests.doubles import FakeTts, ScriptedLlm, ScriptedStt, call
@@ -31,6 +31,9 @@ BILLING = AgentProfile(
     instructions="You are the billing agent.",
     greeting="Billing here. How can I help?",
 )
+
+
+QUICK = TurnSettings(detector="silence", endpointing_delay=0.3, false_interruption_timeout=None)
 
 
 async def turns(call_: Call, replies: list[int]) -> None:
@@ -47,13 +50,14 @@ async def test_the_llm_hands_the_caller_to_a_named_agent() -> None:
         [["Let me transfer you.", call("transfer_to_agent", '{"agent": "billing"}')], "One moment."]
     )
     billing_llm = ScriptedLlm(["Your balance is zero."])
+    main_voice, billing_voice = FakeTts(), FakeTts()
     pipeline = make_pipeline(
         ScriptedStt(["I have a billing question", "what is my balance"]),
         main_llm,
-        FakeTts(),
-        settings=SessionSettings(agents={"billing": BILLING}),
+        main_voice,
+        settings=SessionSettings(agents={"billing": BILLING.model_copy(update={"turn": QUICK})}),
     )
-    pipeline.agent_providers = {"billing": AgentProviders(llm=billing_llm)}
+    pipeline.agent_providers = {"billing": AgentProviders(llm=billing_llm, tts=billing_voice)}
 
     done = await converse(pipeline, lambda c: turns(c, [2, 3]))
 
@@ -77,6 +81,9 @@ async def test_the_llm_hands_the_caller_to_a_named_agent() -> None:
     back = next(s for s in request.tools if s.name == "transfer_to_agent")
     assert "main" in back.description and "billing:" not in back.description
     assert done.session.agent_name == "billing" and len(main_llm.requests) == 2
+    assert main_voice.texts == ["Let me transfer you.", "One moment."]  # each agent speaks with its own voice
+    assert done.session.settings.turn == QUICK  # and its own turn-taking
+    assert billing_voice.texts == ["Billing here.", "How can I help?", "Your balance is zero."]
 
 
 async def test_an_interrupted_hand_off_does_not_hand_off() -> None:
