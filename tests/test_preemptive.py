@@ -16,6 +16,7 @@ from pipeline.observe.events import (
     PreemptiveStarted,
     ToolStarted,
     TurnMetrics,
+    UsageSummary,
 )
 from pipeline.settings import PreemptiveSettings, SessionSettings
 from pipeline.stages.tools import tool
@@ -137,6 +138,10 @@ async def test_discarded_when_the_caller_goes_on_and_nothing_of_it_is_heard_or_k
         (Role.USER, "I want to book a table"),
         (Role.ASSISTANT, "Sure, for when?"),
     ]
+    (usage,) = of_type(done.events, UsageSummary)
+    (llm_usage,) = [entry for entry in usage.usage if entry.kind == "llm"]
+    assert llm_usage.requests == 2  # the discarded request is counted, with the tokens it wrote
+    assert llm_usage.completion_tokens == len(["Sure,", "for", "when?"]) + discarded.wasted_tokens
     (metrics,) = of_type(done.events, TurnMetrics)
     assert metrics.preemptive_started == 2 and metrics.preemptive_discarded == 1
     assert metrics.preemptive_wasted_tokens == discarded.wasted_tokens and metrics.preemptive_committed

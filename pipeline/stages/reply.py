@@ -250,29 +250,36 @@ class ReplyEngine:
         sent = anyio.current_time()
         first_token: float | None = None
         chunks_out = 0
-        async with aclosing(self.llm.stream(request)) as chunks:
-            async for chunk in chunks:
-                match chunk:
-                    case TextDelta(text=text):
-                        if not text:
-                            continue
-                        now = anyio.current_time()
-                        if first_token is None:
-                            first_token = now
-                        if timer is not None:
-                            timer.mark_first("first_token", now)
-                        chunks_out += 1
-                        step.text += text
-                        self._publish_delta(speech, text)
-                        for sentence in splitter.push(text):
-                            await tts_input.push(sentence)
-                        await speech.gate.token()
-                    case ToolCall():
-                        if first_token is None:
-                            first_token = anyio.current_time()
-                        calls.append(chunk)
-                    case LlmUsage():
-                        usage = chunk
+        try:
+            async with aclosing(self.llm.stream(request)) as chunks:
+                async for chunk in chunks:
+                    match chunk:
+                        case TextDelta(text=text):
+                            if not text:
+                                continue
+                            now = anyio.current_time()
+                            if first_token is None:
+                                first_token = now
+                            if timer is not None:
+                                timer.mark_first("first_token", now)
+                            chunks_out += 1
+                            step.text += text
+                            self._publish_delta(speech, text)
+                            await speech.gate.token()  # a held reply past its token budget waits here
+                            for sentence in splitter.push(text):
+                                await tts_input.push(sentence)
+                        case ToolCall():
+                            if first_token is None:
+                                first_token = anyio.current_time()
+                            calls.append(chunk)
+                        case LlmUsage():
+                            usage = chunk
+        except anyio.get_cancelled_exc_class():
+            if (
+                usage is None
+            ):  # closed early (barge-in, a discarded preemptive reply): what it wrote is billed
+                self._usage.add_llm(self.llm.provider, self.llm.model, 0, chunks_out)
+            raise
         rest = splitter.flush()
         if rest:
             await tts_input.push(rest)
