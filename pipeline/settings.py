@@ -172,6 +172,7 @@ class McpServerSettings(_Section):
         10.0, gt=0.0, description="longest the connection and tool listing may take"
     )
     cancellable: bool = Field(True, description="a barge-in cancels its calls in flight")
+    speak_progress: bool = Field(False, description="say its tools' progress messages (else: events only)")
     max_restarts: int = Field(3, ge=0, description="reconnections in a row before giving the server up")
     retry_delay: float = Field(1.0, ge=0.0, description="wait before reconnecting")
     ping_interval: float | None = Field(

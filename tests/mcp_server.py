@@ -2,7 +2,7 @@
 (``python -m tests.mcp_server stdio``) or streamable HTTP on 127.0.0.1 (``... http PORT``).
 
 Tools: ``add`` (a sum), ``weather`` (structured), ``broken`` (fails), ``slow`` (sleeps, and notes in a marker file
-whether it finished or was cancelled), ``die`` (the process exits mid-call)."""
+whether it finished or was cancelled), ``lookup`` (reports progress), ``die`` (the process exits mid-call)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import anyio
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 
 server = MCPServer("parley-test")
 MARKER = os.environ.get("PARLEY_MCP_MARKER")
@@ -53,6 +53,14 @@ async def slow(seconds: float) -> str:
         raise
     _mark("slow finished")
     return "done"
+
+
+@server.tool()
+async def lookup(query: str, ctx: Context) -> str:
+    """Looks something up, reporting progress."""
+    await ctx.report_progress(1, 2, "Looking it up.")
+    await anyio.sleep(0.2)
+    return f"found {query}"
 
 
 @server.tool()

@@ -23,6 +23,7 @@ from pipeline.observe.events import (
     McpServerStatus,
     SpeechSource,
     ToolFinished,
+    ToolProgress,
     ToolStatus,
 )
 from pipeline.session.mcp_servers import LinkState, McpServerLink
@@ -101,7 +102,7 @@ async def until(condition: Any, limit: float = 20.0) -> None:
 async def test_stdio_listing_calling_and_a_failing_tool() -> None:
     async with running(stdio_server()) as (link, offered, bus):
         assert link.state is LinkState.READY and bus.statuses() == ["connected"]
-        assert set(offered.tools) == {"add", "weather", "broken", "slow", "die"}
+        assert set(offered.tools) == {"add", "weather", "broken", "slow", "lookup", "die"}
         schema = offered.tools["add"].schema
         assert schema.description == "Add two numbers." and schema.parameters["required"] == ["a", "b"]
         assert await invoke(offered, "add", '{"a": 2, "b": 3}') == (ToolStatus.OK, "5")
@@ -166,6 +167,19 @@ async def test_streamable_http_listing_calling_and_a_failing_tool(http_server: s
         assert await invoke(offered, "web_add", '{"a": 20, "b": 22}') == (ToolStatus.OK, "42")
         status, _ = await invoke(offered, "web_broken", "{}")
         assert status is ToolStatus.ERROR
+
+
+async def test_server_progress_reaches_the_tool_context() -> None:
+    async with running(stdio_server()) as (_link, offered, _bus):
+        events = RecordingBus()
+        runner = ToolRunner(ToolRegistry(offered.tools.values()), events, idle=None)  # type: ignore[arg-type]
+        step = ReplyStep()
+        await runner.run(
+            [ToolCall("c1", "lookup", '{"query": "order 7"}')], step, Speech(SpeechSource.REPLY, turn_id=1)
+        )
+        (progress,) = [e for e in events.events if isinstance(e, ToolProgress)]
+        assert (progress.name, progress.message, progress.spoken) == ("lookup", "Looking it up.", False)
+        assert step.results[0].content == "found order 7"
 
 
 async def test_barge_in_cancels_a_call_in_flight(tmp_path: Path) -> None:

@@ -28,10 +28,11 @@ from pydantic import ConfigDict, create_model
 from pipeline.observe.bus import EventBus
 from pipeline.observe.events import McpServerStatus
 from pipeline.settings import McpServerSettings
-from pipeline.stages.tools import Tool
+from pipeline.stages.tools import Tool, ToolContext
 from providers.errors import root_cause
 
 ToolsChanged = Callable[[str, list[Tool]], None]  # a server's name and the tools it offers now
+_CONTEXT = "__parley_tool_context"  # the keyword the runtime passes the ToolContext under
 _LINK_ERRORS = (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream, OSError)
 
 
@@ -159,7 +160,8 @@ class McpServerLink:
         remote = entry.name
 
         async def call_remote(**arguments: Any) -> str:
-            return await self.call(remote, arguments)
+            context = arguments.pop(_CONTEXT, None)
+            return await self.call(remote, arguments, context)
 
         return Tool(
             name=_tool_name(self.settings.prefix + remote),
@@ -169,16 +171,24 @@ class McpServerLink:
             timeout=self.settings.timeout,
             cancellable=self.settings.cancellable,
             parameters=dict(entry.input_schema),
+            context_parameter=_CONTEXT,
         )
 
-    async def call(self, tool: str, arguments: dict[str, Any]) -> str:
-        """Call ``tool`` on the server: its text (or structured) result; McpToolError when it fails."""
+    async def call(self, tool: str, arguments: dict[str, Any], context: ToolContext | None = None) -> str:
+        """Call ``tool`` on the server: its text (or structured) result; McpToolError when it fails. The server's
+        progress messages go to ``context.progress`` (spoken with ``speak_progress``)."""
+        speak = self.settings.speak_progress
+
+        async def progressed(progress: float, total: float | None, message: str | None) -> None:
+            if context is not None and message:
+                context.progress(message, speak=speak)
+
         session = self._session
         if session is None:
             state = "given up" if self.state is LinkState.GAVE_UP else "reconnecting"
             raise McpToolError(f"the MCP server {self.name} is not connected ({state})")
         try:
-            result = await session.call_tool(tool, arguments)
+            result = await session.call_tool(tool, arguments, progress_callback=progressed)
         except MCPError as exc:
             if exc.code == CONNECTION_CLOSED and self._session is session:
                 self._broken.set()
