@@ -91,8 +91,8 @@ class _Running:
 
 
 class Session:
-    """One call: push caller audio in, read agent audio and events out, and steer the agent (``say``, ``play``,
-    ``interrupt``, ``inject``, ``update``, ``handoff``, ``end``). Open it with ``async with``; build it with
+    """One call: push caller audio in, read agent audio and events out (or ``add_listener`` / ``run_live``), and
+    steer the agent (``say``, ``play``, ``interrupt``, ``inject``, ``update``, ``handoff``, ``transfer``, ``end``). Open it with ``async with``; build it with
     ``Pipeline.session()``. ``settings`` is always the session's current configuration."""
 
     def __init__(
