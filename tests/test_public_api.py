@@ -41,3 +41,28 @@ def test_unknown_names_fail_like_a_module_attribute() -> None:
     else:
         raise AssertionError("expected AttributeError")
     assert importlib.import_module("pipeline").Pipeline is pipeline.Pipeline
+
+
+def test_the_agent_features_are_public() -> None:
+    for name in (
+        "AgentListener",
+        "LiveItem",
+        "PreemptiveSettings",
+        "PreemptiveStarted",
+        "PreemptiveCommitted",
+        "PreemptiveDiscarded",
+        "ToolProgress",
+        "ToolResultDelivered",
+        "AgentProfile",
+        "AgentProviders",
+        "Collector",
+        "CollectResult",
+        "CollectStatus",
+        "collector_tool",
+        "CollectorStarted",
+        "CollectorFinished",
+        "McpServerSettings",
+        "McpServerStatus",
+    ):
+        assert name in pipeline.__all__
+        assert getattr(pipeline, name).__doc__

@@ -52,6 +52,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "handling) instead of talking on until the interruption decision",
     )
     parser.add_argument(
+        "--endpointing-delay",
+        type=float,
+        help="simulated profiles: the silence detector's wait in seconds (default: the VAD's 0.256 s, when the "
+        "final transcript arrives with the decision; longer waits leave room for --preemptive)",
+    )
+    parser.add_argument(
+        "--preemptive",
+        choices=("off", "on", "budget"),
+        default="off",
+        help="preemptive generation: start the LLM on the final transcript before the end of turn",
+    )
+    parser.add_argument(
         "--caller-voice", default=CALLER_VOICE, help=f"espeak-ng voice (default {CALLER_VOICE})"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -81,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         config_path=config,
         turns=args.turns,
         concurrency=args.concurrency,
-        turn_taking=TurnTaking(pause_on_onset=args.pause_on_onset),
+        turn_taking=_turn_taking(args),
         caller_voice=args.caller_voice,
         progress=not args.no_progress,
         warmup=not args.no_warmup,
@@ -99,6 +111,16 @@ def run(args: argparse.Namespace) -> int:
     write_outputs(out, result)
     print_report(result, out)
     return 0 if checks(result.records)["turns_with_metrics"] > 0 else 1
+
+
+def _turn_taking(args: argparse.Namespace) -> TurnTaking:
+    if args.endpointing_delay is None:
+        return TurnTaking(pause_on_onset=args.pause_on_onset, preemptive=args.preemptive)
+    return TurnTaking(
+        endpointing_delay=args.endpointing_delay,
+        pause_on_onset=args.pause_on_onset,
+        preemptive=args.preemptive,
+    )
 
 
 def _positive(text: str) -> int:

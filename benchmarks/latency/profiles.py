@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.settings import AgentSettings, IdleSettings, SessionSettings, TurnSettings
+from pipeline.settings import (
+    AgentSettings,
+    IdleSettings,
+    PreemptiveMode,
+    PreemptiveSettings,
+    SessionSettings,
+    TurnSettings,
+)
 from vad import VadConfig, VadParams
 
 CALLER_VOICE = "en-us+klatt4"  # espeak-ng: a clear voice that Silero hears as speech
@@ -71,6 +78,7 @@ class TurnTaking:
     vad_min_silence: float = ENDPOINTING_DELAY
     min_interruption_duration: float = MIN_INTERRUPTION_DURATION
     pause_on_onset: bool = False  # True: pause the agent at the caller's onset (false-interruption handling)
+    preemptive: PreemptiveMode = "off"  # start the LLM on the final transcript before the end of turn
 
     def describe(self) -> dict[str, object]:
         return {
@@ -80,6 +88,7 @@ class TurnTaking:
             "vad_min_silence_s": self.vad_min_silence,
             "min_interruption_duration_s": self.min_interruption_duration,
             "pause_on_onset": self.pause_on_onset,
+            "preemptive": self.preemptive,
         }
 
     def turn_settings(self) -> TurnSettings:
@@ -99,6 +108,7 @@ class TurnTaking:
             agent=AgentSettings(instructions=instructions, builtin_tools=[]),
             turn=self.turn_settings(),
             idle=IdleSettings(timeout=None),
+            preemptive=PreemptiveSettings(mode=self.preemptive),
         )
 
 

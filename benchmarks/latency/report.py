@@ -40,8 +40,10 @@ def print_report(result: BenchmarkResult, out: Path) -> None:
     if providers["mode"] == "simulated":
         print(
             f"turn detection: silence detector, endpointing {1000 * taking['endpointing_delay_s']:.0f} ms "
-            f"(= Silero min silence); barge-in after {1000 * taking['min_interruption_duration_s']:.0f} ms "
-            f"of caller speech{', pause on onset' if taking['pause_on_onset'] else ''}"
+            f"(Silero min silence {1000 * taking['vad_min_silence_s']:.0f} ms); barge-in after "
+            f"{1000 * taking['min_interruption_duration_s']:.0f} ms of caller speech"
+            f"{', pause on onset' if taking['pause_on_onset'] else ''}"
+            f"{', preemptive ' + taking['preemptive'] if taking.get('preemptive', 'off') != 'off' else ''}"
         )
     else:
         print(

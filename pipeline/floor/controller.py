@@ -24,6 +24,7 @@ from pipeline.base.transcripts import Transcript
 from pipeline.floor.idle import IdleMonitor
 from pipeline.floor.overlap import CallerOverlap
 from pipeline.floor.playout import Playout
+from pipeline.floor.preemptive import PreemptiveGenerator
 from pipeline.observe.bus import EventBus
 from pipeline.observe.events import (
     AgentStartedSpeaking,
@@ -41,7 +42,7 @@ from pipeline.observe.events import (
 )
 from pipeline.observe.logs import current_scope
 from pipeline.observe.metrics import TurnTimer, emit_turn_metrics
-from pipeline.settings import TurnSettings
+from pipeline.settings import PreemptiveSettings, TurnSettings
 from pipeline.stages.commit import commit_speech
 from pipeline.stages.context import ChatContext
 from pipeline.stages.speech import Speech, SpeechState
@@ -102,6 +103,7 @@ class InterruptionController:
         turn: TurnSettings,
         idle: IdleMonitor,
         host: FloorHost,
+        preemptive: PreemptiveSettings | None = None,
     ) -> None:
         self._bus = bus
         self._context = context
@@ -125,8 +127,11 @@ class InterruptionController:
             forget_caller_turn=self._detector.reset,
         )
         self._idle = idle
+        self._preemptive = PreemptiveGenerator(
+            preemptive or PreemptiveSettings(), bus=bus, context=context, start=self._start_held_reply
+        )
         self.caller_spoke = anyio.Event()  # set at the caller's first speech
-        self.agent_state = AgentState.LISTENING
+        self.agent_state = AgentState.INITIALIZING  # until ``start``
         self.user_state = UserState.LISTENING
         self._phase = FloorPhase.OPEN
         self._turn_id = 0
@@ -136,12 +141,14 @@ class InterruptionController:
         self._floor_changed = anyio.Event()  # set whenever a speech leaves ``_speeches``
         self._timers: dict[str, TurnTimer] = {}
         self._user_speech_duration = 0.0
+        self.speaking_agent: str | None = None  # the named agent whose speeches start now (multi-agent)
 
     def start(self) -> None:
         """Start the background work: the turn detector's deadlines, the playout and the idle monitor."""
         self._task_group.start_soon(self._detector.run)
         self._task_group.start_soon(self._playout.run)
         self._task_group.start_soon(self._watch_idle)
+        self._update_agent_state()  # initializing -> listening
 
     async def _watch_idle(self) -> None:
         await self._idle.run(self)
@@ -159,6 +166,10 @@ class InterruptionController:
         self._detector.apply(self._policies.delay(turn), turn.stt_timeout)
         self._overlap.apply(self._policies.barge_in(turn), turn.false_interruption_timeout)
 
+    def apply_preemptive(self, settings: PreemptiveSettings) -> None:
+        """New preemptive-generation settings, effective from the next final transcript."""
+        self._preemptive.apply(settings)
+
     # --- caller signals (the ``CallerSignals`` protocol of the input and STT stages) ---------------------
 
     def speech_started(self, media_time: float, speech_duration: float) -> None:
@@ -170,6 +181,7 @@ class InterruptionController:
                 scope.turn_id = self._turn_id
         self._user_speech_duration = speech_duration
         self.caller_spoke.set()
+        self._preemptive.caller_continued()
         # the VAD confirms speech ``speech_duration`` after it began: the pause ended then, not now
         self._detector.on_speech_started(anyio.current_time() - speech_duration)
         self._set_user_state(UserState.SPEAKING)
@@ -199,6 +211,18 @@ class InterruptionController:
             self._consider_barge_in()
         elif transcript.is_final and transcript.text:
             self._overlap.caller_final(transcript.text)
+        if transcript.is_final and transcript.text and self._may_preempt():
+            self._preemptive.on_final(self._turn_id, self._detector.transcript)
+
+    def _may_preempt(self) -> bool:
+        """A final transcript may start a preemptive reply: the turn is undecided, the caller has stopped and
+        the agent has nothing to say or play."""
+        return (
+            self._turn_open
+            and not self._speeches
+            and self._phase is FloorPhase.OPEN
+            and self.user_state is not UserState.SPEAKING
+        )
 
     def _on_end_of_turn(self, decision: TurnDecision) -> None:
         self._turn_open = False
@@ -215,11 +239,16 @@ class InterruptionController:
         for speech in list(self._speeches):
             if speech.allow_interruption and speech.source is SpeechSource.REPLY:
                 self.interrupt(speech)  # the caller finished a whole new turn: a pending reply is stale
-        self._context.add_user(decision.transcript)
         timer = TurnTimer(
             user_stopped=decision.user_stopped, silence_met=decision.silence_met, decided=decision.decided
         )
-        self.start_reply(timer)
+        committed = self._preemptive.take(decision.transcript, timer)
+        self._context.add_user(decision.transcript)
+        if committed is None:
+            self.start_reply(timer)
+        elif self._enqueue(committed.speech):
+            self._timers[committed.speech.id] = committed.timer
+            self._update_agent_state()
 
     # --- the agent ------------------------------------------------------------------------------------------
 
@@ -267,17 +296,30 @@ class InterruptionController:
 
     def _launch(self, speech: Speech, work: SpeechWork) -> Speech:
         """Queue ``speech`` for playout and start producing its audio now."""
+        speech.agent = self.speaking_agent
+        if self._enqueue(speech):
+            self._task_group.start_soon(self._produce, speech, work)
+            self._update_agent_state()
+        return speech
+
+    def _enqueue(self, speech: Speech) -> bool:
         if not self._playout.try_enqueue(speech):
             speech.error = "too many queued speeches"
-            speech.transition(SpeechState.FAILED)
+            speech.stop(SpeechState.FAILED)
+            speech.release()
             self._bus.emit(
                 ErrorEvent, source="playout", code="queue_full", message=speech.error, recoverable=True
             )
-            return speech
+            return False
         self._speeches.append(speech)
-        self._task_group.start_soon(self._produce, speech, work)
-        self._update_agent_state()
-        return speech
+        return True
+
+    def _start_held_reply(self, speech: Speech, messages: tuple[ChatMessage, ...], timer: TurnTimer) -> None:
+        """A preemptive reply: produced now, queued for playout only if the preemptive generator commits it."""
+        speech.agent = self.speaking_agent
+        self._task_group.start_soon(
+            self._produce, speech, lambda s: self._engine.generate(s, messages, timer)
+        )
 
     async def _produce(self, speech: Speech, work: SpeechWork) -> None:
         """The speech's own task: produce its audio, then — once it has also left the output buffer, and any
@@ -318,7 +360,11 @@ class InterruptionController:
     def on_speech_playing(self, speech: Speech) -> None:
         self._announced.add(speech.id)
         self._bus.emit(
-            AgentStartedSpeaking, turn_id=speech.turn_id, speech_id=speech.id, source=speech.source
+            AgentStartedSpeaking,
+            turn_id=speech.turn_id,
+            speech_id=speech.id,
+            source=speech.source,
+            agent=speech.agent,
         )
         timer = self._timers.get(speech.id)
         if timer is not None:
@@ -353,10 +399,14 @@ class InterruptionController:
                 heard_text=speech.heard_text(),
                 text=speech.text,
                 played_seconds=round(speech.heard_seconds, 6),
+                agent=speech.agent,
             )
         self._update_agent_state()
         if speech.end_call_requested and speech.state is SpeechState.DONE:
             self._host.end_call("end_call", speech.end_call_goodbye)
+        if speech.state is SpeechState.DONE and self._phase is FloorPhase.OPEN:
+            for item in speech.after_done:
+                item.action()  # heard in full: what its tools asked for happens now (hand-off, collector)
 
     # --- the line, as the idle monitor sees it (``Line``) ---------------------------------------------------
 
@@ -412,6 +462,7 @@ class InterruptionController:
         """The session is ending: speech in progress may finish (up to ``drain_timeout``), what is left is
         interrupted, the output buffer closes and the agent state becomes ENDED."""
         self._phase = FloorPhase.CLOSING
+        self._preemptive.end()
         with anyio.move_on_after(drain_timeout):
             while self._speeches:
                 await self._floor_changed.wait()

@@ -149,6 +149,7 @@ class AgentStartedSpeaking(Event):
     type: Literal["agent_started_speaking"] = "agent_started_speaking"
     speech_id: str
     source: SpeechSource
+    agent: str | None = None  # the named agent speaking (multi-agent configs)
 
 
 class AgentStoppedSpeaking(Event):
@@ -161,6 +162,7 @@ class AgentStoppedSpeaking(Event):
     heard_text: str  # what the caller actually heard
     text: str  # everything the agent meant to say
     played_seconds: float
+    agent: str | None = None  # the named agent speaking (multi-agent configs)
 
 
 class AgentTranscriptDelta(Event):
@@ -169,6 +171,7 @@ class AgentTranscriptDelta(Event):
     type: Literal["agent_transcript_delta"] = "agent_transcript_delta"
     speech_id: str
     text: str
+    agent: str | None = None  # the named agent speaking (multi-agent configs)
 
 
 class Interruption(Event):
@@ -195,6 +198,7 @@ class ToolStatus(StrEnum):
     ERROR = "error"
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"
+    BACKGROUND = "background"  # still running when its reply went on; the real result is delivered later
 
 
 class ToolFinished(Event):
@@ -206,6 +210,56 @@ class ToolFinished(Event):
     status: ToolStatus
     result: str
     duration: float
+
+
+class ToolProgress(Event):
+    """A running tool reported progress (``ctx.progress``); ``spoken`` when it was said to the caller, ``filler``
+    when it was the runtime's own filler for a slow tool."""
+
+    type: Literal["tool_progress"] = "tool_progress"
+    call_id: str | None
+    name: str
+    message: str
+    spoken: bool
+    filler: bool = False
+
+
+class CollectorStarted(Event):
+    """A collector sub-agent took over the dialog to get one ``field`` (the parent's tool call ``call_id``)."""
+
+    type: Literal["collector_started"] = "collector_started"
+    call_id: str
+    field: str
+
+
+class CollectorFinished(Event):
+    """A collector is done: ``status`` ok / refused / failed / timeout (the value goes only to the LLM)."""
+
+    type: Literal["collector_finished"] = "collector_finished"
+    call_id: str
+    field: str
+    status: str
+    attempts: int
+
+
+class McpServerStatus(Event):
+    """An MCP tool server connected (``tools`` it offers), lost its connection (it is being reconnected), or was
+    given up after too many failures (its tools are withdrawn)."""
+
+    type: Literal["mcp_server_status"] = "mcp_server_status"
+    server: str
+    status: Literal["connected", "disconnected", "gave_up"]
+    tools: tuple[str, ...] = ()
+    error: str | None = None
+
+
+class ToolResultDelivered(Event):
+    """A tool that finished after its reply went on: its result was added to the context for a later turn."""
+
+    type: Literal["tool_result_delivered"] = "tool_result_delivered"
+    call_id: str
+    name: str
+    reply_started: bool  # the agent was quiet, so a reply was started to deliver it
 
 
 class Backchannel(Event):
@@ -237,6 +291,34 @@ class Handoff(Event):
 
     type: Literal["handoff"] = "handoff"
     summarized: bool
+    agent: str | None = None  # the named agent that now speaks (None: an unnamed persona)
+
+
+class PreemptiveStarted(Event):
+    """A reply started on a final transcript before the end of turn was decided; its output is held."""
+
+    type: Literal["preemptive_started"] = "preemptive_started"
+    speech_id: str
+    transcript: str
+
+
+class PreemptiveCommitted(Event):
+    """The turn ended with the words the held reply was written for: it plays. ``head_start`` is how long it
+    had been generating when the turn was decided."""
+
+    type: Literal["preemptive_committed"] = "preemptive_committed"
+    speech_id: str
+    head_start: float
+
+
+class PreemptiveDiscarded(Event):
+    """A held reply was thrown away (the caller went on, the words changed...): nothing of it was heard or
+    kept. ``wasted_tokens`` is what its LLM had written."""
+
+    type: Literal["preemptive_discarded"] = "preemptive_discarded"
+    speech_id: str
+    reason: Literal["caller_continued", "transcript_changed", "context_changed", "failed", "session_ended"]
+    wasted_tokens: int
 
 
 class ProviderAvailabilityChanged(Event):
@@ -342,6 +424,10 @@ class TurnMetrics(Event):
     tts_ttfb: float  # first sentence sent -> first audio
     overhead: float  # the residual: the pipeline's own time
     tool_time: float = 0.0  # tool calls on the critical path (when the reply starts with one)
+    preemptive_started: int = 0  # preemptive replies started during this turn
+    preemptive_committed: bool = False  # the reply heard was written before the turn was decided
+    preemptive_discarded: int = 0  # preemptive replies thrown away during this turn
+    preemptive_wasted_tokens: int = 0  # completion tokens those discarded replies had written
 
 
 class UsageEntry(BaseModel):

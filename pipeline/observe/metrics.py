@@ -26,6 +26,10 @@ class TurnTimer:
     first_sentence: float | None = None  # first sentence handed to TTS
     first_tts_audio: float | None = None
     first_audio_out: float | None = None
+    preemptive_started: int = 0  # preemptive generation during this turn (see TurnMetrics)
+    preemptive_committed: bool = False
+    preemptive_discarded: int = 0
+    preemptive_wasted_tokens: int = 0
 
     def mark_first(
         self, name: Literal["first_token", "first_sentence", "first_tts_audio"], now: float
@@ -46,6 +50,11 @@ class TurnTimer:
         ):
             return None
         total = self.first_audio_out - self.user_stopped
+        # A preemptive reply may have written (and synthesized) before the turn was decided: on the critical
+        # path those steps took no time, so each stamp counts from the one before it at the earliest.
+        first_token = max(first_token, decided + self.tool_time)
+        first_sentence = max(first_sentence, first_token)
+        first_tts_audio = max(first_tts_audio, first_sentence)
         parts = {
             "endpointing": silence_met - self.user_stopped,
             "stt_wait": decided - silence_met,
@@ -66,7 +75,15 @@ def emit_turn_metrics(bus: EventBus, turn_id: int, timer: TurnTimer) -> None:
     bus.emit(
         EndpointingMetrics, turn_id=turn_id, silence_delay=parts["endpointing"], stt_wait=parts["stt_wait"]
     )
-    bus.emit(TurnMetrics, turn_id=turn_id, **parts)
+    bus.emit(
+        TurnMetrics,
+        turn_id=turn_id,
+        **parts,
+        preemptive_started=timer.preemptive_started,
+        preemptive_committed=timer.preemptive_committed,
+        preemptive_discarded=timer.preemptive_discarded,
+        preemptive_wasted_tokens=timer.preemptive_wasted_tokens,
+    )
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pipeline.stages.collector_tool import collector_tool
+from pipeline.stages.collectors import AddressCollector, DateCollector, EmailCollector, PhoneCollector
 from pipeline.stages.tools import Tool, ToolContext, tool
 
 
@@ -24,4 +26,11 @@ def hold_on(context: ToolContext, seconds: int = 60) -> str:
     return f"Waiting up to {seconds} seconds. Tell the caller to take their time."
 
 
-BUILTIN_TOOLS: dict[str, Tool] = {"end_call": end_call, "hold_on": hold_on}
+BUILTIN_TOOLS: dict[str, Tool] = {
+    "end_call": end_call,
+    "hold_on": hold_on,
+    "collect_email": collector_tool(EmailCollector, name="collect_email"),
+    "collect_phone": collector_tool(PhoneCollector, name="collect_phone"),
+    "collect_date": collector_tool(DateCollector, name="collect_date"),
+    "collect_address": collector_tool(AddressCollector, name="collect_address"),
+}

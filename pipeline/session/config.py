@@ -7,7 +7,7 @@ import importlib
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,9 @@ class LoadedConfig:
     llm: tuple[ProviderChoice, ...]
     tts: ProviderChoice
     tools: tuple[Tool, ...]
+    agent_providers: dict[str, tuple[ProviderChoice | None, ProviderChoice | None]] = field(
+        default_factory=dict
+    )  # named agent -> its own (llm, tts)
 
     @property
     def settings(self) -> SessionSettings:
@@ -130,15 +133,33 @@ def parse_config(
     model_path = config.turn.audio_model_path
     if model_path is not None and not Path(model_path).is_file():
         problems.append(f"turn.audio_model_path: no such file: {model_path}")
+    agent_providers = {
+        name: (
+            _choose(providers, "llm", profile.llm, ("agents", name, "llm"), problems, environ)
+            if profile.llm is not None
+            else None,
+            _choose(providers, "tts", profile.tts, ("agents", name, "tts"), problems, environ)
+            if profile.tts is not None
+            else None,
+        )
+        for name, profile in config.agents.items()
+    }
+    imported = tuple(t for group in tools if group for t in group)
+    known = {t.name for t in imported}
+    for name, profile in config.agents.items():
+        for index, tool_name in enumerate(profile.tools or ()):
+            if tool_name not in known:
+                problems.append(f"agents.{name}.tools[{index}]: no tool named {tool_name!r} in `tools`")
     if problems:
         raise ConfigError(source, _without_repeats(problems))
     return LoadedConfig(
         source,
-        _redacted(config, stt, llms, tts),  # type: ignore[arg-type]
+        _redacted(config, stt, llms, tts, agent_providers),  # type: ignore[arg-type]
         stt,  # type: ignore[arg-type]
         tuple(llms),  # type: ignore[arg-type]
         tts,  # type: ignore[arg-type]
-        tuple(t for group in tools if group for t in group),
+        imported,
+        agent_providers,
     )
 
 
@@ -157,17 +178,33 @@ def _without_repeats(problems: list[str]) -> list[str]:
 
 
 def _redacted(
-    config: ParleyConfig, stt: ProviderChoice, llms: list[ProviderChoice], tts: ProviderChoice
+    config: ParleyConfig,
+    stt: ProviderChoice,
+    llms: list[ProviderChoice],
+    tts: ProviderChoice,
+    agent_providers: dict[str, tuple[ProviderChoice | None, ProviderChoice | None]],
 ) -> ParleyConfig:
     """The config with each provider section replaced by its validated options (secrets masked)."""
 
     def section(choice: ProviderChoice) -> dict[str, Any]:
         return {"provider": choice.spec.name, **choice.options.model_dump(mode="json")}
 
+    agents = {
+        name: profile.model_copy(
+            update={
+                "llm": section(agent_llm) if agent_llm is not None else None,
+                "tts": section(agent_tts) if agent_tts is not None else None,
+            }
+        )
+        for (name, profile), (agent_llm, agent_tts) in zip(
+            config.agents.items(), agent_providers.values(), strict=True
+        )
+    }
+
     llm: dict[str, Any] | list[dict[str, Any]] = (
         [section(c) for c in llms] if isinstance(config.llm, list) else section(llms[0])
     )
-    return config.model_copy(update={"stt": section(stt), "llm": llm, "tts": section(tts)})
+    return config.model_copy(update={"stt": section(stt), "llm": llm, "tts": section(tts), "agents": agents})
 
 
 def _interpolate(

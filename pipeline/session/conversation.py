@@ -1,4 +1,4 @@
-"""Conversation control beyond single turns: the greeting and hand-off summaries."""
+"""Conversation control beyond single turns: the greeting, late tool results and hand-off summaries."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from contextlib import aclosing
 import anyio
 
 from pipeline.floor.controller import InterruptionController
+from pipeline.observe.bus import EventBus
+from pipeline.observe.events import ToolResultDelivered
 from pipeline.settings import AgentSettings
 from pipeline.stages.context import ChatContext
+from pipeline.stages.tools import ToolResult
 from providers.llm import LLM, ChatMessage, LlmRequest, Role, TextDelta
 
 SUMMARY_PROMPT = (
@@ -30,6 +33,35 @@ async def greet(floor: InterruptionController, agent: AgentSettings) -> None:
         floor.say(agent.greeting, allow_interruption=agent.greeting_interruptible)
     else:
         floor.start_reply()
+
+
+async def deliver_late_result(
+    floor: InterruptionController,
+    context: ChatContext,
+    bus: EventBus,
+    result: ToolResult,
+    *,
+    wait_limit: float = 30.0,
+    poll: float = 0.1,
+) -> None:
+    """A tool finished after its reply went on: its result joins the context at once (so the next reply knows
+    it), and once the line is quiet — if no reply has been written since — the agent replies to deliver it."""
+    note = f"The {result.call.name} call ({result.call.id}) has finished ({result.status.value}): {result.content}"
+    context.add_note(note)
+    with anyio.move_on_after(wait_limit):
+        while not floor.is_quiet():
+            await anyio.sleep(poll)
+    last = context.messages[-1] if context.messages else None
+    reply = floor.is_quiet() and last is not None and last.role is Role.SYSTEM and last.content == note
+    if reply:
+        floor.start_reply()
+    bus.emit(
+        ToolResultDelivered,
+        turn_id=floor.turn_id or None,
+        call_id=result.call.id,
+        name=result.call.name,
+        reply_started=reply,
+    )
 
 
 async def summarize_into_context(context: ChatContext, llm: LLM) -> None:

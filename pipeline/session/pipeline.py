@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.observe.observer import SessionObserver
+from pipeline.session.agents import AgentProviders
 from pipeline.session.config import LoadedConfig, load_config
 from pipeline.session.session import Session
 from pipeline.settings import SessionSettings
@@ -39,8 +40,10 @@ class Pipeline:
         settings: SessionSettings | None = None,
         observers: Iterable[SessionObserver] | None = None,
         name: str | None = None,
+        agent_providers: Mapping[str, AgentProviders] | None = None,
     ) -> None:
         self.stt = stt
+        self.agent_providers = dict(agent_providers or {})  # named agents' own LLM / voice
         self.llm = llm
         self.tts = tts
         self.vad = vad if vad is not None else create_vad(VadConfig())
@@ -69,6 +72,13 @@ class Pipeline:
             tools=[*loaded.tools, *tools],
             settings=loaded.settings,
             name=Path(loaded.source).stem if loaded.source else None,
+            agent_providers={
+                name: AgentProviders(
+                    llm=agent_llm.build() if agent_llm is not None else None,
+                    tts=agent_tts.build() if agent_tts is not None else None,
+                )
+                for name, (agent_llm, agent_tts) in loaded.agent_providers.items()
+            },
         )
 
     def tool(self, function: Callable[..., Any] | Tool) -> Tool:
@@ -89,11 +99,15 @@ class Pipeline:
             observers=self.observers,
             metadata=metadata,
             config_name=self.name,
+            agent_providers=self.agent_providers,
         )
 
     async def aclose(self) -> None:
         """Close the providers' connections (sockets, HTTP clients). Sessions must have ended."""
-        for provider in (self.stt, self.llm, self.tts):
+        extra = [
+            p for agent in self.agent_providers.values() for p in (agent.llm, agent.tts) if p is not None
+        ]
+        for provider in (self.stt, self.llm, self.tts, *extra):
             close = getattr(provider, "aclose", None)
             if close is not None:
                 await close()

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
@@ -46,8 +46,11 @@ from pipeline.observe.events import (
 from pipeline.observe.logs import session_scope
 from pipeline.observe.metrics import UsageTracker
 from pipeline.observe.observer import AudioTap, CallInfo, SessionObserver
-from pipeline.session.builtin_tools import BUILTIN_TOOLS
-from pipeline.session.conversation import greet, summarize_into_context
+from pipeline.session.agents import AgentProviders, AgentRoster, MainAgent
+from pipeline.session.conversation import deliver_late_result, greet, summarize_into_context
+from pipeline.session.listener import AgentListener, dispatch
+from pipeline.session.live import LIVE_EVENTS, LiveItem, live_items
+from pipeline.session.mcp_servers import McpServerLink
 from pipeline.session.phone import (
     DEFAULT_DIGIT_POLICY,
     CallControl,
@@ -56,14 +59,15 @@ from pipeline.session.phone import (
     PhoneFeatures,
     TransferMode,
 )
-from pipeline.settings import IdleSettings, SessionSettings, TurnSettings
+from pipeline.session.tool_set import SessionTools
+from pipeline.settings import IdleSettings, PreemptiveSettings, SessionSettings, TurnSettings
 from pipeline.stages.context import ChatContext
 from pipeline.stages.input import InputStage
 from pipeline.stages.reply import ReplyEngine
 from pipeline.stages.speech import Speech
 from pipeline.stages.stt import SttStage
 from pipeline.stages.tool_runner import ToolRunner
-from pipeline.stages.tools import Tool, ToolRegistry
+from pipeline.stages.tools import Tool, ToolRegistry, ToolResult
 from pipeline.stages.turn_setup import TurnPolicies
 from providers.errors import ProviderError, root_cause
 from providers.fallback import AvailabilityChange, ReportsAvailability
@@ -73,6 +77,7 @@ from providers.tts import TextToSpeech
 from vad import Vad
 
 MAX_FRAME_SECONDS = 10.0  # one push_audio frame; real transports push 10-40 ms
+T = TypeVar("T")
 
 
 class SessionState(Enum):
@@ -99,9 +104,10 @@ class _Running:
 
 
 class Session:
-    """One call: push caller audio in, read agent audio and events out, and steer the agent (``say``, ``play``,
-    ``interrupt``, ``inject``, ``update``, ``handoff``, ``end``). Open it with ``async with``; build it with
-    ``Pipeline.session()``. ``settings`` is always the session's current configuration."""
+    """One call: push caller audio in, read agent audio and events out (or ``add_listener`` / ``run_live``), and
+    steer the agent (``say``, ``play``, ``interrupt``, ``inject``, ``update``, ``handoff``, ``switch_agent``,
+    ``end``; on a phone call also ``transfer`` to a human, ``send_dtmf``). Open it with ``async with``; build it
+    with ``Pipeline.session()``. ``settings`` is always the session's current configuration."""
 
     def __init__(
         self,
@@ -116,6 +122,7 @@ class Session:
         observers: Sequence[SessionObserver] = (),
         metadata: Mapping[str, str] | None = None,
         config_name: str | None = None,
+        agent_providers: Mapping[str, AgentProviders] | None = None,
     ) -> None:
         self.id = session_id or f"sess_{uuid.uuid4().hex[:12]}"
         self.state = SessionState.CREATED
@@ -127,11 +134,13 @@ class Session:
             self.id, clock=self._clock, muted=settings.events.mute, queue_size=settings.events.queue_size
         )
         self._usage = UsageTracker()
-        self._builtin_tools = [BUILTIN_TOOLS[name] for name in settings.agent.builtin_tools]
-        self._tools = tools.copy()
-        for builtin in self._builtin_tools:
-            if builtin.name not in self._tools:
-                self._tools.add(builtin)
+        main = MainAgent(settings.agent, settings.turn, llm, tts)
+        self._roster = AgentRoster(settings.agents, main, agent_providers or {})
+        self._tool_set = SessionTools(tools, self._roster.builtins_for(main.agent.name), self._bus)
+        self._tools = self._tool_set.registry
+        self._mcp_links = [
+            McpServerLink(server, self._bus, self._tool_set.mcp_changed) for server in settings.mcp_servers
+        ]
         audio = settings.audio
         self._audio_in: Channel[AudioFrame] = Channel(
             "caller-audio",
@@ -183,6 +192,8 @@ class Session:
         application code running inside ``async with session``."""
         try:
             async with anyio.create_task_group() as stages:
+                for link in self._mcp_links:  # their tools are there before the first reply (or it is down)
+                    await stages.start(link.run)
                 self._start_stages(stages, task_status)
         finally:
             self._mark_ended("cancelled")  # when cancelled from outside, the orderly end never ran
@@ -245,7 +256,16 @@ class Session:
             self._llm,
             self._tts,
             self._tools,
-            ToolRunner(self._tools, self._bus, self._idle),
+            ToolRunner(
+                self._tools,
+                self._bus,
+                self._idle,
+                background=stages,
+                late_result=lambda result: _start(stages, self._deliver_late_result, result),
+                switch_agent=(lambda name: _start(stages, self.switch_agent, name))
+                if settings.agents
+                else None,
+            ),
             self._bus,
             self._usage,
             sample_rate=rate,
@@ -266,7 +286,9 @@ class Session:
             turn=settings.turn,
             idle=self._idle,
             host=self,
+            preemptive=settings.preemptive,
         )
+        controller.speaking_agent = self._roster.current
         stt = SttStage(self._stt, sample_rate=rate, bus=self._bus, usage=self._usage, signals=controller)
         inputs = InputStage(
             self._audio_in,
@@ -279,6 +301,10 @@ class Session:
             recent_audio=policies.recent_audio,
         )
         return _Running(controller, engine, stt, inputs)
+
+    async def _deliver_late_result(self, result: ToolResult) -> None:
+        if self._running is not None and self.running:
+            await deliver_late_result(self._running.controller, self.context, self._bus, result)
 
     async def _guard(self, name: str, stage: Callable[[], Awaitable[None]]) -> None:
         """A stage that fails ends the session cleanly (after reporting why) instead of tearing it down."""
@@ -483,6 +509,20 @@ class Session:
         """Async iterator over events (all, or the given types) from now until the session ends."""
         return self._bus.subscribe(types or (Event,))
 
+    def add_listener(self, listener: AgentListener) -> None:
+        """Call ``listener``'s methods from the event stream (see ``AgentListener``); add it before the start to
+        see ``on_agent_starting``."""
+
+        async def handler(event: Event) -> None:
+            await dispatch(listener, event)
+
+        self._bus.on(handler)
+
+    def run_live(self) -> AsyncIterator[LiveItem]:
+        """Turn-level items with ``partial`` / ``turn_complete`` / ``interrupted`` / ``error_code`` flags, from now
+        until the session ends (see ``LiveItem`` for when to continue and when to stop)."""
+        return live_items(self._bus.subscribe(LIVE_EVENTS))
+
     # --- speaking -------------------------------------------------------------------------------------------
 
     def say(self, text: str, *, allow_interruption: bool = True) -> Speech:
@@ -524,6 +564,7 @@ class Session:
         llm: LLM | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        preemptive: PreemptiveSettings | None = None,
     ) -> None:
         """Change the agent: what is given applies from the next reply or turn decision. ``settings`` is
         updated once and each part of the session applies its share. Before the start it shapes the session
@@ -537,9 +578,14 @@ class Session:
                 {**agent.model_dump(), **{key: value for key, value in changes.items() if value is not None}}
             )
         if tools is not None:
-            self._tools.replace([*self._builtin_tools, *tools])
+            self._tool_set.offer(tools)
         self._settings = self._settings.model_copy(
-            update={"agent": agent, "turn": turn or self._settings.turn, "idle": idle or self._settings.idle}
+            update={
+                "agent": agent,
+                "turn": turn or self._settings.turn,
+                "idle": idle or self._settings.idle,
+                "preemptive": preemptive or self._settings.preemptive,
+            }
         )
         self.context.system_prompt = agent.instructions
         if llm is not None:
@@ -547,6 +593,7 @@ class Session:
         if self._running is not None:
             self._running.engine.apply(agent, llm)
             self._running.controller.apply(self._settings.turn)
+            self._running.controller.apply_preemptive(self._settings.preemptive)
             self._idle.apply(self._settings.idle)
         elif idle is not None:
             self._idle.apply(idle)
@@ -558,14 +605,47 @@ class Session:
         tools: Iterable[Tool | Callable[..., Any]] | None = None,
         llm: LLM | None = None,
         summarize_history: bool = False,
+        agent: str | None = None,
     ) -> None:
         """Hand the call to another agent persona: new instructions (and tools, model), same conversation —
-        or, with ``summarize_history``, the conversation so far condensed into a note by the current LLM."""
+        or, with ``summarize_history``, the conversation so far condensed into a note by the current LLM.
+        ``agent`` names the persona in events (``switch_agent`` hands off to a configured named agent)."""
         if summarize_history and self.context.messages:
             await summarize_into_context(self.context, self._llm)
         self.update(instructions=instructions, tools=tools, llm=llm)
-        turn_id = self._floor().turn_id
-        self._bus.emit(Handoff, turn_id=turn_id or None, summarized=summarize_history)
+        floor = self._floor()
+        if agent is not None:
+            self._roster.current = floor.speaking_agent = agent
+        self._bus.emit(Handoff, turn_id=floor.turn_id or None, summarized=summarize_history, agent=agent)
+
+    @property
+    def agent_name(self) -> str:
+        """The named agent talking to the caller now (``agent.name`` until a hand-off)."""
+        return self._roster.current
+
+    async def switch_agent(self, agent: str) -> None:
+        """Hand the call to a named agent of ``settings.agents`` (or back to the main agent): its instructions,
+        tools, LLM, voice and turn settings apply from now on, with the history kept (or summarised); then it
+        greets the caller, or answers the conversation so far. The LLM does this through ``transfer_to_agent``."""
+        floor = self._floor()
+        if agent == self._roster.current:
+            return
+        plan = self._roster.plan(agent, self._tool_set.pick)
+        self._tool_set.set_builtins(plan.builtins)
+        await self.handoff(
+            plan.instructions,
+            tools=plan.tools,
+            llm=plan.llm,
+            summarize_history=plan.summarize_history,
+            agent=agent,
+        )
+        self.update(turn=plan.turn)
+        if self._running is not None:
+            self._running.engine.apply(self._settings.agent, tts=plan.tts)
+        if plan.greeting:
+            floor.say(plan.greeting)
+        else:
+            floor.start_reply()
 
     # --- inactivity -----------------------------------------------------------------------------------------
 
@@ -584,8 +664,7 @@ class Session:
 
     def add_tools(self, tools: Iterable[Tool]) -> None:
         """Offer more tools to the LLM from the next reply on (e.g. ``session.phone.tools(...)``)."""
-        for item in tools:
-            self._tools.add(item)
+        self._tool_set.add_call_tools(tools)
 
     def dtmf(self, digit: str, source: str = "platform") -> None:
         """A keypress from the caller (the transport reports it): a ``dtmf`` event, and collected if asked."""
@@ -618,3 +697,7 @@ class Session:
         self._floor()
         targets = to if isinstance(to, str) else list(to)
         return await self.phone.transfer(targets, mode=mode, announce=announce, whisper=whisper, hunt=hunt)
+
+
+def _start(group: TaskGroup, work: Callable[[T], Coroutine[Any, Any, None]], argument: T) -> None:
+    group.start_soon(work, argument)

@@ -16,6 +16,8 @@ from providers.llm import ChatMessage, Role
 
 
 def commit_speech(context: ChatContext, speech: Speech) -> None:
+    if speech.state is SpeechState.DISCARDED:
+        return  # a preemptive reply nobody heard: the model never said it
     interrupted = speech.state is SpeechState.INTERRUPTED
     heard = speech.heard_text()
     if speech.source is SpeechSource.REPLY:
@@ -23,6 +25,9 @@ def commit_speech(context: ChatContext, speech: Speech) -> None:
             context.add(message)
     elif heard:
         context.add_assistant(heard, interrupted=interrupted)
+    if speech.after_done and speech.state is not SpeechState.DONE:
+        undone = ", ".join(item.description for item in speech.after_done)
+        context.add_note(f"Not done, because the caller interrupted that reply: {undone}.")
 
 
 def step_messages(step: ReplyStep) -> list[ChatMessage]:

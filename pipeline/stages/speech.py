@@ -5,7 +5,7 @@ whole of "stop talking"."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -16,7 +16,9 @@ import anyio.lowlevel
 from pipeline.base.audio import AudioFrame
 from pipeline.base.channel import Channel, ChannelClosed
 from pipeline.observe.events import SpeechSource
+from pipeline.stages.collect_dialog import CollectorDialog
 from pipeline.stages.heard_text import HeardTextTracker
+from pipeline.stages.output_gate import OutputGate
 from pipeline.stages.tools import ToolResult
 from providers.llm import ToolCall
 
@@ -30,22 +32,40 @@ class SpeechState(Enum):
     DONE = "done"
     INTERRUPTED = "interrupted"
     FAILED = "failed"
+    DISCARDED = "discarded"  # a preemptive reply whose turn ended otherwise: never played, never kept
 
     @property
     def is_final(self) -> bool:
-        return self in (SpeechState.DONE, SpeechState.INTERRUPTED, SpeechState.FAILED)
+        return self in (SpeechState.DONE, SpeechState.INTERRUPTED, SpeechState.FAILED, SpeechState.DISCARDED)
 
 
 _TRANSITIONS: dict[SpeechState, frozenset[SpeechState]] = {
-    SpeechState.PENDING: frozenset({SpeechState.GENERATING, SpeechState.INTERRUPTED, SpeechState.FAILED}),
+    SpeechState.PENDING: frozenset(
+        {SpeechState.GENERATING, SpeechState.INTERRUPTED, SpeechState.FAILED, SpeechState.DISCARDED}
+    ),
     SpeechState.GENERATING: frozenset(
-        {SpeechState.PLAYING, SpeechState.DONE, SpeechState.INTERRUPTED, SpeechState.FAILED}
+        {
+            SpeechState.PLAYING,
+            SpeechState.DONE,
+            SpeechState.INTERRUPTED,
+            SpeechState.FAILED,
+            SpeechState.DISCARDED,
+        }
     ),
     SpeechState.PLAYING: frozenset({SpeechState.DONE, SpeechState.INTERRUPTED, SpeechState.FAILED}),
     SpeechState.DONE: frozenset(),
     SpeechState.INTERRUPTED: frozenset(),
     SpeechState.FAILED: frozenset(),
+    SpeechState.DISCARDED: frozenset(),
 }
+
+
+@dataclass(frozen=True)
+class AfterDone:
+    """Something a reply's tool asked for that happens only if the caller hears the reply in full."""
+
+    description: str  # "transfer to billing": told to the model when it does not happen
+    action: Callable[[], None]
 
 
 class InvalidTransition(RuntimeError):
@@ -75,12 +95,14 @@ class Speech:
         turn_id: int,
         allow_interruption: bool = True,
         audio_buffer_frames: int = 3000,
+        gate: OutputGate | None = None,
     ) -> None:
         self.id = f"speech_{next(_ids)}"
         self.source = source
         self.turn_id = turn_id
         self.allow_interruption = allow_interruption
         self.state = SpeechState.PENDING
+        self.gate = gate or OutputGate()  # held while a preemptive reply waits for its turn to be decided
         self.cancel_scope = anyio.CancelScope()
         self.audio: Channel[AudioFrame] = Channel(f"{self.id}-audio", audio_buffer_frames)
         self.tracker = HeardTextTracker()
@@ -90,6 +112,9 @@ class Speech:
         self.error: str | None = None
         self.end_call_goodbye: str | None = None  # set by the end_call tool
         self.end_call_requested = False
+        self.agent: str | None = None  # the named agent that says it
+        self.after_done: list[AfterDone] = []  # run once it has been played in full (hand-offs...)
+        self.pending_dialog: CollectorDialog | None = None  # a collector asked for by one of its tools
         self._finished = anyio.Event()
         self._released = anyio.Event()  # the output buffer is done with it (played out, or dropped)
 

@@ -14,7 +14,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
@@ -26,6 +26,9 @@ from pipeline.observe.events import ToolStatus
 from providers.llm import ToolCall, ToolSchema
 from providers.redact import redact
 
+if TYPE_CHECKING:
+    from pipeline.stages.collect_dialog import Collector
+
 
 class ToolContext:
     """What a running tool may ask of the session. The session supplies a concrete one."""
@@ -36,6 +39,22 @@ class ToolContext:
 
     def extend_wait(self, seconds: float) -> None:
         """The caller asked for time: hold idle reminders off for ``seconds``."""
+        raise NotImplementedError
+
+    def hand_off(self, agent: str) -> None:
+        """Move the caller to the named agent once the current reply has been spoken in full (an interrupted
+        reply's hand-off does not happen)."""
+        raise NotImplementedError
+
+    def collect(self, collector: Collector) -> None:
+        """Run ``collector``'s dialog after this reply (which ends with its question); its result comes back to
+        the LLM as another result of the calling tool."""
+        raise NotImplementedError
+
+    def progress(self, message: str, *, speak: bool = True) -> None:
+        """Report progress ("looking it up"): a ``tool_progress`` event, and — with ``speak``, while the reply
+        that called the tool is still being written — spoken to the caller as a filler. Call it from the event
+        loop (async tools); a sync tool running in a worker thread may call it too."""
         raise NotImplementedError
 
 
@@ -55,11 +74,17 @@ class Tool:
     arguments: type[BaseModel]
     timeout: float = 10.0
     cancellable: bool = False  # may be cancelled mid-flight when the caller interrupts; else it finishes
+    background_after: float | None = (
+        None  # still running after this: the reply goes on, the result comes later
+    )
     context_parameter: str | None = None
+    parameters: dict[str, Any] | None = None  # a JSON schema given as is (MCP tools); else from ``arguments``
     schema: ToolSchema = field(init=False)
 
     def __post_init__(self) -> None:
-        parameters = self.arguments.model_json_schema()
+        parameters = (
+            dict(self.parameters) if self.parameters is not None else self.arguments.model_json_schema()
+        )
         parameters.pop("title", None)
         self.schema = ToolSchema(self.name, self.description, parameters)
 
@@ -127,6 +152,7 @@ def tool(
     description: str | None = None,
     timeout: float = 10.0,
     cancellable: bool = False,
+    background_after: float | None = None,
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
@@ -137,11 +163,21 @@ def tool(
     description: str | None = None,
     timeout: float = 10.0,
     cancellable: bool = False,
+    background_after: float | None = None,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
-    """Decorator: ``@tool`` or ``@tool(timeout=3, cancellable=True)``."""
+    """Decorator: ``@tool`` or ``@tool(timeout=3, cancellable=True)``. With ``background_after=2``, a call still
+    running after 2 s lets the reply go on (the LLM is told the result will follow) and its result is delivered
+    in a later turn; ``timeout`` still bounds it."""
 
     def wrap(fn: Callable[..., Any]) -> Tool:
-        return make_tool(fn, name=name, description=description, timeout=timeout, cancellable=cancellable)
+        return make_tool(
+            fn,
+            name=name,
+            description=description,
+            timeout=timeout,
+            cancellable=cancellable,
+            background_after=background_after,
+        )
 
     return wrap(function) if function is not None else wrap
 
@@ -153,6 +189,7 @@ def make_tool(
     description: str | None = None,
     timeout: float = 10.0,
     cancellable: bool = False,
+    background_after: float | None = None,
 ) -> Tool:
     tool_name = name or fn.__name__
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", tool_name):
@@ -183,6 +220,7 @@ def make_tool(
         arguments=arguments,
         timeout=timeout,
         cancellable=cancellable,
+        background_after=background_after,
         context_parameter=context_parameter,
     )
 
@@ -265,6 +303,9 @@ class ToolRegistry:
     @property
     def schemas(self) -> tuple[ToolSchema, ...]:
         return tuple(entry.schema for entry in self._tools.values())
+
+    def tools(self) -> list[Tool]:
+        return list(self._tools.values())
 
     def copy(self) -> ToolRegistry:
         return ToolRegistry(self._tools.values())
