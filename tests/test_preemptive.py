@@ -101,7 +101,9 @@ async def continue_after_a_pause(call_: Call, pauses: int = 1) -> None:
     await call_.caller.pause(0.5)
     for _ in range(pauses):
         await call_.caller.speak(1.0)
-        await call_.caller.pause(0.4)  # final at ~0.26 s, end of turn would come at 0.5 s
+        # final ~0.24 s after the speech ended; the end of turn would come at 0.5 s, counted from the end of the
+        # speech itself (the VAD's edge), and the resumed speech is confirmed ~0.08 s after it starts
+        await call_.caller.pause(0.35)
     await call_.caller.speak(1.0)
     await call_.caller.pause_until(call_.has(AgentStoppedSpeaking))
     await call_.caller.pause(0.5)
