@@ -9,6 +9,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from tests.silero_wheel import silero_wheel_file
 from tests.speech_audio import conversation
 from vad import (
     BatchedSileroEngine,
@@ -21,7 +22,6 @@ from vad import (
     resolve_model_path,
 )
 from vad.factory import VadConfig
-from tests.silero_wheel import silero_wheel_file
 from vad.model_path import PACKAGED_MODEL
 
 PARTS = [0.4, "Good morning, I would like to book a table.", 0.7, "No problem at all.", 0.5]

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from pipeline.session.named_configs import config_file, packaged_config_names
 from pipeline.settings import SessionSettings
 from pipeline.stages.tools import Tool, make_tool
 from providers.options import env_var_of
@@ -69,11 +70,14 @@ class LoadedConfig:
 
 
 def load_config(path: str | Path, *, providers: ProviderRegistry = registry) -> LoadedConfig:
-    source = str(path)
+    """Load a YAML file, or a shipped config by name (``local``, ``cloud``, ``openai-compatible``)."""
+    file = config_file(path)
+    source = str(file)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(source, ["no such file"]) from None
+        names = ", ".join(packaged_config_names())
+        raise ConfigError(source, [f"no such file (shipped configs, loadable by name: {names})"]) from None
     except OSError as exc:
         raise ConfigError(source, [f"cannot read: {exc.strerror}"]) from None
     return parse_config(text, source=source, providers=providers)
