@@ -14,7 +14,7 @@ from pipeline.cli.main import main
 from tests.speech_audio import speak
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL = ROOT / "configs" / "local.yaml"
+LOCAL = ROOT / "pipeline" / "configs" / "local.yaml"
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
