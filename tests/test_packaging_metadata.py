@@ -98,3 +98,8 @@ def test_nothing_parley_declares_reaches_torch_in_the_lockfile() -> None:
     assert {"onnxruntime", "numpy", "sounddevice", "matplotlib"} <= reachable  # the walk follows extras too
     assert not reachable & {"torch", "torchaudio", "silero-vad", "triton"}
     assert not [name for name in reachable if name.startswith("nvidia-")]
+
+
+def test_the_lockfile_has_no_torch_at_all() -> None:
+    # The dev group's silero-vad has its metadata restated without torch ([[tool.uv.dependency-metadata]]).
+    assert not set(locked_packages()) & {"torch", "torchaudio", "triton"}
