@@ -42,9 +42,7 @@ def caller_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def call_command(caller_wav: Path, out_dir: Path) -> list[str]:
     return [
-        sys.executable,
-        "-m",
-        "pipeline",
+        str(Path(sys.executable).parent / "parley"),  # the console script uv sync installs
         "run",
         "--config",
         "local",
