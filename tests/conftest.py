@@ -17,6 +17,10 @@ VENDOR_ENVIRONMENT = (
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "vendor_sdk: a real vendor SDK against a loopback fake (asyncio)")
+    config.addinivalue_line(
+        "markers",
+        "slow: runs in real time or installs the built wheel; part of the default run (`-m 'not slow'` skips it)",
+    )
 
 
 @pytest.fixture

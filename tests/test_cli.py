@@ -15,7 +15,7 @@ from providers.local.choice import neural_installed
 from tests.speech_audio import speak
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL = ROOT / "configs" / "local.yaml"
+LOCAL = ROOT / "pipeline" / "configs" / "local.yaml"
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -294,7 +294,9 @@ def test_load_config_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "missing.yaml"
     with pytest.raises(ConfigError) as caught:
         load_config(path, providers=make_registry())
-    assert str(caught.value) == f"{path}: no such file"
+    assert str(caught.value) == (
+        f"{path}: no such file (shipped configs, loadable by name: cloud, local, openai-compatible)"
+    )
 
 
 def test_load_config_reads_a_file(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from tests.speech_audio import synthesize_fresh
 
 pytestmark = pytest.mark.anyio
 
-LOCAL_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "local.yaml"
+LOCAL_CONFIG = Path(__file__).resolve().parents[1] / "pipeline" / "configs" / "local.yaml"
 
 
 def demo_caller(sample_rate: int, stt_provider: str) -> DemoCaller:

@@ -17,7 +17,7 @@ from tests.fakes.openai import FakeOpenAI
 
 pytestmark = pytest.mark.vendor_sdk
 
-CONFIG = Path(__file__).parent.parent / "configs" / "openai-compatible.yaml"
+CONFIG = Path(__file__).parent.parent / "pipeline" / "configs" / "openai-compatible.yaml"
 
 
 def test_defaults_to_a_local_ollama_without_a_key() -> None:

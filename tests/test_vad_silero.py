@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from tests.silero_wheel import silero_wheel_file
 from tests.speech_audio import conversation
 from vad import (
     BatchedSileroEngine,
@@ -23,7 +23,7 @@ from vad import (
     resolve_model_path,
 )
 from vad.factory import VadConfig
-from vad.model_path import packaged_model_candidates
+from vad.model_path import PACKAGED_MODEL
 
 PARTS = [0.4, "Good morning, I would like to book a table.", 0.7, "No problem at all.", 0.5]
 
@@ -78,7 +78,7 @@ class ReferenceOnnxWrapper:
 
 def reference_probabilities(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """The per-window loop of ``get_speech_timestamps`` (last partial window zero-padded)."""
-    model = ReferenceOnnxWrapper(str(packaged_model_candidates()[0]))
+    model = ReferenceOnnxWrapper(str(silero_wheel_file()))
     window = 512 if sample_rate == 16000 else 256
     probabilities = []
     for start in range(0, audio.size, window):
@@ -160,9 +160,10 @@ async def test_reset_behaves_like_a_fresh_stream() -> None:
     assert decisions(await feed(reused, audio, 16000, 320)) == fresh
 
 
-def test_model_is_found_in_the_wheel_without_importing_silero_vad() -> None:
+def test_model_is_shipped_in_the_vad_package_and_found_without_silero_vad() -> None:
     path = resolve_model_path()
-    assert path.name == "silero_vad.onnx" and path.parent.name == "data" and path.is_file()
+    assert path == PACKAGED_MODEL and path.is_file()
+    assert path.parent.parent.name == "vad" and path.name == "silero_vad.onnx"
     assert "silero_vad" not in sys.modules and "torch" not in sys.modules
 
 
@@ -178,24 +179,15 @@ def test_missing_model_path_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(VadModelError) as caught:
         SileroEngine.shared(missing)
     message = str(caught.value)
-    assert str(missing) in message and "silero-vad" in message and "vad.model_path" in message
+    assert str(missing) in message and "vad.model_path" in message
 
 
-def test_missing_wheel_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_find_spec = importlib.util.find_spec
-
-    def without_silero(name: str, package: str | None = None) -> object:
-        return None if name == "silero_vad" else real_find_spec(name, package)
-
-    monkeypatch.setattr(importlib.util, "find_spec", without_silero)
+def test_missing_packaged_model_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("vad.model_path.PACKAGED_MODEL", tmp_path / "data" / "silero_vad.onnx")
     with pytest.raises(VadModelError) as caught:
         resolve_model_path()
     message = str(caught.value)
-    assert (
-        "silero_vad" in message
-        and "install the `silero-vad` wheel" in message
-        and "vad.model_path" in message
-    )
+    assert str(tmp_path / "data") in message and "reinstall Parley" in message and "vad.model_path" in message
 
 
 def test_unusable_model_files_are_clear_errors(tmp_path: Path) -> None:
@@ -203,6 +195,6 @@ def test_unusable_model_files_are_clear_errors(tmp_path: Path) -> None:
     garbage.write_bytes(b"this is not an onnx model")
     with pytest.raises(VadModelError, match="cannot load Silero VAD model"):
         SileroModel.shared(garbage)
-    sequence_model = packaged_model_candidates("silero_vad_16k_sequence.onnx")[0]
+    sequence_model = silero_wheel_file("silero_vad_16k_sequence.onnx")
     with pytest.raises(VadModelError, match="not a streaming Silero VAD"):
         SileroModel.shared(sequence_model)

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-import onnxruntime as ort
 
+from pipeline.base.onnx_runtime import ort
 from vad.errors import VadInferenceError, VadModelError
 from vad.model_path import resolve_model_path
 

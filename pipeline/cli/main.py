@@ -1,5 +1,5 @@
-"""``python -m pipeline``: run a call (demo, a WAV file or the microphone), check a config, run benchmarks.
-Errors print one clear line and exit non-zero."""
+"""``parley`` (or ``python -m pipeline``): run a call (demo, a WAV file or the microphone), check a config, write a
+starter project, run benchmarks. Errors print one clear line and exit non-zero."""
 
 from __future__ import annotations
 
@@ -15,34 +15,26 @@ import anyio
 
 from pipeline.base.audio import AudioFormatError
 from pipeline.base.compute import inline_compute
-from pipeline.cli.bench import command_bench
+from pipeline.cli.bench import add_bench_commands, command_bench
+from pipeline.cli.calls import add_calls_commands
+from pipeline.cli.dial import add_dial_command
 from pipeline.cli.errors import CliError
 from pipeline.cli.report import latency_table, transcript_lines
+from pipeline.cli.serve import add_serve_commands
+from pipeline.cli.starter import add_init_command
 from pipeline.session.config import ConfigError, LoadedConfig, ProviderChoice, load_config
+from pipeline.session.named_configs import DEFAULT_CONFIG, packaged_config_names
 from pipeline.session.pipeline import Pipeline
 from pipeline.transports.runner import CallResult, run_call
 from providers.errors import ProviderError, root_cause
 
-DEFAULT_CONFIG = "configs/local.yaml"
 T = TypeVar("T")
+CONFIG_HELP = f"a YAML file, or a shipped config by name: {', '.join(packaged_config_names())} (default: {DEFAULT_CONFIG})"
 
 
-def resolve_config_path(path: str | None) -> Path:
-    """An explicit path as given; the default looked up in the working directory, then beside the package."""
-    if path is not None:
-        return Path(path)
-    for candidate in (Path(DEFAULT_CONFIG), Path(__file__).resolve().parents[1] / DEFAULT_CONFIG):
-        if candidate.exists():
-            return candidate
-    return Path(DEFAULT_CONFIG)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description="Parley voice agent runtime")
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def add_run_command(commands: Any) -> None:
     run = commands.add_parser("run", help="run a call: the offline demo, a WAV file (--input) or --mic")
-    run.add_argument("--config", help=f"YAML config (default: {DEFAULT_CONFIG})")
+    run.add_argument("--config", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     source = run.add_mutually_exclusive_group()
     source.add_argument("--input", help="a WAV recording of the caller")
     source.add_argument(
@@ -61,21 +53,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=command_run)
 
+
+def add_check_config_command(commands: Any) -> None:
     check = commands.add_parser("check-config", help="validate a config and say what it would build")
-    check.add_argument("config", nargs="?", help=f"YAML config (default: {DEFAULT_CONFIG})")
+    check.add_argument("config", nargs="?", default=DEFAULT_CONFIG, help=CONFIG_HELP)
     check.set_defaults(handler=command_check_config)
 
-    from pipeline.cli.bench import add_bench_commands
-    from pipeline.cli.dial import add_dial_command
 
-    add_bench_commands(commands)
-    add_dial_command(commands)
-    from pipeline.cli.serve import add_serve_commands
+# The subcommands, in the order `parley --help` lists them.
+COMMANDS: tuple[Callable[[Any], None], ...] = (
+    add_run_command,
+    add_check_config_command,
+    add_init_command,
+    add_serve_commands,
+    add_dial_command,
+    add_calls_commands,
+    add_bench_commands,
+)
 
-    add_serve_commands(commands)
-    from pipeline.cli.calls import add_calls_commands
 
-    add_calls_commands(commands)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parley", description="Parley voice agent runtime")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for add_command in COMMANDS:
+        add_command(commands)
     for command in commands.choices.values():
         add_logging_options(command)
     return parser
@@ -118,7 +119,7 @@ def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> 
 
 
 def command_check_config(args: argparse.Namespace) -> int:
-    loaded = load_config(resolve_config_path(args.config))
+    loaded = load_config(args.config)
     print(f"{loaded.source}: ok")
     print(f"  stt: {_provider_name(loaded.stt)}")
     print(f"  llm: {', '.join(choice.spec.name for choice in loaded.llm)}")
@@ -153,7 +154,7 @@ def run_async(function: Callable[[], Awaitable[T]], *, fast: bool) -> T:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    loaded = load_config(resolve_config_path(args.config))
+    loaded = load_config(args.config)
     out_dir = Path(args.out) if args.out else Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     pipeline = Pipeline.from_config(loaded)
     caller = _choose_caller(args, loaded, pipeline.stt.provider)

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from pipeline.session.config_yaml import MAX_CONFIG_BYTES, load_yaml
+from pipeline.session.named_configs import config_file, packaged_config_names
 from pipeline.settings import SessionSettings
 from pipeline.stages.tools import Tool, make_tool
 from providers.options import env_var_of
@@ -74,8 +75,9 @@ class LoadedConfig:
 
 
 def load_config(path: str | Path, *, providers: ProviderRegistry = registry) -> LoadedConfig:
-    source = str(path)
-    file = Path(path)
+    """Load a YAML file, or a shipped config by name (``local``, ``cloud``, ``openai-compatible``, ``smollm2``)."""
+    file = config_file(path)
+    source = str(file)
     try:
         if file.exists() and not file.is_file():
             raise ConfigError(source, ["not a regular file"])
@@ -85,7 +87,8 @@ def load_config(path: str | Path, *, providers: ProviderRegistry = registry) -> 
             raise ConfigError(source, [f"larger than {MAX_CONFIG_BYTES >> 10} KiB; is this the config file?"])
         text = data.decode("utf-8")
     except FileNotFoundError:
-        raise ConfigError(source, ["no such file"]) from None
+        names = ", ".join(packaged_config_names())
+        raise ConfigError(source, [f"no such file (shipped configs, loadable by name: {names})"]) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(
             source, [f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"]

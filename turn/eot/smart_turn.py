@@ -19,8 +19,8 @@ from pathlib import Path
 
 import anyio.to_thread
 import numpy as np
-import onnxruntime as ort
 
+from pipeline.base.onnx_runtime import ort
 from turn.eot.audio_features import N_FRAMES, N_MELS, smart_turn_features
 
 INPUT_NAME = "input_features"
