@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 _URL_CREDENTIALS = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]{0,15}://)[^/\s@]{1,512}@")
-_KEY_SHAPED = re.compile(r"\b(sk|key|xi|dg|Bearer|Token)[-_ ][A-Za-z0-9_*\-]{8,}")
+# a token after the prefix has a digit in it: "key provided" is English, "key 3f9a1c2b..." is a key
+_KEY_SHAPED = re.compile(r"\b(sk|key|xi|dg|Bearer|Token)[-_ ](?=[A-Za-z_*\-]*[0-9])[A-Za-z0-9_*\-]{8,}")
 _ECHO_MIN = 8  # a run of this many characters of a secret counts as an echo of it
 MASK = "***"
 

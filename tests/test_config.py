@@ -295,7 +295,7 @@ def test_load_config_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(path, providers=make_registry())
     assert str(caught.value) == (
-        f"{path}: no such file (shipped configs, loadable by name: cloud, local, openai-compatible)"
+        f"{path}: no such file (shipped configs, loadable by name: cloud, local, openai-compatible, smollm2)"
     )
 
 

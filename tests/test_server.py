@@ -254,7 +254,7 @@ async def test_the_call_client_sends_a_wav_and_writes_the_reply(tmp_path: Any) -
     wav = tmp_path / "caller.wav"
     write_wav(wav, np.concatenate([silence(0.3), tone(0.8), silence(0.3)]), RATE)
     async with running_server() as server:
-        summary = await call(server.url(token=None), wav, token=TOKEN, sample_rate=RATE, quiet=0.5, limit=15)
+        summary = await call(server.url(token=None), wav, token=TOKEN, sample_rate=RATE, quiet=1.0, limit=15)
     assert summary.close_code == 1000 and summary.session_id.startswith("sess_")
     assert summary.of_type("agent_stopped_speaking")[0]["heard_text"] == "Hi, how can I help?"
     seconds = write_agent_audio(summary, tmp_path / "reply.wav", RATE)

@@ -26,10 +26,10 @@ from benchmarks.capacity.report import (
     table_header,
     table_row,
 )
-from benchmarks.capacity.worker import GcMode
 from benchmarks.capacity.ws_call import Through
 from benchmarks.cli_main import run_main
 from pipeline.cli.errors import CliError
+from pipeline.server.gc_tuning import GcMode
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,7 +14,6 @@ from benchmarks.capacity.conversation import CallerAudio
 from benchmarks.capacity.report import CapacityReport, StepResult
 from benchmarks.capacity.worker import (
     GO,
-    GcMode,
     WorkerFailed,
     WorkerPlan,
     WorkerReady,
@@ -22,6 +21,7 @@ from benchmarks.capacity.worker import (
     worker_main,
 )
 from benchmarks.capacity.ws_call import Through
+from pipeline.server.gc_tuning import GcMode
 
 READY_TIMEOUT = 120.0  # seconds for a worker to import, load the model and run its warm-up call
 RESULT_GRACE = 60.0  # seconds beyond the step's planned length before a worker is given up on

@@ -10,12 +10,10 @@ frame lags, VAD batches; resident memory at the end. Dropped frames and errors c
 from __future__ import annotations
 
 import contextlib
-import gc
 import random
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 from multiprocessing.connection import Connection
 
 import anyio
@@ -26,6 +24,7 @@ from benchmarks.capacity.conversation import FRAME_SECONDS, CallerAudio
 from benchmarks.capacity.lag import LagHistogram, LagProbe
 from benchmarks.capacity.procstats import GcPauses, cpu_seconds, resident_bytes
 from benchmarks.capacity.ws_call import Through, frame_origin, loopback_server, run_ws_call
+from pipeline.server.gc_tuning import GcMode, configure_gc
 from pipeline.server.protocol import Start
 from pipeline.session.pipeline import Pipeline
 from pipeline.settings import SessionSettings
@@ -34,12 +33,6 @@ from vad import BatchedSileroEngine, BatchStats, Vad, VadConfig, create_vad
 
 WARMUP_CALL_SECONDS = 1.0
 GO = "go"
-TUNED_GC_THRESHOLDS = (10_000, 20, 20)  # Python's defaults: (700, 10, 10)
-
-
-class GcMode(Enum):
-    DEFAULT = "default"
-    TUNED = "tuned"
 
 
 @dataclass(frozen=True)
@@ -225,18 +218,6 @@ async def _measure(
             )
         )
         hang_up.set()
-
-
-def configure_gc(mode: GcMode) -> None:
-    """``default``: Python's collector as configured out of the box (after one full collection).
-    ``tuned``: what a long-running real-time server would do: ``gc.freeze()`` the objects that exist after
-    start-up (modules, models, caches: never garbage, no need to scan them again) and collect the young
-    generation less often, so that full collections (a pause of the whole event loop that grows with the
-    number of live objects, ~60 ms at 200 sessions) become rare."""
-    gc.collect()
-    if mode is GcMode.TUNED:
-        gc.freeze()
-        gc.set_threshold(*TUNED_GC_THRESHOLDS)
 
 
 async def _warm_up(

@@ -9,12 +9,12 @@ beep, leaves the message and hangs up.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 import anyio
 
 from pipeline.cli.errors import CliError
+from pipeline.session.named_configs import DEFAULT_CONFIG
 
 
 def add_dial_command(commands: Any) -> None:
@@ -24,7 +24,11 @@ def add_dial_command(commands: Any) -> None:
         "--from", dest="from_", required=True, help="the caller id to call from (one of your numbers)"
     )
     dial.add_argument("--platform", choices=["twilio", "plivo", "telnyx"], default="twilio")
-    dial.add_argument("--config", help="YAML config (default: configs/local.yaml)")
+    dial.add_argument(
+        "--config",
+        default=DEFAULT_CONFIG,
+        help=f"a YAML file, or a shipped config by name (default: {DEFAULT_CONFIG})",
+    )
     dial.add_argument(
         "--public-url", help="https://... where the platform reaches this machine (or PARLEY_PUBLIC_URL)"
     )
@@ -33,16 +37,6 @@ def add_dial_command(commands: Any) -> None:
     dial.add_argument("--voicemail-message", help="left after the beep when a machine answers")
     dial.add_argument("--platform-amd", action="store_true", help="also ask Twilio for its AMD (AnsweredBy)")
     dial.set_defaults(handler=command_dial)
-
-
-def _config_path(path: str | None) -> Path:
-    """As ``run`` finds it: the path given, else configs/local.yaml here or beside the package."""
-    if path is not None:
-        return Path(path)
-    for candidate in (Path("configs/local.yaml"), Path(__file__).resolve().parents[2] / "configs/local.yaml"):
-        if candidate.exists():
-            return candidate
-    return Path("configs/local.yaml")
 
 
 def command_dial(args: argparse.Namespace) -> int:
@@ -61,7 +55,7 @@ def command_dial(args: argparse.Namespace) -> int:
     settings = TelephonySettings.from_env(public_url=args.public_url)
     if not settings.public_url:
         raise CliError("dial needs --public-url (or PARLEY_PUBLIC_URL): the platform must reach this machine")
-    loaded = load_config(_config_path(args.config))
+    loaded = load_config(args.config)
     pipeline = Pipeline.from_config(loaded)
     call_over = anyio.Event()
 

@@ -8,11 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cli.errors import CliError
+from pipeline.server.gc_tuning import GcMode
+from pipeline.session.named_configs import DEFAULT_CONFIG, config_file, packaged_config_names
 
 
 def add_serve_commands(commands: Any) -> None:
     serve = commands.add_parser("serve", help="serve the agent over WebSockets (PROTOCOL.md) and phone lines")
-    serve.add_argument("--config", help="YAML config (default: configs/local.yaml)")
+    serve.add_argument(
+        "--config",
+        default=DEFAULT_CONFIG,
+        help=f"a YAML file, or a shipped config by name (default: {DEFAULT_CONFIG})",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="worker processes (one per core)")
@@ -21,6 +27,12 @@ def add_serve_commands(commands: Any) -> None:
     serve.add_argument("--max-message-bytes", type=int, default=65536)
     serve.add_argument("--idle-timeout", type=float, default=30.0, help="seconds without client messages")
     serve.add_argument("--drain-deadline", type=float, default=60.0, help="SIGTERM: seconds calls may go on")
+    serve.add_argument(
+        "--gc",
+        choices=[mode.value for mode in GcMode],
+        default=GcMode.TUNED.value,
+        help="garbage collector after start-up: tuned (freeze, rarer young collections; default) or Python's",
+    )
     serve.set_defaults(handler=command_serve)
 
     call = commands.add_parser("call", help="call a Parley server with a WAV (token from PARLEY_TOKEN)")
@@ -35,9 +47,10 @@ def command_serve(args: argparse.Namespace) -> int:
     from pipeline.server.options import ServeOptions
     from pipeline.server.run import serve
 
-    config = _config_path(args.config)
-    if not config.exists():
-        raise CliError(f"{config}: no such config")
+    config = config_file(args.config)
+    if not config.is_file():
+        names = ", ".join(packaged_config_names())
+        raise CliError(f"{args.config}: no such config (shipped configs, loadable by name: {names})")
     if args.workers < 1 or args.max_sessions < 1:
         raise CliError("--workers and --max-sessions must be at least 1")
     options = ServeOptions(
@@ -50,18 +63,10 @@ def command_serve(args: argparse.Namespace) -> int:
         max_message_bytes=args.max_message_bytes,
         idle_timeout=args.idle_timeout,
         drain_deadline=args.drain_deadline,
+        gc=args.gc,
     ).with_env_secrets()
     serve(options)
     return 0
-
-
-def _config_path(path: str | None) -> Path:
-    """As given; by default configs/local.yaml in the working directory, then beside the package."""
-    if path is not None:
-        return Path(path)
-    default = Path("configs/local.yaml")
-    packaged = Path(__file__).resolve().parents[2] / default
-    return default if default.exists() or not packaged.exists() else packaged
 
 
 def command_call(args: argparse.Namespace) -> int:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import anyio
-
+from pipeline.base.compute import run_blocking
 from pipeline.records.model import CallRecord, CallSummary
 from pipeline.records.store import (
     COLUMNS,
@@ -43,7 +42,7 @@ class SqliteCallStore:
                 )
             connection.close()
 
-        await anyio.to_thread.run_sync(write)
+        await run_blocking(write)
 
     async def get(self, call_id: str) -> CallRecord | None:
         def read() -> str | None:
@@ -54,7 +53,7 @@ class SqliteCallStore:
                 connection.close()
             return None if row is None else str(row[0])
 
-        text = await anyio.to_thread.run_sync(read)
+        text = await run_blocking(read)
         return None if text is None else CallRecord.model_validate_json(text)
 
     async def list_calls(self, limit: int = 50) -> list[CallSummary]:
@@ -68,7 +67,7 @@ class SqliteCallStore:
                 connection.close()
             return [str(row[0]) for row in rows]
 
-        texts = await anyio.to_thread.run_sync(read)
+        texts = await run_blocking(read)
         return [CallSummary.of(CallRecord.model_validate_json(text)) for text in texts]
 
     async def delete(self, call_id: str) -> bool:
@@ -81,7 +80,7 @@ class SqliteCallStore:
                 connection.execute("DELETE FROM calls WHERE id = ?", (call_id,))
             connection.close()
 
-        await anyio.to_thread.run_sync(remove)
+        await run_blocking(remove)
         delete_recording(record.recording_path)
         return True
 

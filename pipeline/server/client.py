@@ -45,8 +45,12 @@ class _Agent:
             listening = event.get("new") == "listening"
             self.listening_since = (self.listening_since or now) if listening else None
 
-    def quiet_for(self, now: float) -> float:
-        return 0.0 if self.listening_since is None else now - self.listening_since
+    def quiet_for(self, now: float, caller_done: float) -> float:
+        """How long the agent has had nothing to say since the caller's audio ended (it listens from the start,
+        so its quiet before that end says nothing about whether it has answered)."""
+        if self.listening_since is None:
+            return 0.0
+        return now - max(self.listening_since, caller_done)
 
 
 async def call(
@@ -99,7 +103,8 @@ async def _send_caller(
         await pacer.wait_after(frame.duration)
     silence = AudioFrame.silence(frame_ms / 1000, audio.sample_rate)
     waited = 0.0
-    while waited < limit and agent.quiet_for(time.monotonic() - origin) < quiet:
+    caller_done = time.monotonic() - origin
+    while waited < limit and agent.quiet_for(time.monotonic() - origin, caller_done) < quiet:
         await ws.send(silence.pcm)
         await pacer.wait_after(silence.duration)
         waited += silence.duration

@@ -12,7 +12,7 @@ OPTIONS_ENV = "PARLEY_SERVE_OPTIONS"  # how a pre-forked worker receives its opt
 
 @dataclass(frozen=True)
 class ServeOptions:
-    config: str = "configs/local.yaml"
+    config: str = "local"  # a YAML path, or a shipped config by name
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -24,6 +24,7 @@ class ServeOptions:
     idle_timeout: float = 30.0  # seconds without any message from the client
     start_timeout: float = 10.0  # seconds to send `start` after connecting
     drain_deadline: float = 60.0  # SIGTERM: calls in progress may go on this long
+    gc: str = "tuned"  # the garbage collector once started (pipeline/server/gc_tuning.py): tuned | default
     token: str | None = field(default=None, repr=False)  # PARLEY_TOKEN; never logged
 
     def with_env_secrets(self) -> ServeOptions:

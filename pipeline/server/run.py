@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 
 from pipeline.server import redact
 from pipeline.server.app import ServerContext, create_app
+from pipeline.server.gc_tuning import GcMode, configure_gc
 from pipeline.server.lifecycle import ServerLifecycle, ServerPhase
 from pipeline.server.options import OPTIONS_ENV, ServeOptions
 from pipeline.session.pipeline import Pipeline
@@ -88,6 +89,7 @@ def serve(options: ServeOptions) -> None:
     """Serve until drained (blocking)."""
     if options.workers <= 1:
         app = build_app(options)
+        configure_gc(GcMode(options.gc))  # start-up is over: freeze what exists, collect the young less often
         DrainingServer(_config(app, options), _context(app).lifecycle).run()
         return
     sock = _config(Starlette(), options).bind_socket()
@@ -116,6 +118,7 @@ def serve(options: ServeOptions) -> None:
 def _worker(sock: socket.socket) -> None:
     options = ServeOptions.from_env()
     app = build_app(options)
+    configure_gc(GcMode(options.gc))
     lifecycle = _context(app).lifecycle
     parent = os.getppid()
     lifecycle.drain_everywhere = lambda: os.kill(parent, signal.SIGTERM)  # POST /drain drains every worker
