@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import aclosing
 
@@ -28,22 +29,28 @@ def server_url() -> Iterator[str]:
         command = server_command(port, threads=2)
     except LocalLlmUnavailableError as error:
         pytest.skip(f"local-llm extra not installed: {error}")
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # llama.cpp logs the whole model load: into a file, since a pipe nobody reads fills and stalls the server
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}/v1"
     try:
         for _ in range(600):  # a hang guard: loading takes ~1 s on an idle machine
             if process.poll() is not None:
-                raise RuntimeError(f"llama.cpp server exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                log.seek(0)
+                raise RuntimeError(f"llama.cpp server exited: {log.read().decode()[-2000:]}")
             try:
                 if httpx.get(f"{url}/models", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             anyio.run(anyio.sleep, 0.2)
+        else:
+            raise RuntimeError("llama.cpp server did not answer /v1/models within the hang guard")
         yield url
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log.close()
 
 
 def llm_for(url: str) -> OpenAILlm:
