@@ -87,7 +87,8 @@ async def test_sqlite_record_and_recording_of_a_call(tmp_path: Path) -> None:
     assert not caller_active[140:200].any()
     first_agent = of_type(done.events, AgentStoppedSpeaking)[0]
     start = round((first_agent.timestamp - first_agent.played_seconds) * 100)
-    assert not agent_active[: start - 1].any() and agent_active[start + 1 : start + 50].all()
+    # within 20 ms: a 10 ms bin the speech starts inside may fall either side of the activity threshold
+    assert not agent_active[: start - 2].any() and agent_active[start + 2 : start + 50].all()
     assert await store.delete(done.session.id)
     assert await store.get(done.session.id) is None
     assert not (recordings / f"{done.session.id}.wav").exists()

@@ -92,7 +92,7 @@ async def test_dial_places_the_call_leaves_a_voicemail_after_the_beep_and_hangs_
             number="+15551230000",
             from_="+15550000001",
             platform="twilio",
-            config=None,
+            config="local",
             public_url=PUBLIC,
             host="127.0.0.1",
             port=port,

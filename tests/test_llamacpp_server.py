@@ -30,7 +30,7 @@ def server_url() -> Iterator[str]:
     except LocalLlmUnavailableError as error:
         pytest.skip(f"local-llm extra not installed: {error}")
     # llama.cpp logs the whole model load: into a file, since a pipe nobody reads fills and stalls the server
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed after the server, in the finally below)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}/v1"
     try:
