@@ -27,7 +27,7 @@ class AudioSettings(_Section):
         1000, ge=40, description="caller audio buffered before the oldest is dropped"
     )
     output_buffer_frames: int = Field(
-        5, ge=1, description="agent frames handed to the transport ahead of time"
+        1, ge=1, description="agent frames handed to the transport ahead of time (a barge-in clears them)"
     )
 
 

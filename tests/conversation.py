@@ -68,8 +68,8 @@ class Caller:
             waited += FRAME
 
 
-async def record_output(session: Session, recording: Recording) -> None:
-    async for frame in session.audio_out():
+async def record_output(frames: AsyncIterator[AudioFrame], recording: Recording) -> None:
+    async for frame in frames:
         recording.frames.append(frame)
 
 
@@ -126,7 +126,8 @@ async def run_call(
         async with session, anyio.create_task_group() as group:
             call_ = Call(session, Caller(session))
             group.start_soon(collect_events, subscription, call_.events)
-            group.start_soon(record_output, session, call_.recording)
+            # asked for now, not when the task first runs: the session drains speech at the end only for a reader
+            group.start_soon(record_output, session.audio_out(), call_.recording)
             await script(call_)
             await session.end()
     return call_

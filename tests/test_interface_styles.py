@@ -178,7 +178,7 @@ async def test_listener_and_run_live_receive_exactly_what_the_events_imply() -> 
         async with session, anyio.create_task_group() as group:
             call_ = Call(session, Caller(session))
             group.start_soon(collect_events, subscription, call_.events)
-            group.start_soon(record_output, session, call_.recording)
+            group.start_soon(record_output, session.audio_out(), call_.recording)
             group.start_soon(read_live)
             await script(call_)
             await session.end()
