@@ -1,6 +1,6 @@
 """The library entry point: a ``Pipeline`` holds the providers, VAD, tools and settings, and opens sessions.
 
-    pipeline = Pipeline.from_config("configs/local.yaml")          # or Pipeline(stt=..., llm=..., tts=...)
+    pipeline = Pipeline.from_config("local")          # a shipped config, a YAML path, or Pipeline(stt=..., ...)
     async with pipeline.session() as session: ...
 
 Several sessions may run at once in one process; they share the providers and the VAD model.
