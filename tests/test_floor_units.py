@@ -359,3 +359,10 @@ async def test_controller_yields_to_caller_speech_longer_than_the_minimum() -> N
     (assistant,) = [m for m in context.messages if m.role is Role.ASSISTANT]
     assert assistant.interrupted and assistant.content == stopped.heard_text
     assert engine.text.startswith(assistant.content) and 0 < len(assistant.content) < len(engine.text) / 2
+
+
+def test_barge_in_duration_is_met_to_the_nearest_frame() -> None:
+    policy = BargeInPolicy(0.2, 0, frozenset())
+    # the VAD measures speech to the nearest 20 ms frame: 0.19 s is a 0.2 s minimum met, 0.18 s is not
+    assert policy.should_interrupt(0.19, "")
+    assert not policy.should_interrupt(0.18, "")

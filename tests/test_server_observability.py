@@ -109,3 +109,29 @@ async def test_metrics_calls_page_and_record_of_a_served_call(
         assert (tmp_path / "rec" / f"{session_id}.wav").stat().st_size > 44
         server.should_exit = True
     sock.close()
+
+
+def test_the_servers_lag_probe_feeds_the_event_loop_lag_histogram() -> None:
+    import time
+
+    from starlette.testclient import TestClient
+
+    from pipeline.observe.prometheus import PrometheusMetrics
+
+    metrics = PrometheusMetrics()
+
+    async def probe() -> None:
+        await metrics.probe_event_loop_lag(interval=0.01)
+
+    app = create_app(simple_pipeline(), ServeOptions(token=TOKEN), background=[probe])
+    assert _count(metrics) == 0
+    with TestClient(app):  # runs the lifespan, so the background tasks, in the client's own event loop thread
+        give_up = time.monotonic() + 30  # a hang guard, not a timing claim: the probe wakes every 10 ms
+        while _count(metrics) == 0 and time.monotonic() < give_up:
+            time.sleep(0.01)
+    assert _count(metrics) > 0
+
+
+def _count(metrics: Any) -> float:
+    (family,) = metrics.event_loop_lag.collect()
+    return float(next(sample.value for sample in family.samples if sample.name.endswith("_count")))

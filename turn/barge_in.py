@@ -27,6 +27,9 @@ DEFAULT_BACKCHANNELS = (
 )
 _WORD = re.compile(r"[a-z']+(?:-[a-z']+)*")
 MAX_BACKCHANNEL_WORDS = 3
+# Speech durations come from the VAD to the nearest 20 ms frame (a 0.2 s minimum is met at 190-210 ms): a
+# duration within half a frame of the minimum meets it, so the window that confirms speech can also barge in.
+DURATION_TOLERANCE = 0.01
 
 
 def normalize(text: str) -> str:
@@ -49,6 +52,9 @@ class BargeInPolicy:
 
     def should_interrupt(self, speech_duration: float, transcript: str) -> bool:
         """Checked on every VAD window of overlapping speech: the cheap tests first."""
-        if speech_duration < self.min_duration or len(transcript.split()) < self.min_words:
+        if (
+            speech_duration + DURATION_TOLERANCE < self.min_duration
+            or len(transcript.split()) < self.min_words
+        ):
             return False
         return not self.is_backchannel(transcript)

@@ -7,9 +7,10 @@ the hooks where the playground, the telephony routes and ``/metrics`` plug in.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from starlette.applications import Starlette
@@ -53,12 +54,13 @@ def create_app(
     extra_routes: Sequence[RouteFactory] = (),
     metrics_app: ASGIApp | None = None,
     pipeline_for_call: PipelineForCall | None = None,
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
 ) -> Starlette:
     """The server for ``pipeline``. ``extra_routes`` add routes (the telephony webhooks and streams, the
     playground at ``/`` — a ``Mount("/")`` must come last); ``metrics_app`` is mounted at ``/metrics``
     (without it, ``/metrics`` reports the active-sessions gauge in the Prometheus text format).
     ``pipeline_for_call`` picks the pipeline of each ``/ws`` call from its ``start`` message (default: ``pipeline``
-    for every call)."""
+    for every call). ``background`` tasks run while the server does (e.g. the event-loop lag probe)."""
     lifecycle = ServerLifecycle(max_sessions=options.max_sessions, drain_deadline=options.drain_deadline)
     context = ServerContext(pipeline, options, lifecycle)
 
@@ -109,6 +111,8 @@ def create_app(
             log.warning("PARLEY_TOKEN is not set: /ws accepts every connection")
         async with anyio.create_task_group() as group:
             group.start_soon(lifecycle.run)
+            for task in background:
+                group.start_soon(task)
             yield
             group.cancel_scope.cancel()
 

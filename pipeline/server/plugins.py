@@ -5,7 +5,8 @@ Prometheus ``/metrics`` app."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp
@@ -33,6 +34,13 @@ def metrics_app() -> ASGIApp | None:
     return (
         default_metrics().asgi_app()
     )  # parley_active_sessions and the rest (pipeline/observe/prometheus.py)
+
+
+def background_tasks() -> list[Callable[[], Coroutine[Any, Any, None]]]:
+    """What runs beside the calls in each worker: the event-loop lag probe (``parley_event_loop_lag_seconds``)."""
+    from pipeline.observe.prometheus import default_metrics
+
+    return [default_metrics().probe_event_loop_lag]
 
 
 def calls_db() -> str:

@@ -34,11 +34,17 @@ WS_SIZE_SLACK = 1024  # uvicorn's own frame limit sits just above ours, so our c
 
 def build_app(options: ServeOptions) -> Starlette:
     """The app for ``options`` with the pipeline built from its config (and the route plug-ins)."""
-    from pipeline.server.plugins import extra_route_factories, metrics_app, observe
+    from pipeline.server.plugins import background_tasks, extra_route_factories, metrics_app, observe
 
     pipeline = Pipeline.from_config(options.config)
     observe(pipeline)  # logging in this worker, call records
-    return create_app(pipeline, options, extra_routes=extra_route_factories(), metrics_app=metrics_app())
+    return create_app(
+        pipeline,
+        options,
+        extra_routes=extra_route_factories(),
+        metrics_app=metrics_app(),
+        background=background_tasks(),
+    )
 
 
 class DrainingServer(uvicorn.Server):
