@@ -13,7 +13,8 @@ What one case is
 
     The barge-in policy adds no gate of its own (``min_interruption_duration=0``, ``min_interruption_words=0``),
     so the interruption is decided on the frame where the VAD confirms speech (the VAD's 0.2 s minimum is the one
-    configured minimum); ``false_interruption_timeout=None`` (no pause-then-resume on speech onset), silence-only
+    configured minimum; ``--min-interruption 0.2`` sets the policy's minimum too, which the VAD's speech duration
+    meets only to the nearest frame at the start decision, so it can wait for the next window); ``false_interruption_timeout=None`` (no pause-then-resume on speech onset), silence-only
     end of turn.
 
 The emulated output device
@@ -47,8 +48,8 @@ up to 5 frames ahead (``output_buffer_frames=5``), nothing takes handed frames b
 playout's ``flush`` is disabled) and the device ignores the clear (plays everything it was handed). Barge-in is
 still checked on the window that starts speech in both (that check predates this benchmark's "before").
 
-    uv run python -m benchmarks.barge_in_ear [--phases 32] [--phrases 4] [--device-preroll 0] [--out F.json] \
-        [--before]
+    uv run python -m benchmarks.barge_in_ear [--phases 32] [--phrases 4] [--device-preroll 0] [--min-interruption 0] \
+        [--out F.json] [--before]
 """
 
 from __future__ import annotations
@@ -97,6 +98,15 @@ class Runtime:
     output_buffer_frames: int
     playout_flush: bool  # the playout drops frames handed ahead but not yet taken, at the decision
     device_clears: bool  # the device drops what it holds of the interrupted speech, at the decision
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One run's conditions: the runtime, the device's pre-roll and the barge-in policy's own minimum."""
+
+    runtime: Runtime
+    preroll: int = 0  # frames the device queues before it plays
+    min_interruption: float = 0.0  # TurnSettings.min_interruption_duration
 
 
 AFTER = Runtime("after", frame_edges=True, output_buffer_frames=1, playout_flush=True, device_clears=True)
@@ -173,7 +183,8 @@ async def push_caller(session: Session, audio: np.ndarray, origin: float) -> Non
         session.push_audio(AudioFrame.from_int16(chunk, RATE, start / RATE))
 
 
-def make_pipeline(runtime: Runtime) -> Pipeline:
+def make_pipeline(setup: Setup) -> Pipeline:
+    runtime = setup.runtime
     params = VadParams(
         min_speech_duration=MINIMUM, min_silence_duration=MINIMUM, frame_edges=runtime.frame_edges
     )
@@ -181,7 +192,7 @@ def make_pipeline(runtime: Runtime) -> Pipeline:
         audio=AudioSettings(output_buffer_frames=runtime.output_buffer_frames),
         turn=TurnSettings(
             detector="silence",
-            min_interruption_duration=0.0,
+            min_interruption_duration=setup.min_interruption,
             min_interruption_words=0,
             false_interruption_timeout=None,
         ),
@@ -195,18 +206,17 @@ def make_pipeline(runtime: Runtime) -> Pipeline:
     )
 
 
-async def one_case(
-    runtime: Runtime, utterance: np.ndarray, phrase: int, phase_ms: int, preroll: int = 0
-) -> Case:
+async def one_case(setup: Setup, utterance: np.ndarray, phrase: int, phase_ms: int) -> Case:
+    runtime = setup.runtime
     lead = np.zeros(round(CALLER_START * RATE) + phase_ms * RATE // 1000, dtype=np.int16)
     audio = np.concatenate([lead, utterance])
     truth = audible_extent(audio)[0] / RATE  # media time of the first audible sample
     grid_offset = ((phase_ms * 7 + phrase * 3) % 20 + 0.5) / 1000  # agent frame grid vs the caller's
-    session = make_pipeline(runtime).session()
+    session = make_pipeline(setup).session()
     events: list[Event] = []
     with inline_compute():
         async with session, anyio.create_task_group() as group:
-            device = EmulatedDevice(session, clears=runtime.device_clears, preroll=preroll)
+            device = EmulatedDevice(session, clears=runtime.device_clears, preroll=setup.preroll)
             session.on_output_cleared(device.clear)
             subscription = session.events(Interruption)
             group.start_soon(device.receive, session.audio_out())
@@ -261,18 +271,17 @@ def playout_flush(enabled: bool) -> Iterator[None]:
         Playout.flush = flush  # type: ignore[method-assign]
 
 
-def run_case(runtime: Runtime, utterance: np.ndarray, phrase: int, phase_ms: int, preroll: int = 0) -> Case:
+def run_case(setup: Setup, utterance: np.ndarray, phrase: int, phase_ms: int) -> Case:
     async def case() -> Case:
-        return await one_case(runtime, utterance, phrase, phase_ms, preroll)
+        return await one_case(setup, utterance, phrase, phase_ms)
 
-    with playout_flush(runtime.playout_flush):
+    with playout_flush(setup.runtime.playout_flush):
         return anyio.run(case, backend="trio", backend_options={"clock": MockClock(autojump_threshold=0)})
 
 
 @dataclass
 class Report:
-    runtime: Runtime
-    device_preroll: int = 0
+    setup: Setup
     cases: list[Case] = field(default_factory=list)
 
     def figures(self) -> dict[str, object]:
@@ -285,8 +294,9 @@ class Report:
             }
 
         return {
-            "runtime": asdict(self.runtime),
-            "device_preroll_frames": self.device_preroll,
+            "runtime": asdict(self.setup.runtime),
+            "device_preroll_frames": self.setup.preroll,
+            "min_interruption_duration": self.setup.min_interruption,
             "cases": len(self.cases),
             "ear_ms": summary([c.ear_ms for c in self.cases]),
             "decision_ms": summary([c.decision_ms for c in self.cases]),
@@ -298,12 +308,12 @@ class Report:
         }
 
 
-def measure(runtime: Runtime, phases: int, phrases: int, preroll: int = 0) -> Report:
-    report = Report(runtime, preroll)
+def measure(setup: Setup, phases: int, phrases: int) -> Report:
+    report = Report(setup)
     for index, (text, voice) in enumerate(PHRASES[:phrases]):
         utterance = speak(text, RATE, voice=voice)
         for phase in range(phases):
-            report.cases.append(run_case(runtime, utterance, index, phase, preroll))
+            report.cases.append(run_case(setup, utterance, index, phase))
     return report
 
 
@@ -321,12 +331,19 @@ def main() -> None:
         default=0,
         help="frames the device queues before it plays (a jitter buffer)",
     )
+    parser.add_argument(
+        "--min-interruption",
+        type=float,
+        default=0.0,
+        help="the barge-in policy's own minimum (TurnSettings.min_interruption_duration), seconds",
+    )
     args = parser.parse_args()
-    report = measure(BEFORE if args.before else AFTER, args.phases, args.phrases, args.device_preroll)
+    setup = Setup(BEFORE if args.before else AFTER, args.device_preroll, args.min_interruption)
+    report = measure(setup, args.phases, args.phrases)
     figures = report.figures()
     print(
-        f"{report.runtime.name}, device pre-roll {args.device_preroll} frames: {figures['cases']} cases, "
-        "ms (p50 / p95 / max)"
+        f"{setup.runtime.name}, device pre-roll {setup.preroll} frames, min_interruption_duration "
+        f"{setup.min_interruption} s: {figures['cases']} cases, ms (p50 / p95 / max)"
     )
     for name in ("ear_ms", "decision_ms", "after_decision_ms"):
         row = figures[name]
