@@ -42,6 +42,10 @@ Virtual time
     are not counted. Nor is anything beyond the device: a real phone leg adds the network and the handset's
     jitter buffer after the transport (tens of ms, outside the runtime's control).
 
+Repeatability: everything but the caller's audio is exact. espeak-ng's audio for one of the voices (en-us+f3)
+differs by a few samples from one run to the next even in a fresh process, which moves that phrase's truth by a
+fraction of a millisecond (and can flip a window-boundary decision in ``--before``): figures may move by that much.
+
 ``--before`` emulates the runtime before issue 19: the VAD decides on window boundaries
 (``VadParams(frame_edges=False)``: edges at window starts, minimums rounded to whole windows), the playout hands
 up to 5 frames ahead (``output_buffer_frames=5``), nothing takes handed frames back at the decision (the
