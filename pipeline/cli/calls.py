@@ -73,7 +73,10 @@ def _with_store(db: str | None, work: Callable[[CallStore], Awaitable[T]]) -> T:
         raise CliError(f"{location}: no call store yet (calls are recorded by `run` and `serve`)")
 
     async def run() -> T:
-        store = open_store(location)
+        try:
+            store = open_store(location)  # a bad URL, or postgresql:// without the postgres extra
+        except CallStoreError as exc:
+            raise CliError(str(exc)) from None
         try:
             return await work(store)
         except CallStoreError as exc:

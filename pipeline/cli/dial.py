@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 
+from pipeline.base.extras import MissingExtraError
 from pipeline.cli.errors import CliError
 from pipeline.session.named_configs import DEFAULT_CONFIG
 
@@ -47,10 +48,14 @@ def command_dial(args: argparse.Namespace) -> int:
     from pipeline.session.pipeline import Pipeline
     from pipeline.session.session import Session
     from pipeline.session.voicemail import VoicemailPolicy
-    from pipeline.transports.telephony.messages import StreamStarted
-    from pipeline.transports.telephony.outbound import OutboundCallError, place_call
-    from pipeline.transports.telephony.routes import TelephonyRoutes
-    from pipeline.transports.telephony.settings import TelephonySettings
+
+    try:
+        from pipeline.transports.telephony.messages import StreamStarted
+        from pipeline.transports.telephony.outbound import OutboundCallError, place_call
+        from pipeline.transports.telephony.routes import TelephonyRoutes
+        from pipeline.transports.telephony.settings import TelephonySettings
+    except MissingExtraError as exc:  # a plain `pip install parley`: no vendor SDKs
+        raise CliError(str(exc)) from None
 
     settings = TelephonySettings.from_env(public_url=args.public_url)
     if not settings.public_url:

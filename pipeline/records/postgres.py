@@ -1,10 +1,11 @@
-"""Call records in PostgreSQL (asyncpg; asyncio only). The connection pool opens on first use, in the event
-loop that uses it; migrations run under an advisory lock so many workers can start at once."""
+"""Call records in PostgreSQL (asyncpg, the ``postgres`` extra; asyncio only). The connection pool opens on first
+use, in the event loop that uses it; migrations run under an advisory lock so many workers can start at once."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pipeline.base.extras import require_extra
 from pipeline.records.model import CallRecord, CallSummary
 from pipeline.records.store import (
     COLUMNS,
@@ -20,6 +21,7 @@ _MIGRATION_LOCK = 7_263_114  # pg_advisory_xact_lock key of Parley's migrations
 
 class PostgresCallStore:
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 4) -> None:
+        require_extra("postgres", "PostgreSQL call records")
         self.dsn = dsn
         self._sizes = (min_size, max_size)
         self._pool: Any = None

@@ -17,9 +17,9 @@ from pipeline.session.pipeline import Pipeline
 
 def extra_route_factories() -> list[RouteFactory]:
     factories: list[RouteFactory] = []
-    from pipeline.server.telephony import telephony_routes
+    from pipeline.server.phone_routes import phone_routes
 
-    factories.append(telephony_routes)  # POST /twilio /plivo /telnyx and their stream routes
+    factories.append(phone_routes())  # POST /twilio /plivo /telnyx, their streams (404s without the extra)
     factories.append(recent_calls_routes)  # GET /calls/ (HTML), /calls/calls.json, /calls/<id>.json
     from pipeline.server.playground import playground_routes
 
