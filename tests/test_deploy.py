@@ -91,5 +91,9 @@ def test_the_image_is_non_root_without_torch_and_serves() -> None:
     assert "USER 10001" in dockerfile and container()["securityContext"]["allowPrivilegeEscalation"] is False
     assert 'import torch" 2>/dev/null' in dockerfile  # the build fails if torch got in
     assert '"serve"' in dockerfile
+    syncs = [line for line in dockerfile.splitlines() if "uv sync" in line]
+    assert len(syncs) == 2 and all(
+        "--extra phone --extra postgres" in line for line in syncs
+    )  # a server's extras
     secrets = {env["name"] for env in container()["env"]}
     assert {"PARLEY_TOKEN", "TWILIO_AUTH_TOKEN", "PLIVO_AUTH_TOKEN", "TELNYX_PUBLIC_KEY"} <= secrets

@@ -116,6 +116,20 @@ def test_no_torch_nor_anything_requiring_it_is_installed(installed: Installed) -
     print(done.stdout.strip())
 
 
+EXTRAS_LEFT_OUT = """
+import importlib.metadata as metadata, re
+names = {re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower() for d in metadata.distributions()}
+extras = {"twilio", "plivo", "telnyx", "pynacl", "asyncpg"}  # parley[phone], parley[postgres]
+print("installed from the extras:", sorted(names & extras))
+assert "parley" in names and not names & extras
+"""
+
+
+def test_the_phone_and_postgres_extras_are_not_installed_by_default(installed: Installed) -> None:
+    done = checked(installed.run(installed.bin("python"), "-c", EXTRAS_LEFT_OUT))
+    print(done.stdout.strip())
+
+
 def test_the_environment_is_small(installed: Installed) -> None:
     size = sum(
         path.stat().st_size for path in installed.venv.rglob("*") if path.is_file() and not path.is_symlink()
@@ -140,8 +154,16 @@ PUBLIC_API = """
 import pipeline
 from pipeline import AudioFrame, Pipeline, UserTranscript, load_config, tool
 assert "site-packages" in pipeline.__file__, pipeline.__file__
-missing = [name for name in pipeline.__all__ if not hasattr(pipeline, name)]
+PHONE = {"PhoneCall", "TelephonyRoutes", "TelephonySettings"}  # the phone extra's (not installed here)
+missing = [name for name in pipeline.__all__ if name not in PHONE and not hasattr(pipeline, name)]
 assert not missing, missing
+for name in PHONE:
+    try:
+        getattr(pipeline, name)
+    except ImportError as exc:
+        assert "pip install 'parley[phone]'" in str(exc), exc
+    else:
+        raise AssertionError(name + " imported without the phone extra")
 Pipeline.from_config("local")
 print("public API:", len(pipeline.__all__), "names")
 """
@@ -171,3 +193,17 @@ def test_the_sdist_carries_the_sources_tests_and_licences(installed: Installed) 
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     assert {"LICENSE", "THIRD_PARTY_NOTICES", "pyproject.toml", "pipeline/configs/local.yaml"} <= names
     assert "vad/data/silero_vad.onnx" in names and "tests/test_wheel_install.py" in names
+
+
+def test_dial_names_the_phone_extra_when_installed_without_it(installed: Installed) -> None:
+    done = installed.run(
+        installed.bin("parley"),
+        "dial",
+        "+15551230000",
+        "--from",
+        "+15551230001",
+        "--public-url",
+        "https://x.test",
+    )
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "pip install 'parley[phone]'" in done.stderr and "Traceback" not in done.stderr
