@@ -103,3 +103,19 @@ def test_nothing_parley_declares_reaches_torch_in_the_lockfile() -> None:
 def test_the_lockfile_has_no_torch_at_all() -> None:
     # The dev group's silero-vad has its metadata restated without torch ([[tool.uv.dependency-metadata]]).
     assert not set(locked_packages()) & {"torch", "torchaudio", "triton"}
+
+
+def test_the_phone_and_postgres_sdks_are_extras_not_base_dependencies() -> None:
+    from pipeline.base.extras import EXTRA_MODULES
+
+    metadata = project()
+    base = {requirement_name(r) for r in metadata["dependencies"]}  # type: ignore[attr-defined]
+    extras = metadata["optional-dependencies"]
+    distributions = packages_distributions()
+    for extra, modules in EXTRA_MODULES.items():  # what MissingExtraError checks is what the extra installs
+        declared = {requirement_name(r) for r in extras[extra]}  # type: ignore[index]
+        for module in modules:
+            providers = {normalized(d) for d in distributions.get(module, [])}
+            assert providers & declared, (extra, module, providers)
+            assert not providers & base, f"{module} is a base dependency, not only the {extra!r} extra's"
+    assert {"twilio", "plivo", "telnyx", "pynacl"} <= {requirement_name(r) for r in extras["phone"]}  # type: ignore[index]
