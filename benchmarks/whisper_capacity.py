@@ -13,6 +13,10 @@ machine may be shared). A step holds when the p95 final delay is under ``--limit
 (the last third of the step's finals no slower than the first third by more than ``--growth``); the ramp stops
 at the first step that does not hold (unless ``--keep-going``). ``--beam``, ``--interim-every`` and ``--workers``
 set the Whisper options.
+
+Measured on 2 shared cores (details: the issue 17 note): a decode costs ~0.6-0.75 core-s whatever the beam (the
+encoder runs over Whisper's fixed 30 s window); with interims every 1 s a ~2 s line takes ~2.8 decodes, ~0.36
+cores per session, so the decode queue runs away above ~5-6 sessions (p95 < 1 s only at 1-2); finals only ~14.
 """
 
 from __future__ import annotations
