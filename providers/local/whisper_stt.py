@@ -91,6 +91,7 @@ class WhisperSttStream:
         self._seconds_at_interim = 0.0  # buffered seconds when the last interim decode was asked for
         self._utterance = 0  # bumped at each finalize: an interim of an earlier utterance is stale
         self._last_interim: tuple[bytes, str] | None = None  # (audio, text) of the newest interim decode
+        self._interim_decode = anyio.CancelScope()  # the interim decode in progress (or waiting for a worker)
 
     async def push_audio(self, frame: AudioFrame) -> None:
         self._buffer.push(frame)
@@ -102,6 +103,8 @@ class WhisperSttStream:
     async def finalize(self) -> None:
         self._utterance += 1
         self._seconds_at_interim = 0.0
+        # an interim still waiting for a decode worker is stale now: the final takes its place in the queue
+        self._interim_decode.cancel()
         await self._finals.send(self._buffer.take())
 
     def transcripts(self) -> AsyncIterator[Transcript]:
@@ -130,8 +133,10 @@ class WhisperSttStream:
             utterance, pcm = self._utterance, self._buffer.peek()
             if not pcm:
                 continue
-            decoded = await self._decode(pcm)
-            if utterance != self._utterance:
+            decoded = None
+            with anyio.CancelScope() as self._interim_decode:
+                decoded = await self._decode(pcm)
+            if decoded is None or utterance != self._utterance:
                 continue  # finalized meanwhile: the final answers for this audio
             self._last_interim = (pcm, decoded.text)
             if decoded.text:
