@@ -23,8 +23,6 @@ import anyio
 from anyio.abc import TaskGroup
 
 from pipeline.base.audio import AudioFrame, read_wav, resample_int16
-from pipeline.base.audio.wav import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
-from pipeline.base.channel import Channel, ChannelClosed, Overflow
 from pipeline.base.clock import SessionClock
 from pipeline.floor.controller import InterruptionController
 from pipeline.floor.idle import IdleMonitor
@@ -33,7 +31,6 @@ from pipeline.observe.event_log import EventLog
 from pipeline.observe.events import (
     AgentState,
     Event,
-    FramesDropped,
     Handoff,
     SessionEnded,
     SessionStarted,
@@ -44,7 +41,7 @@ from pipeline.observe.logs import session_scope
 from pipeline.observe.metrics import UsageTracker
 from pipeline.observe.observer import CallInfo, SessionObserver
 from pipeline.session.agents import AgentProviders, AgentRoster, MainAgent
-from pipeline.session.audio_taps import AudioTaps
+from pipeline.session.audio_io import AudioTaps, SessionAudio, check_caller_frame
 from pipeline.session.conversation import deliver_late_result, greet, summarize_into_context
 from pipeline.session.ending import EndRequest
 from pipeline.session.listener import AgentListener, dispatch
@@ -58,6 +55,7 @@ from pipeline.session.phone import (
     PhoneFeatures,
     TransferMode,
 )
+from pipeline.session.settings_update import updated_settings
 from pipeline.session.tool_set import SessionTools
 from pipeline.session.wiring import (
     RunningStages,
@@ -75,8 +73,6 @@ from providers.llm import LLM
 from providers.stt import SpeechToText
 from providers.tts import TextToSpeech
 from vad import Vad
-
-MAX_FRAME_SECONDS = 10.0  # one push_audio frame; real transports push 10-40 ms
 
 
 class SessionState(Enum):
@@ -130,30 +126,22 @@ class Session:
         self._mcp_links = [
             McpServerLink(server, self._bus, self._tool_set.mcp_changed) for server in settings.mcp_servers
         ]
-        audio = settings.audio
-        self._audio_in: Channel[AudioFrame] = Channel(
-            "caller-audio",
-            max(1, audio.input_buffer_ms // audio.frame_ms),
-            Overflow.DROP_OLDEST,
-            on_drop=self._on_frames_dropped,
-        )
-        self._audio_out: Channel[AudioFrame] = Channel("agent-audio", audio.output_buffer_frames)
         self._idle = IdleMonitor(settings.idle, self._bus)
         self._running: RunningStages | None = None
         self._ending = EndRequest()
-        self._output_clearers: list[Callable[[str], None]] = []
         self._stack = AsyncExitStack()
         self.phone = PhoneFeatures(self._bus, self, sample_rate=settings.audio.sample_rate)
         call = CallInfo(self.id, config_name, dict(metadata or {}))
-        self._taps = AudioTaps((EventLog(), *observers), call, self._bus)
-        self._audio_out_read = False  # someone asked for audio_out(): a drain at the end is heard
+        self._audio = SessionAudio(
+            settings.audio, self._bus, AudioTaps((EventLog(), *observers), call, self._bus)
+        )
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> Session:
         if self.state is not SessionState.CREATED:
             raise RuntimeError("a session can only be started once")
-        self._stack.callback(self._taps.close)
+        self._stack.callback(self._audio.taps.close)
         try:
             with session_scope(self.id):  # tasks started here copy it: their log records carry the id
                 listeners = await self._stack.enter_async_context(anyio.create_task_group())
@@ -223,11 +211,11 @@ class Session:
         no more audio is taken, readers of audio and events finish, ``end()`` returns."""
         if self.state is SessionState.ENDED or (self.state is SessionState.CREATED and self._running is None):
             return
-        self._audio_in.close()
+        self._audio.caller_in.close()
         self._ending.request(reason)
         self._bus.emit(SessionEnded, reason=self._ending.reason, error=self._ending.error)
         self.state = SessionState.ENDED
-        self._audio_out.close()
+        self._audio.agent_out.close()
         self._bus.close()
         self._ending.done.set()
 
@@ -240,8 +228,8 @@ class Session:
             idle=self._idle,
             context=self.context,
             tools=self._tools,
-            audio_in=self._audio_in,
-            audio_out=self._audio_out,
+            audio_in=self._audio.caller_in,
+            audio_out=self._audio.agent_out,
             stt=self._stt,
             llm=self._llm,
             tts=self._tts,
@@ -276,21 +264,20 @@ class Session:
         self._ending.request("error", str(error))
 
     def clear_output(self, speech_id: str) -> None:
-        for clear in list(self._output_clearers):
-            clear(speech_id)
+        self._audio.clear_output(speech_id)
 
     async def _lifecycle(self, stages: TaskGroup, running: RunningStages) -> None:
         await self._ending.requested.wait()
         self.state = SessionState.ENDING
-        self._audio_in.close()
-        drains = self._ending.may_drain(heard=self._audio_out_read)
+        self._audio.caller_in.close()
+        drains = self._ending.may_drain(heard=self._audio.agent_out_read)
         await running.controller.finish(self._settings.drain_timeout if drains else 0)
         running.stt.report_usage()
         self._bus.emit(UsageSummary, usage=self._usage.entries())
         self._bus.emit(SessionEnded, reason=self._ending.reason, error=self._ending.error)
         self.state = SessionState.ENDED
-        self._taps.close()
-        self._audio_out.close()
+        self._audio.taps.close()
+        self._audio.agent_out.close()
         self._bus.close()
         self._ending.done.set()
         stages.cancel_scope.cancel()
@@ -363,28 +350,14 @@ class Session:
         ending (the audio is not used); raises SessionClosedError if it never started."""
         if self.state is SessionState.CREATED:
             raise SessionClosedError(f"session {self.id} has not started (use `async with session`)")
-        if not MIN_SAMPLE_RATE <= frame.sample_rate <= MAX_SAMPLE_RATE:
-            raise ValueError(
-                f"push_audio: a frame at {frame.sample_rate} Hz; caller audio must be "
-                f"{MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz"
-            )
-        if frame.duration > MAX_FRAME_SECONDS:
-            raise ValueError(
-                f"push_audio: a {frame.duration:g} s frame; push at most {MAX_FRAME_SECONDS} s at once"
-            )
+        check_caller_frame(frame)
         self.phone.hear(frame)
-        try:
-            self._audio_in.send_nowait(frame)
-        except ChannelClosed:
-            return False
-        self._taps.caller(frame)
-        return True
+        return self._audio.take_caller(frame)
 
     def on_output_cleared(self, callback: Callable[[str], None]) -> Callable[[], None]:
         """Call ``callback(speech_id)`` at the moment the agent is interrupted, so a transport drops that
         speech's audio it holds but has not played. Returns a function that removes the callback."""
-        self._output_clearers.append(callback)
-        return lambda: self._output_clearers.remove(callback) if callback in self._output_clearers else None
+        return self._audio.on_output_cleared(callback)
 
     def playback_mark(self, speech_id: str, played_seconds: float) -> None:
         """The transport has played the first ``played_seconds`` of speech ``speech_id`` to the caller
@@ -394,15 +367,11 @@ class Session:
 
     def end_of_input(self) -> None:
         """The caller's audio has ended (e.g. the end of a file)."""
-        self._audio_in.close()
+        self._audio.caller_in.close()
 
     def audio_out(self) -> AsyncIterator[AudioFrame]:
         """Agent audio frames at the pipeline rate, paced in real time. One consumer."""
-        self._audio_out_read = True
-        return self._taps.agent_audio(self._audio_out)
-
-    def _on_frames_dropped(self, channel: str, total: int) -> None:
-        self._bus.emit(FramesDropped, channel=channel, total=total)
+        return self._audio.agent_frames()
 
     # --- events ---------------------------------------------------------------------------------------------
 
@@ -476,22 +445,19 @@ class Session:
         to come; after the end it raises SessionClosedError. A bad value raises ValueError and changes nothing."""
         if self.state is SessionState.ENDED:
             raise SessionClosedError(f"session {self.id} has ended")
-        changes = {"instructions": instructions, "temperature": temperature, "max_tokens": max_tokens}
-        agent = self._settings.agent
-        if any(value is not None for value in changes.values()):
-            agent = type(agent).model_validate(
-                {**agent.model_dump(), **{key: value for key, value in changes.items() if value is not None}}
-            )
+        settings = updated_settings(
+            self._settings,
+            instructions=instructions,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            turn=turn,
+            idle=idle,
+            preemptive=preemptive,
+        )
         if tools is not None:
             self._tool_set.offer(tools)
-        self._settings = self._settings.model_copy(
-            update={
-                "agent": agent,
-                "turn": turn or self._settings.turn,
-                "idle": idle or self._settings.idle,
-                "preemptive": preemptive or self._settings.preemptive,
-            }
-        )
+        self._settings = settings
+        agent = settings.agent
         self.context.system_prompt = agent.instructions
         if llm is not None:
             self._llm = llm
