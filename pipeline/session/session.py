@@ -42,7 +42,7 @@ from pipeline.observe.metrics import UsageTracker
 from pipeline.observe.observer import CallInfo, SessionObserver
 from pipeline.session.agents import AgentProviders, AgentRoster, MainAgent
 from pipeline.session.audio_io import AudioTaps, SessionAudio, check_caller_frame
-from pipeline.session.conversation import deliver_late_result, greet, summarize_into_context
+from pipeline.session.conversation import deliver_late_result, summarize_into_context
 from pipeline.session.ending import EndRequest
 from pipeline.session.listener import AgentListener, dispatch
 from pipeline.session.live import LIVE_EVENTS, LiveItem, live_items
@@ -62,7 +62,6 @@ from pipeline.session.wiring import (
     build_stages,
     describe_providers,
     report_availability,
-    run_guarded,
 )
 from pipeline.settings import IdleSettings, PreemptiveSettings, SessionSettings, TurnSettings
 from pipeline.stages.context import ChatContext
@@ -180,10 +179,13 @@ class Session:
             providers=describe_providers(self._stt, self._llm, self._tts),
             sample_rate=self._settings.audio.sample_rate,
         )
-        stages.start_soon(self._guard, "stt", running.stt.run)
-        stages.start_soon(self._guard, "input", running.inputs.run)
-        running.controller.start()
-        stages.start_soon(greet, running.controller, self._settings.agent)
+        running.start(
+            stages,
+            self._settings.agent,
+            bus=self._bus,
+            fatal_error=self.fatal_error,
+            end_with_error=lambda error: self._ending.request("error", error),
+        )
         stages.start_soon(self.phone.run)
         stages.start_soon(self._lifecycle, stages, running)
         task_status.started()
@@ -245,16 +247,6 @@ class Session:
         if self._running is not None and self.running:
             await deliver_late_result(self._running.controller, self.context, self._bus, result)
 
-    async def _guard(self, name: str, stage: Callable[[], Awaitable[None]]) -> None:
-        """A stage that fails ends the session cleanly (after reporting why) instead of tearing it down."""
-        await run_guarded(
-            name,
-            stage,
-            bus=self._bus,
-            fatal_error=self.fatal_error,
-            end_with_error=lambda error: self._ending.request("error", error),
-        )
-
     # --- FloorHost: what the interruption controller asks of the session ----------------------------------
 
     def end_call(self, reason: str, goodbye: str | None) -> None:
@@ -271,8 +263,7 @@ class Session:
         self.state = SessionState.ENDING
         self._audio.caller_in.close()
         drains = self._ending.may_drain(heard=self._audio.agent_out_read)
-        await running.controller.finish(self._settings.drain_timeout if drains else 0)
-        running.stt.report_usage()
+        await running.finish(self._settings.drain_timeout if drains else 0)
         self._bus.emit(UsageSummary, usage=self._usage.entries())
         self._bus.emit(SessionEnded, reason=self._ending.reason, error=self._ending.error)
         self.state = SessionState.ENDED
@@ -462,9 +453,7 @@ class Session:
         if llm is not None:
             self._llm = llm
         if self._running is not None:
-            self._running.engine.apply(agent, llm)
-            self._running.controller.apply(self._settings.turn)
-            self._running.controller.apply_preemptive(self._settings.preemptive)
+            self._running.apply(settings, llm)
             self._idle.apply(self._settings.idle)
         elif idle is not None:
             self._idle.apply(idle)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from anyio.abc import TaskGroup
@@ -17,7 +18,8 @@ from pipeline.floor.idle import IdleMonitor
 from pipeline.observe.bus import EventBus
 from pipeline.observe.events import ErrorEvent, ProviderAvailabilityChanged
 from pipeline.observe.metrics import UsageTracker
-from pipeline.settings import SessionSettings
+from pipeline.session.conversation import greet
+from pipeline.settings import AgentSettings, SessionSettings
 from pipeline.stages.context import ChatContext
 from pipeline.stages.input import InputStage
 from pipeline.stages.reply import ReplyEngine
@@ -43,6 +45,37 @@ class RunningStages:
     engine: ReplyEngine
     stt: SttStage
     inputs: InputStage
+
+    def start(
+        self,
+        stages: TaskGroup,
+        agent: AgentSettings,
+        *,
+        bus: EventBus,
+        fatal_error: Callable[[ProviderError], None],
+        end_with_error: Callable[[str], None],
+    ) -> None:
+        """Start the stages' work in ``stages``; the agent then greets (or waits) as ``agent`` says. A stage that
+        fails ends the session (see ``run_guarded``)."""
+        for name, stage in (("stt", self.stt.run), ("input", self.inputs.run)):
+            stages.start_soon(
+                partial(run_guarded, bus=bus, fatal_error=fatal_error, end_with_error=end_with_error),
+                name,
+                stage,
+            )
+        self.controller.start()
+        stages.start_soon(greet, self.controller, agent)
+
+    def apply(self, settings: SessionSettings, llm: LLM | None) -> None:
+        """Changed settings (and LLM): from the next reply or turn decision."""
+        self.engine.apply(settings.agent, llm)
+        self.controller.apply(settings.turn)
+        self.controller.apply_preemptive(settings.preemptive)
+
+    async def finish(self, drain_timeout: float) -> None:
+        """The orderly end: speech in progress may finish (up to ``drain_timeout``), the STT reports usage."""
+        await self.controller.finish(drain_timeout)
+        self.stt.report_usage()
 
 
 def build_stages(
