@@ -5,8 +5,9 @@ unplayed agent audio at an interruption."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
 
-from pipeline.base.audio import AudioFrame
+from pipeline.base.audio import AudioFrame, read_wav, resample_int16
 from pipeline.base.audio.wav import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 from pipeline.base.channel import Channel, ChannelClosed, Overflow
 from pipeline.observe.bus import EventBus
@@ -104,3 +105,13 @@ def check_caller_frame(frame: AudioFrame) -> None:
         raise ValueError(
             f"push_audio: a {frame.duration:g} s frame; push at most {MAX_FRAME_SECONDS} s at once"
         )
+
+
+def prerecorded_frame(audio: AudioFrame | str | Path, sample_rate: int) -> AudioFrame:
+    """Prerecorded agent audio (a frame, or a WAV file's path) at the pipeline's ``sample_rate``."""
+    frame = audio if isinstance(audio, AudioFrame) else read_wav(audio, sample_rate)[0]
+    if frame.sample_rate != sample_rate:
+        frame = AudioFrame.from_int16(
+            resample_int16(frame.to_int16(), frame.sample_rate, sample_rate), sample_rate
+        )
+    return frame

@@ -22,7 +22,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
-from pipeline.base.audio import AudioFrame, read_wav, resample_int16
+from pipeline.base.audio import AudioFrame
 from pipeline.base.clock import SessionClock
 from pipeline.floor.controller import InterruptionController
 from pipeline.floor.idle import IdleMonitor
@@ -41,7 +41,7 @@ from pipeline.observe.logs import session_scope
 from pipeline.observe.metrics import UsageTracker
 from pipeline.observe.observer import CallInfo, SessionObserver
 from pipeline.session.agents import AgentProviders, AgentRoster, MainAgent
-from pipeline.session.audio_io import AudioTaps, SessionAudio, check_caller_frame
+from pipeline.session.audio_io import AudioTaps, SessionAudio, check_caller_frame, prerecorded_frame
 from pipeline.session.conversation import deliver_late_result, summarize_into_context
 from pipeline.session.ending import EndRequest
 from pipeline.session.listener import AgentListener, dispatch
@@ -399,10 +399,7 @@ class Session:
     ) -> Speech:
         """Play prerecorded audio (a frame or a WAV path); ``text`` is what it says, for the context."""
         floor = self._floor()
-        rate = self._settings.audio.sample_rate
-        frame = audio if isinstance(audio, AudioFrame) else read_wav(audio, rate)[0]
-        if frame.sample_rate != rate:
-            frame = AudioFrame.from_int16(resample_int16(frame.to_int16(), frame.sample_rate, rate), rate)
+        frame = prerecorded_frame(audio, self._settings.audio.sample_rate)
         return floor.play(frame, text, allow_interruption=allow_interruption)
 
     def interrupt(self) -> bool:
