@@ -10,7 +10,6 @@ atomic. What it needs from the session hosting it is the small ``FloorHost`` pro
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Protocol
 
@@ -25,14 +24,12 @@ from pipeline.floor.idle import IdleMonitor
 from pipeline.floor.overlap import CallerOverlap
 from pipeline.floor.playout import Playout
 from pipeline.floor.preemptive import PreemptiveGenerator
+from pipeline.floor.speech_queue import SpeechQueue, SpeechWork
 from pipeline.observe.bus import EventBus
 from pipeline.observe.events import (
-    AgentStartedSpeaking,
     AgentState,
     AgentStateChanged,
-    AgentStoppedSpeaking,
     EndOfUserTurn,
-    ErrorEvent,
     Interruption,
     SpeechSource,
     UserStartedSpeaking,
@@ -41,18 +38,15 @@ from pipeline.observe.events import (
     UserStoppedSpeaking,
 )
 from pipeline.observe.logs import current_scope
-from pipeline.observe.metrics import TurnTimer, emit_turn_metrics
+from pipeline.observe.metrics import TurnTimer
 from pipeline.settings import PreemptiveSettings, TurnSettings
-from pipeline.stages.commit import commit_speech
 from pipeline.stages.context import ChatContext
 from pipeline.stages.speech import Speech, SpeechState
 from pipeline.stages.turn_setup import TurnPolicies
-from providers.errors import ProviderError, root_cause
+from providers.errors import ProviderError
 from providers.llm import ChatMessage
 from turn.decision import TurnDecision
 from turn.detector import TurnDetector
-
-SpeechWork = Callable[[Speech], Awaitable[None]]
 
 
 class ReplyProducer(Protocol):
@@ -126,6 +120,14 @@ class InterruptionController:
             task_group=task_group,
             forget_caller_turn=self._detector.reset,
         )
+        self._speeches = SpeechQueue(
+            bus=bus,
+            context=context,
+            playout=self._playout,
+            task_group=task_group,
+            on_failed=self._release,
+            fatal_error=host.fatal_error,
+        )
         self._idle = idle
         self._preemptive = PreemptiveGenerator(
             preemptive or PreemptiveSettings(), bus=bus, context=context, start=self._start_held_reply
@@ -136,10 +138,6 @@ class InterruptionController:
         self._phase = FloorPhase.OPEN
         self._turn_id = 0
         self._turn_open = False  # the caller has started the turn ``turn_id`` and it has not been decided
-        self._speeches: list[Speech] = []  # not yet finished, in playout order
-        self._announced: set[str] = set()  # speeches whose agent_started_speaking was emitted
-        self._floor_changed = anyio.Event()  # set whenever a speech leaves ``_speeches``
-        self._timers: dict[str, TurnTimer] = {}
         self._user_speech_duration = 0.0
         self.speaking_agent: str | None = None  # the named agent whose speeches start now (multi-agent)
 
@@ -159,7 +157,7 @@ class InterruptionController:
 
     @property
     def active_speech(self) -> Speech | None:
-        return self._speeches[0] if self._speeches else None
+        return self._speeches.active
 
     def apply(self, turn: TurnSettings) -> None:
         """New turn-taking settings, effective from the next decision."""
@@ -236,7 +234,7 @@ class InterruptionController:
             probability=decision.probability,
             delay=decision.delay,
         )
-        for speech in list(self._speeches):
+        for speech in self._speeches.in_order():
             if speech.allow_interruption and speech.source is SpeechSource.REPLY:
                 self.interrupt(speech)  # the caller finished a whole new turn: a pending reply is stale
         timer = TurnTimer(
@@ -246,8 +244,7 @@ class InterruptionController:
         self._context.add_user(decision.transcript)
         if committed is None:
             self.start_reply(timer)
-        elif self._enqueue(committed.speech):
-            self._timers[committed.speech.id] = committed.timer
+        elif self._speeches.enqueue(committed.speech, committed.timer):
             self._update_agent_state()
 
     # --- the agent ------------------------------------------------------------------------------------------
@@ -262,9 +259,7 @@ class InterruptionController:
 
     def start_reply(self, timer: TurnTimer | None = None) -> Speech:
         speech = Speech(SpeechSource.REPLY, turn_id=self._turn_id)
-        if timer is not None:
-            self._timers[speech.id] = timer
-        return self._launch(speech, lambda s: self._engine.generate(s, self._context.for_llm(), timer))
+        return self._launch(speech, lambda s: self._engine.generate(s, self._context.for_llm(), timer), timer)
 
     def interrupt(self, speech: Speech | None = None) -> bool:
         """Stop ``speech`` (default: the one holding the floor) now, keeping only what was heard."""
@@ -290,86 +285,26 @@ class InterruptionController:
     def playback_mark(self, speech_id: str, played_seconds: float) -> None:
         """The transport has played the first ``played_seconds`` of a speech (a Twilio ``mark``, a Plivo
         ``playedStream``): what the caller heard follows it. Marks of speeches already released are ignored."""
-        for speech in self._speeches:
+        for speech in self._speeches.in_order():
             if speech.id == speech_id:
                 speech.confirm_played(played_seconds)
 
-    def _launch(self, speech: Speech, work: SpeechWork) -> Speech:
+    def _launch(self, speech: Speech, work: SpeechWork, timer: TurnTimer | None = None) -> Speech:
         """Queue ``speech`` for playout and start producing its audio now."""
         speech.agent = self.speaking_agent
-        if self._enqueue(speech):
-            self._task_group.start_soon(self._produce, speech, work)
+        if self._speeches.launch(speech, work, timer):
             self._update_agent_state()
         return speech
-
-    def _enqueue(self, speech: Speech) -> bool:
-        if not self._playout.try_enqueue(speech):
-            speech.error = "too many queued speeches"
-            speech.stop(SpeechState.FAILED)
-            speech.release()
-            self._bus.emit(
-                ErrorEvent, source="playout", code="queue_full", message=speech.error, recoverable=True
-            )
-            return False
-        self._speeches.append(speech)
-        return True
 
     def _start_held_reply(self, speech: Speech, messages: tuple[ChatMessage, ...], timer: TurnTimer) -> None:
         """A preemptive reply: produced now, queued for playout only if the preemptive generator commits it."""
         speech.agent = self.speaking_agent
-        self._task_group.start_soon(
-            self._produce, speech, lambda s: self._engine.generate(s, messages, timer)
-        )
-
-    async def _produce(self, speech: Speech, work: SpeechWork) -> None:
-        """The speech's own task: produce its audio, then — once it has also left the output buffer, and any
-        tool call it started has finished — record in the context what the caller heard."""
-        with speech.cancel_scope:
-            try:
-                if speech.state is SpeechState.PENDING:
-                    speech.transition(SpeechState.GENERATING)
-                await work(speech)
-            except Exception as group:
-                exc = root_cause(group)
-                if isinstance(exc, ProviderError):
-                    self._fail(speech, exc.provider, exc.code.value, exc.message, exc.recoverable)
-                    if not exc.recoverable:
-                        self._host.fatal_error(exc)
-                else:
-                    self._fail(speech, "pipeline", "internal_error", f"{type(exc).__name__}: {exc}", True)
-        if not speech.audio.closed:
-            speech.audio.close()
-        await speech.wait_released()
-        commit_speech(self._context, speech)
-
-    def _fail(self, speech: Speech, source: str, code: str, message: str, recoverable: bool) -> None:
-        speech.error = message
-        self._bus.emit(
-            ErrorEvent,
-            turn_id=speech.turn_id,
-            source=source,
-            code=code,
-            message=message,
-            recoverable=recoverable,
-        )
-        if speech.stop(SpeechState.FAILED) and self._playout.current is not speech:
-            self._release(speech)
+        self._speeches.produce(speech, lambda s: self._engine.generate(s, messages, timer))
 
     # --- playout callbacks (``PlayoutListener``) ------------------------------------------------------------
 
     def on_speech_playing(self, speech: Speech) -> None:
-        self._announced.add(speech.id)
-        self._bus.emit(
-            AgentStartedSpeaking,
-            turn_id=speech.turn_id,
-            speech_id=speech.id,
-            source=speech.source,
-            agent=speech.agent,
-        )
-        timer = self._timers.get(speech.id)
-        if timer is not None:
-            timer.first_audio_out = self._playout.first_frame_time
-            emit_turn_metrics(self._bus, speech.turn_id, timer)
+        self._speeches.announce(speech)
         self._update_agent_state()
 
     def on_speech_finished(self, speech: Speech) -> None:
@@ -380,27 +315,8 @@ class InterruptionController:
 
     def _release(self, speech: Speech) -> None:
         """The speech no longer holds the floor: report what was heard and let the next one play."""
-        if speech not in self._speeches:
+        if not self._speeches.remove(speech):
             return
-        self._speeches.remove(speech)
-        self._timers.pop(speech.id, None)
-        self._floor_changed.set()
-        self._floor_changed = anyio.Event()
-        speech.release()
-        announced = speech.id in self._announced
-        self._announced.discard(speech.id)
-        if speech.played_seconds > 0 or announced:  # every agent_started_speaking gets its stop
-            self._bus.emit(
-                AgentStoppedSpeaking,
-                turn_id=speech.turn_id,
-                speech_id=speech.id,
-                source=speech.source,
-                interrupted=speech.state is SpeechState.INTERRUPTED,
-                heard_text=speech.heard_text(),
-                text=speech.text,
-                played_seconds=round(speech.heard_seconds, 6),
-                agent=speech.agent,
-            )
         self._update_agent_state()
         if speech.end_call_requested and speech.state is SpeechState.DONE:
             self._host.end_call("end_call", speech.end_call_goodbye)
@@ -463,13 +379,11 @@ class InterruptionController:
         interrupted, the output buffer closes and the agent state becomes ENDED."""
         self._phase = FloorPhase.CLOSING
         self._preemptive.end()
-        with anyio.move_on_after(drain_timeout):
-            while self._speeches:
-                await self._floor_changed.wait()
-        for speech in list(self._speeches):
+        await self._speeches.wait_empty(drain_timeout)
+        for speech in self._speeches.in_order():
             self.interrupt(speech)  # whatever did not finish in time
         self._playout.close()
-        for speech in list(self._speeches):
+        for speech in self._speeches.in_order():
             self._release(speech)  # the playout will not report them any more: agent_stopped_speaking now
         self._phase = FloorPhase.CLOSED
         old, self.agent_state = self.agent_state, AgentState.ENDED

@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
 
-from pipeline.base.audio import AudioFrame, read_wav, resample_int16
-from pipeline.base.audio.wav import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
-from pipeline.base.channel import Channel, ChannelClosed, Overflow
+from pipeline.base.audio import AudioFrame
 from pipeline.base.clock import SessionClock
 from pipeline.floor.controller import InterruptionController
 from pipeline.floor.idle import IdleMonitor
@@ -33,11 +30,8 @@ from pipeline.observe.bus import EventBus, EventSubscription, Handler
 from pipeline.observe.event_log import EventLog
 from pipeline.observe.events import (
     AgentState,
-    ErrorEvent,
     Event,
-    FramesDropped,
     Handoff,
-    ProviderAvailabilityChanged,
     SessionEnded,
     SessionStarted,
     UsageSummary,
@@ -45,9 +39,11 @@ from pipeline.observe.events import (
 )
 from pipeline.observe.logs import session_scope
 from pipeline.observe.metrics import UsageTracker
-from pipeline.observe.observer import AudioTap, CallInfo, SessionObserver
+from pipeline.observe.observer import CallInfo, SessionObserver
 from pipeline.session.agents import AgentProviders, AgentRoster, MainAgent
-from pipeline.session.conversation import deliver_late_result, greet, summarize_into_context
+from pipeline.session.audio_io import AudioTaps, SessionAudio, check_caller_frame, prerecorded_frame
+from pipeline.session.conversation import deliver_late_result, summarize_into_context
+from pipeline.session.ending import EndRequest
 from pipeline.session.listener import AgentListener, dispatch
 from pipeline.session.live import LIVE_EVENTS, LiveItem, live_items
 from pipeline.session.mcp_servers import McpServerLink
@@ -59,25 +55,23 @@ from pipeline.session.phone import (
     PhoneFeatures,
     TransferMode,
 )
+from pipeline.session.settings_update import updated_settings
 from pipeline.session.tool_set import SessionTools
+from pipeline.session.wiring import (
+    RunningStages,
+    build_stages,
+    describe_providers,
+    report_availability,
+)
 from pipeline.settings import IdleSettings, PreemptiveSettings, SessionSettings, TurnSettings
 from pipeline.stages.context import ChatContext
-from pipeline.stages.input import InputStage
-from pipeline.stages.reply import ReplyEngine
 from pipeline.stages.speech import Speech
-from pipeline.stages.stt import SttStage
-from pipeline.stages.tool_runner import ToolRunner
 from pipeline.stages.tools import Tool, ToolRegistry, ToolResult
-from pipeline.stages.turn_setup import TurnPolicies
-from providers.errors import ProviderError, root_cause
-from providers.fallback import AvailabilityChange, ReportsAvailability
+from providers.errors import ProviderError
 from providers.llm import LLM
 from providers.stt import SpeechToText
 from providers.tts import TextToSpeech
 from vad import Vad
-
-MAX_FRAME_SECONDS = 10.0  # one push_audio frame; real transports push 10-40 ms
-T = TypeVar("T")
 
 
 class SessionState(Enum):
@@ -91,16 +85,6 @@ class SessionState(Enum):
 
 class SessionClosedError(RuntimeError):
     """The session has not started yet, or has ended: the call cannot be used for that."""
-
-
-@dataclass(frozen=True)
-class _Running:
-    """The parts of a started session."""
-
-    controller: InterruptionController
-    engine: ReplyEngine
-    stt: SttStage
-    inputs: InputStage
 
 
 class Session:
@@ -141,38 +125,22 @@ class Session:
         self._mcp_links = [
             McpServerLink(server, self._bus, self._tool_set.mcp_changed) for server in settings.mcp_servers
         ]
-        audio = settings.audio
-        self._audio_in: Channel[AudioFrame] = Channel(
-            "caller-audio",
-            max(1, audio.input_buffer_ms // audio.frame_ms),
-            Overflow.DROP_OLDEST,
-            on_drop=self._on_frames_dropped,
-        )
-        self._audio_out: Channel[AudioFrame] = Channel("agent-audio", audio.output_buffer_frames)
         self._idle = IdleMonitor(settings.idle, self._bus)
-        self._running: _Running | None = None
-        self._end_requested = anyio.Event()
-        self._ended = anyio.Event()
-        self._end_reason = "ended"
-        self._end_error: str | None = None
-        self._end_at_once = False  # a hang-up: no drain
-        self._output_clearers: list[Callable[[str], None]] = []
+        self._running: RunningStages | None = None
+        self._ending = EndRequest()
         self._stack = AsyncExitStack()
         self.phone = PhoneFeatures(self._bus, self, sample_rate=settings.audio.sample_rate)
         call = CallInfo(self.id, config_name, dict(metadata or {}))
-        self._taps: list[AudioTap] = []
-        for observer in (EventLog(), *observers):
-            tap = observer.attach(call, self._bus)
-            if tap is not None:
-                self._taps.append(tap)
-        self._audio_out_read = False  # someone asked for audio_out(): a drain at the end is heard
+        self._audio = SessionAudio(
+            settings.audio, self._bus, AudioTaps((EventLog(), *observers), call, self._bus)
+        )
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> Session:
         if self.state is not SessionState.CREATED:
             raise RuntimeError("a session can only be started once")
-        self._stack.callback(self._close_taps)
+        self._stack.callback(self._audio.taps.close)
         try:
             with session_scope(self.id):  # tasks started here copy it: their log records carry the id
                 listeners = await self._stack.enter_async_context(anyio.create_task_group())
@@ -201,17 +169,23 @@ class Session:
     def _start_stages(self, stages: TaskGroup, task_status: anyio.abc.TaskStatus[None]) -> None:
         running = self._build(stages)
         self._running = running
+        unsubscribe = report_availability(self._llm, self._bus)  # a fallback list reports its LLMs down/up
+        if unsubscribe is not None:
+            self._stack.callback(unsubscribe)
         self.state = SessionState.RUNNING
         self._bus.emit(
             SessionStarted,
             started_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
-            providers=self._describe_providers(),
+            providers=describe_providers(self._stt, self._llm, self._tts),
             sample_rate=self._settings.audio.sample_rate,
         )
-        stages.start_soon(self._guard, "stt", running.stt.run)
-        stages.start_soon(self._guard, "input", running.inputs.run)
-        running.controller.start()
-        stages.start_soon(greet, running.controller, self._settings.agent)
+        running.start(
+            stages,
+            self._settings.agent,
+            bus=self._bus,
+            fatal_error=self.fatal_error,
+            end_with_error=lambda error: self._ending.request("error", error),
+        )
         stages.start_soon(self.phone.run)
         stages.start_soon(self._lifecycle, stages, running)
         task_status.started()
@@ -221,9 +195,9 @@ class Session:
     ) -> None:
         if self.state is SessionState.RUNNING:
             if isinstance(exc, anyio.get_cancelled_exc_class()):
-                self._request_end("cancelled")
+                self._ending.request("cancelled")
             else:
-                self._request_end("error" if exc is not None else "ended", repr(exc) if exc else None)
+                self._ending.request("error" if exc is not None else "ended", repr(exc) if exc else None)
         try:
             await self._stack.aclose()
         finally:
@@ -239,105 +213,39 @@ class Session:
         no more audio is taken, readers of audio and events finish, ``end()`` returns."""
         if self.state is SessionState.ENDED or (self.state is SessionState.CREATED and self._running is None):
             return
-        self._audio_in.close()
-        if not self._end_requested.is_set():
-            self._end_reason = reason
-        self._end_requested.set()
-        self._bus.emit(SessionEnded, reason=self._end_reason, error=self._end_error)
+        self._audio.caller_in.close()
+        self._ending.request(reason)
+        self._bus.emit(SessionEnded, reason=self._ending.reason, error=self._ending.error)
         self.state = SessionState.ENDED
-        self._audio_out.close()
+        self._audio.agent_out.close()
         self._bus.close()
-        self._ended.set()
+        self._ending.done.set()
 
-    def _build(self, stages: TaskGroup) -> _Running:
-        settings = self._settings
-        rate = settings.audio.sample_rate
-        engine = ReplyEngine(
-            self._llm,
-            self._tts,
-            self._tools,
-            ToolRunner(
-                self._tools,
-                self._bus,
-                self._idle,
-                background=stages,
-                late_result=lambda result: _start(stages, self._deliver_late_result, result),
-                switch_agent=(lambda name: _start(stages, self.switch_agent, name))
-                if settings.agents
-                else None,
-            ),
-            self._bus,
-            self._usage,
-            sample_rate=rate,
-            frame_ms=settings.audio.frame_ms,
-            agent=settings.agent,
-        )
-        if isinstance(self._llm, ReportsAvailability):  # a fallback list: report its LLMs going down/up
-            self._stack.callback(self._llm.subscribe_availability(self._on_llm_availability))
-        policies = TurnPolicies(rate, settings.turn)
-        controller = InterruptionController(
+    def _build(self, stages: TaskGroup) -> RunningStages:
+        return build_stages(
+            self._settings,
             bus=self._bus,
             clock=self._clock,
-            context=self.context,
-            engine=engine,
-            out=self._audio_out,
-            task_group=stages,
-            policies=policies,
-            turn=settings.turn,
+            usage=self._usage,
             idle=self._idle,
+            context=self.context,
+            tools=self._tools,
+            audio_in=self._audio.caller_in,
+            audio_out=self._audio.agent_out,
+            stt=self._stt,
+            llm=self._llm,
+            tts=self._tts,
+            vad=self._vad,
+            stages=stages,
             host=self,
-            preemptive=settings.preemptive,
+            speaking_agent=self._roster.current,
+            late_result=self._deliver_late_result,
+            switch_agent=self.switch_agent if self._settings.agents else None,
         )
-        controller.speaking_agent = self._roster.current
-        stt = SttStage(self._stt, sample_rate=rate, bus=self._bus, usage=self._usage, signals=controller)
-        inputs = InputStage(
-            self._audio_in,
-            sample_rate=rate,
-            frame_ms=settings.audio.frame_ms,
-            vad=self._vad.create_stream(rate),
-            stt=stt,
-            signals=controller,
-            bus=self._bus,
-            recent_audio=policies.recent_audio,
-        )
-        return _Running(controller, engine, stt, inputs)
 
     async def _deliver_late_result(self, result: ToolResult) -> None:
         if self._running is not None and self.running:
             await deliver_late_result(self._running.controller, self.context, self._bus, result)
-
-    async def _guard(self, name: str, stage: Callable[[], Awaitable[None]]) -> None:
-        """A stage that fails ends the session cleanly (after reporting why) instead of tearing it down."""
-        try:
-            await stage()
-        except Exception as group:
-            exc = root_cause(group)
-            if isinstance(exc, ProviderError):
-                self.fatal_error(exc)
-                return
-            self._bus.emit(
-                ErrorEvent,
-                source=name,
-                code="internal_error",
-                message=f"{type(exc).__name__}: {exc}",
-                recoverable=False,
-            )
-            self._request_end("error", f"{name}: {type(exc).__name__}: {exc}")
-
-    def _describe_providers(self) -> dict[str, str]:
-        return {
-            kind: f"{provider.provider}/{provider.model}"
-            for kind, provider in (("stt", self._stt), ("llm", self._llm), ("tts", self._tts))
-        }
-
-    def _on_llm_availability(self, change: AvailabilityChange) -> None:
-        self._bus.emit(
-            ProviderAvailabilityChanged,
-            provider=change.provider,
-            model=change.model,
-            available=change.available,
-            reason=change.reason,
-        )
 
     # --- FloorHost: what the interruption controller asks of the session ----------------------------------
 
@@ -345,33 +253,24 @@ class Session:
         self._end_soon(reason, goodbye)
 
     def fatal_error(self, error: ProviderError) -> None:
-        self._request_end("error", str(error))
+        self._ending.request("error", str(error))
 
     def clear_output(self, speech_id: str) -> None:
-        for clear in list(self._output_clearers):
-            clear(speech_id)
+        self._audio.clear_output(speech_id)
 
-    def _request_end(self, reason: str, error: str | None = None) -> None:
-        if not self._end_requested.is_set():
-            self._end_reason, self._end_error = reason, error
-            self._end_requested.set()
-
-    async def _lifecycle(self, stages: TaskGroup, running: _Running) -> None:
-        await self._end_requested.wait()
+    async def _lifecycle(self, stages: TaskGroup, running: RunningStages) -> None:
+        await self._ending.requested.wait()
         self.state = SessionState.ENDING
-        self._audio_in.close()
-        # Speech in progress may finish only if someone hears it (not after an error or a hang-up, nor when
-        # nobody reads audio_out)
-        drains = not self._end_at_once and self._end_reason != "error" and self._audio_out_read
-        await running.controller.finish(self._settings.drain_timeout if drains else 0)
-        running.stt.report_usage()
+        self._audio.caller_in.close()
+        drains = self._ending.may_drain(heard=self._audio.agent_out_read)
+        await running.finish(self._settings.drain_timeout if drains else 0)
         self._bus.emit(UsageSummary, usage=self._usage.entries())
-        self._bus.emit(SessionEnded, reason=self._end_reason, error=self._end_error)
+        self._bus.emit(SessionEnded, reason=self._ending.reason, error=self._ending.error)
         self.state = SessionState.ENDED
-        self._close_taps()
-        self._audio_out.close()
+        self._audio.taps.close()
+        self._audio.agent_out.close()
         self._bus.close()
-        self._ended.set()
+        self._ending.done.set()
         stages.cancel_scope.cancel()
 
     async def end(self, reason: str = "ended", goodbye: str | None = None) -> None:
@@ -379,22 +278,20 @@ class Session:
         finish (up to ``drain_timeout``), then everything is closed. Safe to call more than once."""
         self._end_soon(reason, goodbye)
         if self.state is not SessionState.CREATED:
-            await self._ended.wait()
+            await self._ending.done.wait()
 
     async def hang_up(self, reason: str = "caller_hung_up", error: str | None = None) -> None:
         """The caller is gone (the line dropped, a ``stop`` message): end now, without waiting for speech in
         progress to play (nobody would hear it). ``session_ended`` carries ``reason``. Safe to call more than
         once, and after ``end``."""
-        if not self._end_requested.is_set():
-            self._end_at_once = True
-        self._request_end(reason, error)
+        self._ending.request_at_once(reason, error)
         if self.state is not SessionState.CREATED:
-            await self._ended.wait()
+            await self._ending.done.wait()
 
     def _end_soon(self, reason: str, goodbye: str | None) -> None:
-        if self.state is SessionState.RUNNING and goodbye and not self._end_requested.is_set():
+        if self.state is SessionState.RUNNING and goodbye and not self._ending.is_requested:
             self.say(goodbye, allow_interruption=False)
-        self._request_end(reason)
+        self._ending.request(reason)
 
     @property
     def running(self) -> bool:
@@ -444,29 +341,14 @@ class Session:
         ending (the audio is not used); raises SessionClosedError if it never started."""
         if self.state is SessionState.CREATED:
             raise SessionClosedError(f"session {self.id} has not started (use `async with session`)")
-        if not MIN_SAMPLE_RATE <= frame.sample_rate <= MAX_SAMPLE_RATE:
-            raise ValueError(
-                f"push_audio: a frame at {frame.sample_rate} Hz; caller audio must be "
-                f"{MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz"
-            )
-        if frame.duration > MAX_FRAME_SECONDS:
-            raise ValueError(
-                f"push_audio: a {frame.duration:g} s frame; push at most {MAX_FRAME_SECONDS} s at once"
-            )
+        check_caller_frame(frame)
         self.phone.hear(frame)
-        try:
-            self._audio_in.send_nowait(frame)
-        except ChannelClosed:
-            return False
-        for tap in self._taps:
-            tap.caller(frame)
-        return True
+        return self._audio.take_caller(frame)
 
     def on_output_cleared(self, callback: Callable[[str], None]) -> Callable[[], None]:
         """Call ``callback(speech_id)`` at the moment the agent is interrupted, so a transport drops that
         speech's audio it holds but has not played. Returns a function that removes the callback."""
-        self._output_clearers.append(callback)
-        return lambda: self._output_clearers.remove(callback) if callback in self._output_clearers else None
+        return self._audio.on_output_cleared(callback)
 
     def playback_mark(self, speech_id: str, played_seconds: float) -> None:
         """The transport has played the first ``played_seconds`` of speech ``speech_id`` to the caller
@@ -476,28 +358,11 @@ class Session:
 
     def end_of_input(self) -> None:
         """The caller's audio has ended (e.g. the end of a file)."""
-        self._audio_in.close()
+        self._audio.caller_in.close()
 
     def audio_out(self) -> AsyncIterator[AudioFrame]:
         """Agent audio frames at the pipeline rate, paced in real time. One consumer."""
-        self._audio_out_read = True
-        if not self._taps:
-            return self._audio_out.__aiter__()
-        return self._tapped_audio_out()
-
-    async def _tapped_audio_out(self) -> AsyncIterator[AudioFrame]:
-        async for frame in self._audio_out:
-            for tap in self._taps:
-                tap.agent(frame)
-            yield frame
-
-    def _close_taps(self) -> None:
-        taps, self._taps = self._taps, []
-        for tap in taps:
-            tap.close()
-
-    def _on_frames_dropped(self, channel: str, total: int) -> None:
-        self._bus.emit(FramesDropped, channel=channel, total=total)
+        return self._audio.agent_frames()
 
     # --- events ---------------------------------------------------------------------------------------------
 
@@ -534,10 +399,7 @@ class Session:
     ) -> Speech:
         """Play prerecorded audio (a frame or a WAV path); ``text`` is what it says, for the context."""
         floor = self._floor()
-        rate = self._settings.audio.sample_rate
-        frame = audio if isinstance(audio, AudioFrame) else read_wav(audio, rate)[0]
-        if frame.sample_rate != rate:
-            frame = AudioFrame.from_int16(resample_int16(frame.to_int16(), frame.sample_rate, rate), rate)
+        frame = prerecorded_frame(audio, self._settings.audio.sample_rate)
         return floor.play(frame, text, allow_interruption=allow_interruption)
 
     def interrupt(self) -> bool:
@@ -571,29 +433,24 @@ class Session:
         to come; after the end it raises SessionClosedError. A bad value raises ValueError and changes nothing."""
         if self.state is SessionState.ENDED:
             raise SessionClosedError(f"session {self.id} has ended")
-        changes = {"instructions": instructions, "temperature": temperature, "max_tokens": max_tokens}
-        agent = self._settings.agent
-        if any(value is not None for value in changes.values()):
-            agent = type(agent).model_validate(
-                {**agent.model_dump(), **{key: value for key, value in changes.items() if value is not None}}
-            )
+        settings = updated_settings(
+            self._settings,
+            instructions=instructions,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            turn=turn,
+            idle=idle,
+            preemptive=preemptive,
+        )
         if tools is not None:
             self._tool_set.offer(tools)
-        self._settings = self._settings.model_copy(
-            update={
-                "agent": agent,
-                "turn": turn or self._settings.turn,
-                "idle": idle or self._settings.idle,
-                "preemptive": preemptive or self._settings.preemptive,
-            }
-        )
+        self._settings = settings
+        agent = settings.agent
         self.context.system_prompt = agent.instructions
         if llm is not None:
             self._llm = llm
         if self._running is not None:
-            self._running.engine.apply(agent, llm)
-            self._running.controller.apply(self._settings.turn)
-            self._running.controller.apply_preemptive(self._settings.preemptive)
+            self._running.apply(settings, llm)
             self._idle.apply(self._settings.idle)
         elif idle is not None:
             self._idle.apply(idle)
@@ -697,7 +554,3 @@ class Session:
         self._floor()
         targets = to if isinstance(to, str) else list(to)
         return await self.phone.transfer(targets, mode=mode, announce=announce, whisper=whisper, hunt=hunt)
-
-
-def _start(group: TaskGroup, work: Callable[[T], Coroutine[Any, Any, None]], argument: T) -> None:
-    group.start_soon(work, argument)
