@@ -115,7 +115,9 @@ def test_a_barge_in_stops_the_agent_right_after_the_interruption_decision(bench_
     # speech starts, which may begin up to one 32 ms window before the first sample) comes first.
     assert decision >= 500.0 - 32.0
     after = number(barge_in, "stop_after_decision_ms")
-    assert 0.0 <= after <= 60.0
+    # the last agent frame may have gone out just before the decision (one frame is handed ahead, and the clear
+    # at the decision drops it): then the audio stopped "before" the decision, by less than a frame
+    assert -20.0 <= after <= 60.0
     assert number(barge_in, "barge_in_stop_ms") == pytest.approx(decision + after, abs=0.01)
 
 
