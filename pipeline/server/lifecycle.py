@@ -47,6 +47,7 @@ class ServerLifecycle:
         self._ids = itertools.count(1)
         self._call_ended = anyio.Event()
         self._drain_requested: anyio.Event | None = None
+        self._drain_pending = False  # a drain asked for before ``run`` started
         self._loop: asyncio.AbstractEventLoop | None = None
         self.on_stopped: Callable[[], None] | None = None  # the HTTP server's exit (set by the runner)
         self.drain_everywhere: Callable[[], None] | None = None  # drain all workers (set by the pre-fork)
@@ -85,12 +86,16 @@ class ServerLifecycle:
             self._loop = asyncio.get_running_loop()
         except RuntimeError:
             self._loop = None  # not asyncio (tests on trio): drains are requested from the loop itself
+        if self._drain_pending:  # a signal came while the server was still starting
+            self._drain_requested.set()
         await self._drain_requested.wait()
         await self.drain()
 
     def request_drain(self) -> None:
-        """Start draining; safe to call from a signal handler or another thread."""
+        """Start draining; safe to call from a signal handler or another thread. A request that comes before
+        ``run`` started (a SIGTERM while the worker was still starting) is kept, and ``run`` drains at once."""
         if self._drain_requested is None:
+            self._drain_pending = True
             return
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._drain_requested.set)
