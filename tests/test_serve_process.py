@@ -78,3 +78,57 @@ async def test_sigterm_drains_the_workers_and_the_process_exits_after_the_last_c
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def children_of(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (from /proc; Linux)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+async def test_workers_drain_and_exit_when_the_parent_is_killed() -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "pipeline", "serve", "--port", str(port), "--workers", "2",
+               "--config", str(ROOT / "configs/local.yaml")]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    try:
+        async with httpx.AsyncClient() as http:
+            with anyio.fail_after(180):  # two workers load their models on a loaded machine
+                while True:
+                    try:
+                        if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await anyio.sleep(0.2)
+        workers = [
+            pid for pid in children_of(server.pid) if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()
+        ]
+        assert len(workers) == 2
+        server.kill()  # no signal forwarded: the workers are orphans now
+        server.wait()
+        with anyio.fail_after(60):  # a hang guard; they notice within a second, then drain (no calls)
+            while any(alive(pid) for pid in workers):
+                await anyio.sleep(0.2)
+    finally:
+        for pid in workers:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if server.poll() is None:
+            server.kill()
+            server.wait()

@@ -16,6 +16,8 @@ import shutil
 import signal
 import socket
 import tempfile
+import threading
+import time
 from types import FrameType
 
 import uvicorn
@@ -103,7 +105,9 @@ def serve(options: ServeOptions) -> None:
     metrics_dir = tempfile.mkdtemp(prefix="parley-metrics-")  # /metrics of any worker sums all live workers
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
     spawn = multiprocessing.get_context("spawn")
-    workers = [spawn.Process(target=_worker, args=(sock,), daemon=False) for _ in range(options.workers)]
+    workers = [
+        spawn.Process(target=_worker, args=(sock, os.getpid()), daemon=False) for _ in range(options.workers)
+    ]
     for worker in workers:
         worker.start()
     log.info("parent %d: %d workers on %s:%d", os.getpid(), len(workers), options.host, options.port)
@@ -121,11 +125,23 @@ def serve(options: ServeOptions) -> None:
     shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
-def _worker(sock: socket.socket) -> None:
+def _worker(sock: socket.socket, parent: int) -> None:
+    # watched from the start: a parent killed while this worker still loads its models must be noticed too
+    threading.Thread(
+        target=_drain_when_orphaned, args=(parent,), name="parley-parent-watch", daemon=True
+    ).start()
     options = ServeOptions.from_env()
     app = build_app(options)
     configure_gc(GcMode(options.gc))
     lifecycle = _context(app).lifecycle
-    parent = os.getppid()
     lifecycle.drain_everywhere = lambda: os.kill(parent, signal.SIGTERM)  # POST /drain drains every worker
     DrainingServer(_config(app, options), lifecycle).run(sockets=[sock])
+
+
+def _drain_when_orphaned(parent: int, interval: float = 1.0) -> None:
+    """The parent died without forwarding a signal (SIGKILL, the OOM killer): drain and exit as on SIGTERM, rather
+    than serve on as an orphan holding the port."""
+    while os.getppid() == parent:
+        time.sleep(interval)
+    log.warning("the server's parent process %d is gone: draining", parent)
+    os.kill(os.getpid(), signal.SIGTERM)
