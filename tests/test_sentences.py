@@ -169,3 +169,12 @@ def test_work_is_linear_in_the_text() -> None:
     doubles the work instead of quadrupling it."""
     small, large = _lines_run_by_push(2000), _lines_run_by_push(4000)
     assert large < 2.2 * small
+
+
+def test_a_run_on_cut_never_exceeds_max_chars_even_when_it_lands_on_terminators() -> None:
+    # found by hypothesis: a "??" inside a long run without spaces moved the scan past the limit
+    splitter = SentenceSplitter(max_chars=40)
+    pieces = splitter.push("3" * 39 + "??3")
+    rest = splitter.flush()
+    assert all(len(piece) <= 40 for piece in pieces)
+    assert "".join([*pieces, rest or ""]) == "3" * 39 + "??3"

@@ -84,7 +84,8 @@ class SentenceSplitter:
                     sentences.append(candidate)
                     start = end
             elif index + 1 - start >= self.max_chars:
-                cut = _last_break(text, start, index + 1)
+                # a run of terminators ("??") moves ``index`` several characters at once: never past the limit
+                cut = _last_break(text, start, min(index + 1, start + self.max_chars))
                 candidate = text[start:cut].strip()
                 if candidate:
                     sentences.append(candidate)
