@@ -9,19 +9,18 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import socket
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 import anyio
 import numpy as np
-import uvicorn
 from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from benchmarks.capacity.call import Tally
 from benchmarks.capacity.conversation import FRAME_SECONDS
+from benchmarks.capacity.ws_call import serve_on_loopback
 from pipeline.base.audio import ulaw_encode
 from pipeline.session.pipeline import Pipeline
 from pipeline.transports.telephony.edge_resample import Decimator
@@ -46,21 +45,8 @@ async def twilio_loopback_server(
     routes = TelephonyRoutes(
         pipeline_for_call(probe), TelephonySettings(allow_unsigned=True), pipeline_for_call=pipeline_for_call
     )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        Starlette(routes=routes.routes()), log_level="warning", ws_per_message_deflate=False
-    )
-    server = uvicorn.Server(config)
-    async with anyio.create_task_group() as group:
-        group.start_soon(server.serve, [sock])
-        while not server.started:
-            await anyio.sleep(0.01)
-        try:
-            yield int(sock.getsockname()[1])
-        finally:
-            server.should_exit = True
-    sock.close()
+    async with serve_on_loopback(Starlette(routes=routes.routes())) as port:
+        yield port
 
 
 def mulaw_frames(frames: Sequence[bytes]) -> list[str]:

@@ -21,6 +21,7 @@ from typing import Any
 
 import anyio
 import uvicorn
+from starlette.types import ASGIApp
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -47,6 +48,13 @@ async def loopback_server(
     """``/ws`` on 127.0.0.1 (a free port) in this event loop; yields the port."""
     options = ServeOptions(max_sessions=max_sessions, idle_timeout=60.0)
     app = create_app(pipeline_for_call(_probe_start()), options, pipeline_for_call=pipeline_for_call)
+    async with serve_on_loopback(app) as port:
+        yield port
+
+
+@asynccontextmanager
+async def serve_on_loopback(app: ASGIApp) -> AsyncIterator[int]:
+    """``app`` served by uvicorn on 127.0.0.1 (a free port) in this event loop; yields the port."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(app, lifespan="on", log_level="warning", ws_per_message_deflate=False)

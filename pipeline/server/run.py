@@ -9,6 +9,7 @@ handling): the parent binds the socket, starts N spawned workers that share it, 
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -16,8 +17,6 @@ import shutil
 import signal
 import socket
 import tempfile
-import threading
-import time
 from types import FrameType
 
 import uvicorn
@@ -31,6 +30,7 @@ from pipeline.server.options import OPTIONS_ENV, ServeOptions
 from pipeline.session.pipeline import Pipeline
 
 log = logging.getLogger("parley.server")
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
 WS_SIZE_SLACK = 1024  # uvicorn's own frame limit sits just above ours, so our check (and close reason) wins
 
 
@@ -126,10 +126,9 @@ def serve(options: ServeOptions) -> None:
 
 
 def _worker(sock: socket.socket, parent: int) -> None:
-    # watched from the start: a parent killed while this worker still loads its models must be noticed too
-    threading.Thread(
-        target=_drain_when_orphaned, args=(parent,), name="parley-parent-watch", daemon=True
-    ).start()
+    _drain_when_orphaned(
+        parent
+    )  # from the start: a parent killed while this worker still loads must count too
     options = ServeOptions.from_env()
     app = build_app(options)
     configure_gc(GcMode(options.gc))
@@ -138,10 +137,14 @@ def _worker(sock: socket.socket, parent: int) -> None:
     DrainingServer(_config(app, options), lifecycle).run(sockets=[sock])
 
 
-def _drain_when_orphaned(parent: int, interval: float = 1.0) -> None:
-    """The parent died without forwarding a signal (SIGKILL, the OOM killer): drain and exit as on SIGTERM, rather
-    than serve on as an orphan holding the port."""
-    while os.getppid() == parent:
-        time.sleep(interval)
-    log.warning("the server's parent process %d is gone: draining", parent)
-    os.kill(os.getpid(), signal.SIGTERM)
+def _drain_when_orphaned(parent: int) -> None:
+    """If the parent dies without forwarding a signal (SIGKILL, the OOM killer), the kernel sends this worker
+    SIGTERM (Linux ``PR_SET_PDEATHSIG``): it drains and exits rather than serve on as an orphan holding the port.
+    Elsewhere a worker outlives a killed parent."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
