@@ -99,3 +99,14 @@ async def test_a_pause_shorter_than_the_minimum_by_a_frame_does_not_stop_speech(
     events = await decisions(caller(onset, offset, 2.6, pause), frame_edges=True)
     assert [kind for kind, _, _ in events] == [VadEventKind.SPEECH_STARTED, VadEventKind.SPEECH_STOPPED]
     assert events[1][1] == pytest.approx(offset, abs=0.004)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("inside_block", [0.0007, 0.0019, 0.0031])
+async def test_the_end_of_speech_is_dated_to_the_sample_not_to_its_4_ms_block(inside_block: float) -> None:
+    """Silence is counted from the caller's last loud sample: a speech end 0.7-3.1 ms into a 4 ms level block is
+    not rounded up to the block's end (which would make the stop decision up to 4 ms late)."""
+    onset, offset = 0.5, 1.6 + inside_block
+    events = await decisions(caller(onset, offset, 2.4), frame_edges=True)
+    assert [kind for kind, _, _ in events] == [VadEventKind.SPEECH_STARTED, VadEventKind.SPEECH_STOPPED]
+    assert events[1][1] == pytest.approx(offset, abs=0.0005)

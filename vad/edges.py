@@ -4,7 +4,8 @@ The model scores whole 32 ms windows, so on its own a speech boundary can only b
 decided when a window completes: 0-32 ms late depending on where the caller's audio falls against the windows.
 ``AudioEdges`` keeps the level of the last quarter second of caller audio in 4 ms blocks and answers three
 questions the stream asks: where, near the window where the model first heard speech, the speech really begins;
-where, near the first window the model calls silent, the speech really ended; and whether the audio that has
+where, near the first window the model calls silent, the speech really ended (to the sample: the last sample of the
+last loud block that reaches the loud level); and whether the audio that has
 arrived since the last full window is still speech (or still silence) — so a decision can be made on the frame
 that completes the configured duration instead of on the next window boundary.
 
@@ -95,8 +96,17 @@ class AudioEdges:
         earliest = window_start - OFFSET_LOOKBACK_WINDOWS * self._window
         for start, level in self._newest_first(earliest, window_end):
             if level >= self._threshold:
-                return start + self._block / self._rate
+                return start + self._last_loud_sample(start) / self._rate
         return earliest
+
+    def _last_loud_sample(self, block_start: float) -> int:
+        """Samples from the start of the loud block at ``block_start`` to just after its last sample whose
+        magnitude reaches the loud threshold's RMS (a block's RMS can only reach it if one sample does): the end
+        of speech to the sample, not to the 4 ms block."""
+        first = self._fill - round((self._end_time - block_start) * self._rate)
+        block = self._ring[max(first, 0) : first + self._block]
+        loud = np.flatnonzero(np.abs(block) >= 10.0 ** (self._threshold / 20.0))
+        return int(loud[-1]) + 1 if loud.size else self._block
 
     def _newest_first(self, earliest: float, latest: float) -> Iterator[tuple[float, float]]:
         """(start, dBFS) of the blocks lying within [earliest, latest], newest first; fixes the loud threshold
