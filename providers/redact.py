@@ -1,6 +1,9 @@
-"""Masking secrets in text that leaves the process (error messages, events, logs, text for the LLM):
-credentials in URLs (``http://user:pw@host``), key-shaped tokens, and echoes of a known secret — also a part of
-one (a server that quotes ``...abcd1234`` without the key's prefix)."""
+"""The one secret masker of Parley, for every text that leaves the process: error messages, events, tool results,
+call records and log lines (the log filters of ``pipeline.observe.logs`` and the server use it too). It masks
+credentials in URLs (``http://user:pw@host``), the values of credential fields and headers (``xi-api-key: …``,
+``Authorization: Bearer …``, ``api_key=…``, ``?token=…``), key-shaped tokens (``sk-…``), and echoes of a known
+secret — also a part of one (a server that quotes ``...abcd1234`` without the key's prefix). A masked value reads
+``[redacted]``; what names it (the header, the ``sk-`` prefix) stays, so a reader still sees what was hidden."""
 
 from __future__ import annotations
 
@@ -10,10 +13,18 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 _URL_CREDENTIALS = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]{0,15}://)[^/\s@]{1,512}@")
-# a token after the prefix has a digit in it: "key provided" is English, "key 3f9a1c2b..." is a key
-_KEY_SHAPED = re.compile(r"\b(sk|key|xi|dg|Bearer|Token)[-_ ](?=[A-Za-z_*\-]*[0-9])[A-Za-z0-9_*\-]{8,}")
+# the value of a credential field or header, or of a token in a query string
+_CREDENTIAL_FIELD = re.compile(
+    r"(?i)\b(xi-api-key|xi_api_key|proxy-authorization|authorization|x-api-key|api[-_]?key|secret|password"
+    r"|access_token|token|auth)(['\"]?\s*[:=]\s*['\"]?)(?:(bearer|token|basic)\s+)?([^\s'\",;&}]+)"
+)
+# a token after a prefix has a digit in it: "key provided" and "token expired" are English, "key 3f9a1c2b..." is
+# a key
+_SCHEME_TOKEN = re.compile(r"(?i)\b(bearer|token|basic)\s+(?=[A-Za-z._~+/=\-]*[0-9])[A-Za-z0-9._~+/=\-]{8,}")
+_KEY_SHAPED = re.compile(r"\b(sk|key|xi|dg)[-_](?=[A-Za-z_*\-]*[0-9])[A-Za-z0-9_*\-]{8,}")
 _ECHO_MIN = 8  # a run of this many characters of a secret counts as an echo of it
-MASK = "***"
+_SECRET_MIN = 6  # a known secret this long or longer is masked wherever it appears whole
+MASK = "[redacted]"
 
 
 def redact_url(url: str) -> str:
@@ -33,17 +44,29 @@ def safe_netloc(url: str) -> str:
 
 
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """``text`` with URL credentials, key-shaped tokens and any run of 8+ characters of a secret masked."""
+    """``text`` with URL credentials, credential fields, key-shaped tokens and any run of 8+ characters of a
+    secret masked."""
     text = redact_url(text)
     for secret in secrets:
-        if secret and len(secret) >= _ECHO_MIN:
+        if secret and len(secret) >= _SECRET_MIN:
             text = _mask_echoes(text, secret)
+    text = _CREDENTIAL_FIELD.sub(_mask_field, text)
+    text = _SCHEME_TOKEN.sub(lambda m: f"{m.group(1)} {MASK}", text)
     return _KEY_SHAPED.sub(lambda m: f"{m.group(1)}-{MASK}", text)
+
+
+def _mask_field(match: re.Match[str]) -> str:
+    if match.group(4) == MASK:
+        return match.group(0)
+    scheme = f"{match.group(3)} " if match.group(3) else ""
+    return f"{match.group(1)}{match.group(2)}{scheme}{MASK}"
 
 
 def _mask_echoes(text: str, secret: str) -> str:
     if secret in text:
         text = text.replace(secret, MASK)
+    if len(secret) < _ECHO_MIN:
+        return text
     windows = {secret[i : i + _ECHO_MIN] for i in range(len(secret) - _ECHO_MIN + 1)}
     if not any(window in text for window in windows):
         return text
@@ -66,10 +89,6 @@ def _mask_echoes(text: str, secret: str) -> str:
     return "".join(out)
 
 
-_AUTH_VALUE = re.compile(
-    r"(?i)\b(xi-api-key|xi_api_key|authorization|proxy-authorization|api[-_]key|x-api-key)"
-    r"(['\"]?\s*[:=]\s*['\"]?)(?:(bearer|token|basic)\s+)?([^\s'\",}]+)"
-)
 # The vendor libraries under the adapters; at DEBUG they print request headers and frames.
 VENDOR_LOGGERS = (
     "websockets.client",
@@ -86,16 +105,6 @@ VENDOR_LOGGERS = (
 )
 
 
-def redact_log_text(text: str) -> str:
-    """``redact`` plus the values of auth headers and fields (``xi-api-key: …``, ``Authorization: Token …``)."""
-
-    def mask(match: re.Match[str]) -> str:
-        scheme = f"{match.group(3)} " if match.group(3) else ""
-        return f"{match.group(1)}{match.group(2)}{scheme}{MASK}"
-
-    return _AUTH_VALUE.sub(mask, redact(text))
-
-
 class SecretFilter(logging.Filter):
     """Rewrites a log record whose text carries a credential (runs only for records that will be logged)."""
 
@@ -104,7 +113,7 @@ class SecretFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken record is the logging module's business, not ours
             return True
-        clean = redact_log_text(message)
+        clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None
         return True

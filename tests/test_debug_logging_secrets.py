@@ -13,7 +13,7 @@ from providers.elevenlabs.options import ElevenLabsWebsocketOptions
 from providers.elevenlabs.websocket_tts import ElevenLabsTts
 from providers.llm import ChatMessage, LlmRequest, Role
 from providers.openai.llm import OpenAILlm, OpenAILlmOptions
-from providers.redact import redact_log_text
+from providers.redact import redact
 from tests.adapters import Feed, is_final, read_until, speak
 from tests.fakes.audio import utterance
 from tests.fakes.deepgram import FakeDeepgram
@@ -28,9 +28,9 @@ OA_KEY = "sk-secretkey-1122334455667788"
 
 
 def test_auth_values_are_masked_in_log_text() -> None:
-    assert "0a1b2c3d" not in redact_log_text("> xi-api-key: 0a1b2c3d4e5f6a7b")
-    assert "9f8e7d6c" not in redact_log_text("> Authorization: Token 9f8e7d6c5b4a3")
-    assert "Authorization" in redact_log_text("> Authorization: Token 9f8e7d6c5b4a3")
+    assert "0a1b2c3d" not in redact("> xi-api-key: 0a1b2c3d4e5f6a7b")
+    assert "9f8e7d6c" not in redact("> Authorization: Token 9f8e7d6c5b4a3")
+    assert "Authorization" in redact("> Authorization: Token 9f8e7d6c5b4a3")
 
 
 def client_side(caplog: pytest.LogCaptureFixture) -> str:

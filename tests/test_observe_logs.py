@@ -10,9 +10,10 @@ from collections.abc import Iterator
 import pytest
 
 from pipeline.observe.events import SessionEnded
-from pipeline.observe.logs import configure_logging, scrub
+from pipeline.observe.logs import configure_logging
 from pipeline.stages.tools import tool
 from providers.errors import ErrorCode, ProviderError
+from providers.redact import redact
 from tests.conversation import converse, make_pipeline, of_type
 from tests.doubles import FailingStt, FakeTts, ScriptedLlm, ScriptedStt, call
 from tests.observed_call import run_weather_call
@@ -87,16 +88,21 @@ async def test_a_provider_error_with_a_key_in_it_logs_no_secret(
     assert of_type(done.events, SessionEnded)
     # the event was masked where it was emitted (providers/redact.py), the log line again by the log filter
     assert (
-        "openai error code=auth_failed: Incorrect API key provided: sk-***. Authorization: [redacted]" in text
+        "openai error code=auth_failed: Incorrect API key provided: sk-[redacted]. Authorization: Bearer [redacted]"
+        in text
     )
     assert "raw client said" in text
     assert FAKE_KEY not in text and "FAKEabcdef" not in text
 
 
-def test_scrub_hides_keys_and_keeps_the_rest() -> None:
-    assert scrub("xi-api-key: abcdef123456 failed") == "xi-api-key: [redacted] failed"
-    assert scrub("Token 0123456789abcdef rejected") == "Token [redacted] rejected"
-    assert scrub("status 401 for model nova-3") == "status 401 for model nova-3"
+def test_one_masker_hides_keys_and_keeps_the_rest() -> None:
+    assert redact("xi-api-key: abcdef123456 failed") == "xi-api-key: [redacted] failed"
+    assert redact("Token 0123456789abcdef rejected") == "Token [redacted] rejected"
+    assert redact("GET /ws?token=abc&x=1 101") == "GET /ws?token=[redacted]&x=1 101"
+    assert redact("password=hunter2 and secret: s3cr3t") == "password=[redacted] and secret: [redacted]"
+    assert redact("status 401 for model nova-3") == "status 401 for model nova-3"
+    assert redact("Incorrect API key provided; token expired") == "Incorrect API key provided; token expired"
+    assert redact("short key abcdef in text", ["abcdef"]) == "short key [redacted] in text"
 
 
 async def test_every_record_of_a_busy_call_has_the_session_id(log_lines: io.StringIO) -> None:

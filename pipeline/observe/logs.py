@@ -12,7 +12,6 @@ import datetime
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +19,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import IO
+
+from providers.redact import redact
 
 
 @dataclass
@@ -56,26 +57,7 @@ class LogFormat(StrEnum):
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
-# Values that look like credentials, wherever they appear in a message.
-_SECRET_PATTERNS = (
-    re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),  # OpenAI-style keys
-    re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=\-]{8,}"),
-    re.compile(
-        r"(?i)\b(api[_-]?key|xi-api-key|authorization|secret|password)([\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"
-    ),
-)
 _SECRET_ENV_SUFFIXES = ("_API_KEY", "_KEY", "_TOKEN", "_SECRET", "_PASSWORD")
-REDACTED = "[redacted]"
-
-
-def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``text`` without credentials: known secret values and anything that looks like a key or token."""
-    for secret in secrets:
-        if len(secret) >= 6:
-            text = text.replace(secret, REDACTED)
-    text = _SECRET_PATTERNS[0].sub(REDACTED, text)
-    text = _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-    return _SECRET_PATTERNS[2].sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
 
 def secrets_from_environment() -> tuple[str, ...]:
@@ -101,11 +83,11 @@ class SessionContextFilter(logging.Filter):
         if not hasattr(record, "turn_id"):
             record.turn_id = scope.turn_id if scope else None
         message = record.getMessage()
-        clean = scrub(message, self.secrets)
+        clean = redact(message, self.secrets)
         if clean != message or record.args:
             record.msg, record.args = clean, None
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info), self.secrets)
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info), self.secrets)
         return True
 
 

@@ -19,9 +19,9 @@ from pipeline.observe.events import (
     TurnMetrics,
     UsageSummary,
 )
-from pipeline.observe.logs import scrub
 from pipeline.observe.observer import CallInfo
 from pipeline.records.model import CallRecord, CallStatus, EventMark, ToolCallRecord, TranscriptEntry
+from providers.redact import redact
 
 
 def _now() -> str:
@@ -99,7 +99,7 @@ class CallRecordBuilder:
             case UsageSummary():
                 record.usage = [entry.model_dump() for entry in event.usage]
             case ErrorEvent():
-                self._mark(event, f"{event.source} {event.code}: {scrub(event.message)}")
+                self._mark(event, f"{event.source} {event.code}: {redact(event.message)}")
             case Interruption():
                 self._mark(event, f"caller spoke {event.speech_duration:.2f} s")
             case ProviderAvailabilityChanged():
@@ -111,7 +111,7 @@ class CallRecordBuilder:
                 record.ended_at = _now()
                 record.duration = event.timestamp
                 record.end_reason = event.reason
-                record.error = scrub(event.error) if event.error else None
+                record.error = redact(event.error) if event.error else None
                 self._mark(event, event.reason)
 
     def _mark(self, event: Event, detail: str = "") -> None:

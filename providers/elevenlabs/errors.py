@@ -10,9 +10,9 @@ from typing import Any
 
 from providers.elevenlabs.options import API_KEY_ENV
 from providers.errors import ErrorCode, ProviderError
+from providers.redact import redact
 
 _MAX_DETAIL = 200
-_MIN_MASKED = 8
 _AUTH_HINTS = ("api key", "api_key", "apikey", "auth", "unauthori", "permission", "credential")
 
 # In-band websocket errors after which the same request may succeed on a fresh socket.
@@ -27,10 +27,7 @@ class ErrorScope:
     secret: str | None
 
     def clean(self, text: object) -> str:
-        cleaned = " ".join(str(text).split())
-        if self.secret and len(self.secret) >= _MIN_MASKED:  # a toy key like "k" would mangle every word
-            cleaned = cleaned.replace(self.secret, "***")
-        return cleaned[:_MAX_DETAIL]
+        return redact(" ".join(str(text).split()), [self.secret])[:_MAX_DETAIL]
 
     def error(
         self, message: str, code: ErrorCode, *, recoverable: bool = True, status: int | None = None

@@ -18,14 +18,15 @@ import openai
 
 from providers.errors import ErrorCode, ProviderError
 from providers.openai.connection import API_KEY_ENV, OpenAIConnectionOptions
-from providers.redact import redact
+from providers.redact import MASK, redact
 
 PROVIDER = "openai"
 
 # Everything the mapper understands; adapters catch exactly these around SDK calls.
 SDK_ERRORS: tuple[type[Exception], ...] = (openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError)
 
-_KEY_SHAPED = re.compile(r"\b(sk|key)-[A-Za-z0-9_*\-]{3,}")
+# OpenAI quotes a rejected key with most of it starred ("sk-ab***yz"): no digit need be left in it
+_STARRED_KEY = re.compile(r"\b(sk|key)-(?!\[redacted\])[A-Za-z0-9_*\-]{3,}")
 _MAX_DETAIL = 200
 
 
@@ -121,9 +122,7 @@ def _vendor_code(body: object) -> str | None:
 
 
 def _clean(text: str, context: ErrorContext) -> str:
-    if context.secret and len(context.secret) >= 4:
-        text = text.replace(context.secret, "***")
     text = redact(text, [context.secret])
-    text = _KEY_SHAPED.sub(lambda m: f"{m.group(1)}-***", text)
+    text = _STARRED_KEY.sub(lambda m: f"{m.group(1)}-{MASK}", text)
     text = " ".join(text.split())
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
