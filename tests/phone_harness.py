@@ -84,6 +84,7 @@ async def phone_call(  # type: ignore[no-untyped-def]
             group.start_soon(serve)
             group.start_soon(run.platform.run)
             await caller()
+    line.close()
     return run
 
 

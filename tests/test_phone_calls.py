@@ -4,6 +4,9 @@ buffer at once, keypresses as events, and ``stop`` ending the session at once.""
 
 from __future__ import annotations
 
+import gc
+import warnings
+
 import anyio
 import pytest
 
@@ -212,3 +215,25 @@ async def test_out_of_order_caller_chunks_are_dropped_not_played_back_in_time() 
     run = await phone_call(pipeline, "telnyx", script)
 
     assert run.report is not None and run.report.late_chunks == 1  # chunk 13, after 14
+
+
+async def test_a_finished_call_leaves_no_open_stream_behind() -> None:
+    """Every stream the call opened is closed when it ends: nothing is reported unclosed when it is collected
+    (each leaked stream showed up as a ResourceWarning in whichever later test the collector ran)."""
+    pipeline = make_pipeline(ScriptedStt(["hello"]), ScriptedLlm(["Hi."]), FakeTts())
+
+    async def script(run: PhoneRun) -> None:
+        await run.platform.media(speech(0.6))
+        await run.platform.media(quiet(0.8))
+        await until(lambda: run.platform.heard_seconds() > 0.2)
+        await run.platform.stop()
+        await until(lambda: run.ended_at is not None)
+
+    gc.collect()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        run = await phone_call(pipeline, "twilio", script)
+        del run
+        gc.collect()
+    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert unclosed == []

@@ -37,6 +37,11 @@ class MemoryLine:
         self.server = _End(self._to_platform[0], self._to_server[1])
         self.platform = _End(self._to_server[0], self._to_platform[1])
 
+    def close(self) -> None:
+        """Close all four stream ends (after the call: whatever either side still held is dropped)."""
+        for stream in (*self._to_server, *self._to_platform):
+            stream.close()
+
 
 @dataclass
 class _End:

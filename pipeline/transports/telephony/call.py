@@ -102,11 +102,12 @@ class PhoneTransport:
 
     async def run(self, line: CallLine) -> CallEnd:
         end = CallEnd(SERVER_STOPPED)
-        async with anyio.create_task_group() as group:
-            group.start_soon(self._write)
-            with self._reading:
-                end = await self._read(line)
-            group.cancel_scope.cancel()
+        with self._outbox_in, self._outbox_out:  # closed when the call ends, so no stream outlives it
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._write)
+                with self._reading:
+                    end = await self._read(line)
+                group.cancel_scope.cancel()
         return end
 
     def stop(self) -> None:
@@ -157,24 +158,29 @@ class PhoneTransport:
         speech_id = frame.speech_id or ""
         if speech_id in self.marks.cleared:
             return  # handed over before the barge-in decision reached us: the caller must not hear it
-        self._outbox_in.send_nowait((speech_id, self._wire.media(self._out.encode(frame))))
+        self._post(speech_id, self._wire.media(self._out.encode(frame)))
         mark = self.marks.on_sent(speech_id, frame.duration)
         if mark is not None:
-            self._outbox_in.send_nowait((speech_id, self._wire.mark(mark)))
+            self._post(speech_id, self._wire.mark(mark))
 
     def clear(self, speech_id: str) -> None:
         self.marks.on_clear(speech_id)
         self._out.reset()
         self._report.clears_sent += 1
-        self._outbox_in.send_nowait((None, self._wire.clear()))
+        self._post(None, self._wire.clear())
 
     async def send_dtmf(self, digits: str) -> bool:
         """The stream's own DTMF message (Plivo ``sendDTMF``); False where the platform has none."""
         message = self._wire.dtmf(digits)
         if message is None:
             return False
-        self._outbox_in.send_nowait((None, message))
+        self._post(None, message)
         return True
+
+    def _post(self, speech_id: str | None, text: str) -> None:
+        """Queue a message for the writer; after the call ended there is no one to send it to."""
+        with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self._outbox_in.send_nowait((speech_id, text))
 
 
 def parse(wire: MediaStreamSerializer, raw: str | bytes, report: PhoneCallReport) -> InboundMessage | None:
