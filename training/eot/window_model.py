@@ -1,4 +1,7 @@
-"""A small neural end-of-turn model over the last words (weights trained by ``training.eot.train_window``).
+"""EXPERIMENT (issue 16), not shipped: a small neural end-of-turn model over the last words, trained by
+``training.eot.train_window``. It did not beat the shipped logistic model on the blind dev split, so it lives
+under ``training/`` and the runtime never loads it (numbers: ``benchmarks/turn_model_compare.py``).
+
 
 Each of the last ``WINDOW`` tokens is embedded as the sum of hashed embeddings of the word, its word class and
 (averaged) its character trigrams, so an unseen name or a misspelling still lands near words like it. The slots
@@ -29,7 +32,9 @@ WINDOW = 6  # tokens looked at, from the end
 N_HASH = 1 << 14  # embedding rows (hashed); row N_HASH is the all-zero padding row
 QUESTION_WORDS = 8  # last words of the agent question, as a bag
 MAX_PIECES = 12  # word + class + up to 10 character trigrams per token
-DEFAULT_WINDOW_WEIGHTS_PATH = Path(__file__).resolve().parent / "data" / "window_eot_weights.npz"
+DEFAULT_WINDOW_WEIGHTS_PATH = (
+    Path(__file__).resolve().parent / "data" / "window_eot_weights.npz"
+)  # not shipped
 _QUESTION_TYPES = tuple(QuestionType)
 _NUMBER_CONTEXTS = tuple(NumberContext)
 _ENDINGS = (".", "?", ",", "!")
@@ -109,19 +114,16 @@ class WindowWeights:
 
 def window_logit(weights: WindowWeights, inputs: WindowInputs, base_logit: float) -> float:
     slots = (weights.embeddings[inputs.slot_rows] * inputs.slot_weights[..., None]).sum(axis=1)
-    question = (weights.question_embeddings[inputs.question_rows] * inputs.question_weights[:, None]).sum(axis=0)
+    question = (weights.question_embeddings[inputs.question_rows] * inputs.question_weights[:, None]).sum(
+        axis=0
+    )
     x = np.concatenate([slots.reshape(-1), question, inputs.dense])
     h = np.maximum(x @ weights.hidden + weights.hidden_bias, 0.0)
     return float(h @ weights.out + weights.out_bias + weights.base_scale * base_logit)
 
 
 class WindowTurnModel:
-    """``TextTurnModel`` plus the window network's correction; immutable after loading.
-
-    >>> model = WindowTurnModel.load()
-    >>> model.predict("i would like to book", "How can I help you today?") < 0.5
-    True
-    """
+    """``TextTurnModel`` plus the window network's correction (with ``base_scale`` 0: the network alone)."""
 
     def __init__(self, base: TextTurnModel, weights: WindowWeights) -> None:
         self.base = base
@@ -135,7 +137,11 @@ class WindowTurnModel:
         try:
             with np.load(weights_path) as data:
                 version = int(data["version"])
-                if version != WINDOW_VERSION or int(data["n_hash"]) != N_HASH or int(data["window"]) != WINDOW:
+                if (
+                    version != WINDOW_VERSION
+                    or int(data["n_hash"]) != N_HASH
+                    or int(data["window"]) != WINDOW
+                ):
                     raise WindowModelLoadError(
                         f"{weights_path} is window model version {version}; this code uses {WINDOW_VERSION}. "
                         "Retrain: uv run python -m training.eot.train_window"
@@ -152,7 +158,9 @@ class WindowTurnModel:
         except WindowModelLoadError:
             raise
         except (OSError, KeyError, ValueError) as exc:
-            raise WindowModelLoadError(f"cannot read window end-of-turn weights {weights_path}: {exc}") from exc
+            raise WindowModelLoadError(
+                f"cannot read window end-of-turn weights {weights_path}: {exc}"
+            ) from exc
         return cls(base if base is not None else TextTurnModel.load(), weights)
 
     def logit(self, transcript: str, agent_last_utterance: str | None = None) -> float:
