@@ -224,6 +224,9 @@ def main() -> None:
         "--raw-text", action="store_true", help="keep casing/punctuation (default: normalise)"
     )
     parser.add_argument("--json", type=Path, help="write every number here too")
+    parser.add_argument(
+        "--auc-only", action="store_true", help="skip CPU timing, calibration and policy runs"
+    )
     args = parser.parse_args()
 
     corpora = {"old corpus": build_corpus(n_cases=100), "blind dev": build_blind(BlindSplit.DEV)}
@@ -251,6 +254,10 @@ def main() -> None:
         }
         report[name].update(cpu_costs(model, points))
         print(name, json.dumps(report[name], indent=None))
+    if args.auc_only:
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=1))
+        return
     model.calibrate(training_rows(args.calibration_rows))
     report["calibration"] = {"scale": model.scale, "shift": model.shift}
     print("calibration", report["calibration"])
