@@ -252,8 +252,18 @@ def main() -> None:
             "auc_smollm2": auc(lm, labels),
             "auc_shipped": auc(ours, labels),
         }
-        report[name].update(cpu_costs(model, points))
+        # does SmolLM2 add anything the shipped model lacks? (AUC of the shipped logit + a * log p_end)
+        shipped_logits = [shipped.logit(p.text, p.question) / shipped.temperature for p in points]
+        for a in (0.1, 0.3, 1.0):
+            combined = [z + a * x for z, x in zip(shipped_logits, lm, strict=True)]
+            report[name][f"auc_shipped_plus_{a}_smollm2"] = auc(combined, labels)
+        if not args.auc_only:
+            report[name].update(cpu_costs(model, points))
         print(name, json.dumps(report[name], indent=None))
+        report[name]["per_point"] = [
+            {"text": p.text, "question": p.question, "finished": p.finished, "log_p_end": x, "shipped": y}
+            for p, x, y in zip(points, lm, ours, strict=True)
+        ]
     if args.auc_only:
         if args.json:
             args.json.write_text(json.dumps(report, indent=1))
