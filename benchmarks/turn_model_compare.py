@@ -2,7 +2,7 @@
 ROC AUC over the decision points (each internal pause "not finished", each true end "finished") and the
 cut-off/wait through the benchmark's real detector and policy.
 
-    uv run python -m benchmarks.turn_model_compare --window turn/eot/data/window_eot_weights.npz
+    uv run python -m benchmarks.turn_model_compare --window training/eot/data/window_eot_weights.npz
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The decisions are the blind DEV split's and the old corpus's decision points (each internal pause and each true
 end), scored one at a time with the process CPU clock, as the turn detector scores them.
 
-    uv run python -m benchmarks.turn_model_cost [--window turn/eot/data/window_eot_weights.npz]
+    uv run python -m benchmarks.turn_model_cost [--window training/eot/data/window_eot_weights.npz]
 """
 
 from __future__ import annotations
