@@ -236,3 +236,44 @@ def test_weights_for_other_features_are_rejected(tmp_path: Path) -> None:
 def test_a_one_word_name_answers_a_name_question(model: TextTurnModel, agent: str) -> None:
     assert model.predict("Hannah", agent) > 0.8
     assert model.predict("ingrid", agent) > 0.8
+
+
+HEARD_Q = "How did you hear about us?"
+OFFER_Q = "Would you like the ocean view room?"
+
+
+@pytest.mark.parametrize(
+    ("transcript", "agent"),
+    [
+        ("my uncle recommended", HEARD_Q),  # a verb still waiting for its object
+        ("my cousin told", HEARD_Q),
+        ("does that include", OFFER_Q),  # a question back that has not said what it asks about
+        ("does it come with", OFFER_Q),
+        ("nine four one oh wait", "What's your zip code?"),  # about to correct themselves
+        ("around six no sorry", "When should we come by?"),
+        ("the blue one wait no", "Which colour would you like?"),
+        ("it's john dot smith at", "What's your email address?"),  # the five failures
+        ("i want to change", "What do you need?"),
+        ("we live in salt", "Where do you live?"),
+        ("my birthday is march", "When were you born?"),
+        ("the code is k o w", "Please read the code on the card."),
+    ],
+)
+def test_turns_that_still_wait_for_their_end_are_incomplete(
+    model: TextTurnModel, transcript: str, agent: str
+) -> None:
+    assert model.predict(transcript, agent) < 0.3
+
+
+@pytest.mark.parametrize(
+    ("transcript", "agent"),
+    [
+        ("my uncle recommended you", HEARD_Q),
+        ("my cousin told me about you", HEARD_Q),
+        ("does that include breakfast", OFFER_Q),
+        ("around six no sorry around seven", "When should we come by?"),
+        ("Sam.", "What's your name?"),
+    ],
+)
+def test_the_same_turns_finished_are_complete(model: TextTurnModel, transcript: str, agent: str) -> None:
+    assert model.predict(transcript, agent) > 0.7

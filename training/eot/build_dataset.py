@@ -28,7 +28,9 @@ from training.eot.dataset_phenomena import (
 from training.eot.dataset_pieces import (
     date_example,
     email_example,
+    open_answer_example,
     place_example,
+    self_correction_example,
     spelled_code_example,
     spelled_name_example,
     verb_object_example,
@@ -347,6 +349,11 @@ def plain(text: str) -> str:
 # they were (changing GENERATORS reshuffles every base and makes before/after comparisons noise).
 EXTRA_GENERATORS: tuple[tuple[Generator, int], ...] = ((spelled_name_example, 1), (which_answer_example, 1))
 N_EXTRA_BASES = 800
+# Added for issue 16 part 2 (open answers ending in a verb's object, questions back waiting for one).
+OPEN_ANSWER_GENERATORS: tuple[tuple[Generator, int], ...] = ((open_answer_example, 1),)
+SELF_CORRECTION_GENERATORS: tuple[tuple[Generator, int], ...] = ((self_correction_example, 1),)
+N_SELF_CORRECTION_BASES = 200
+N_OPEN_ANSWER_BASES = 300
 
 
 def base_rows(
@@ -375,6 +382,8 @@ def build(n_bases: int = N_BASES) -> tuple[list[Row], int]:
     first_rows: dict[tuple[str, str | None, bool], Row] = {}
     bases = [base_rows(i) for i in range(n_bases)]
     bases += [base_rows(i, EXTRA_GENERATORS, "-extra") for i in range(N_EXTRA_BASES)]
+    bases += [base_rows(i, OPEN_ANSWER_GENERATORS, "-open") for i in range(N_OPEN_ANSWER_BASES)]
+    bases += [base_rows(i, SELF_CORRECTION_GENERATORS, "-correct") for i in range(N_SELF_CORRECTION_BASES)]
     for rows in bases:
         for row in rows:
             key = (row.text, row.agent_question)

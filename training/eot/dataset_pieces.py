@@ -212,3 +212,57 @@ def which_answer_example(rng: random.Random, style: NumberStyle) -> Example:
             f"{answer} {rng.choice(('and', 'or', 'with', 'but'))}", question, False, "partial_which"
         )
     return Example(answer, question, True, "which_answer")
+
+
+_HEARD_QUESTIONS = ("How did you hear about us?", "How did you find us?", "Who referred you to us?",
+                    "What brings you to us?", "How did you get our number?")  # fmt: skip
+_REFERRERS = ("my neighbour", "a coworker", "my sister", "my doctor", "a colleague", "my brother", "my landlord",
+              "a friend of mine", "my mom", "someone at work", "our accountant", "my dentist")  # fmt: skip
+# verb, the objects that finish it
+_REFERRAL_VERBS = (("recommended", ("you", "you guys", "your company", "this place")),
+                   ("told", ("me", "us", "me about you")), ("referred", ("me", "us", "me to you")),
+                   ("sent", ("me", "us", "me over")), ("mentioned", ("you", "your shop")),
+                   ("gave", ("me your number", "me your card")), ("suggested", ("you", "calling you")))  # fmt: skip
+_OFFER_QUESTIONS = ("Would you like the deluxe room?", "Should I go ahead with the premium plan?",
+                    "Do you want the family package?", "Shall I add the service plan?")  # fmt: skip
+_BACK_VERBS = (("does that include", ("breakfast", "parking", "taxes", "the delivery")),
+               ("does the price include", ("tax", "installation", "the fees")),
+               ("does it come with", ("a warranty", "a charger", "breakfast")),
+               ("would that cover", ("the repair", "both rooms")), ("is there", ("a deposit", "a fee")))  # fmt: skip
+
+
+def open_answer_example(rng: random.Random, style: NumberStyle) -> Example:
+    """Open answers that end in a verb's object ("my sister told me": complete; "my sister told": not), and
+    questions back whose verb still waits for its object ("does that include": not complete)."""
+    if rng.random() < 0.35:
+        lead, objects = rng.choice(_BACK_VERBS)
+        question = rng.choice(_OFFER_QUESTIONS)
+        if rng.random() < 0.5:
+            return Example(lead, question, False, "partial_question_back")
+        return Example(f"{lead} {rng.choice(objects)}", question, True, "question_back", is_question=True)
+    verb, objects = rng.choice(_REFERRAL_VERBS)
+    who = rng.choice(_REFERRERS)
+    question = rng.choice(_HEARD_QUESTIONS)
+    if rng.random() < 0.45:
+        return Example(f"{who} {verb}", question, False, "partial_open_answer")
+    return Example(f"{who} {verb} {rng.choice(objects)}", question, True, "open_answer")
+
+
+_CORRECTION_MARKERS = ("oh wait", "no sorry", "sorry no", "wait no", "actually no", "i mean", "no wait",
+                       "hang on no", "sorry i mean")  # fmt: skip
+_CORRECTED = (("What time works for you?", ("at two", "at four", "around noon", "at nine thirty", "tomorrow",
+                                             "at ten", "friday morning", "at half past three")),
+              ("How many people?", ("four", "six of us", "two", "eight", "three adults")),
+              ("Which day suits you?", ("monday", "thursday", "the twelfth", "next tuesday", "the weekend")),
+              ("What size do you need?", ("medium", "a large", "size ten", "the small one")))  # fmt: skip
+
+
+def self_correction_example(rng: random.Random, style: NumberStyle) -> Example:
+    """A caller who corrects themselves: the answer, then "oh wait"/"no sorry" is unfinished; with the corrected
+    answer after it, complete."""
+    question, answers = rng.choice(_CORRECTED)
+    first, second = rng.sample(answers, 2)
+    marker = rng.choice(_CORRECTION_MARKERS)
+    if rng.random() < 0.55:
+        return Example(f"{first} {marker}", question, False, "partial_self_correction")
+    return Example(f"{first} {marker} {second}", question, True, "self_correction")

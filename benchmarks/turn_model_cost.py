@@ -1,0 +1,65 @@
+"""Cost of the text end-of-turn models: weights size, load time, CPU per decision (p50/p99).
+
+The decisions are the blind DEV split's and the old corpus's decision points (each internal pause and each true
+end), scored one at a time with the process CPU clock, as the turn detector scores them.
+
+    uv run python -m benchmarks.turn_model_cost [--window training/eot/data/window_eot_weights.npz]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.turn_blind import BlindSplit, build_blind
+from benchmarks.turn_corpus import build_corpus
+from benchmarks.turn_lm_eot import decision_points
+from training.eot.window_model import WindowTurnModel
+from turn.eot import TextTurnModel
+from turn.eot.text_model import DEFAULT_WEIGHTS_PATH
+
+REPEATS = 5
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(
+    label: str, path: Path, load: Callable[[], object], predict: Callable[[str, str | None], float]
+) -> None:
+    started = time.process_time()
+    load()
+    load_ms = 1000 * (time.process_time() - started)
+    points = decision_points(build_blind(BlindSplit.DEV)) + decision_points(build_corpus(n_cases=100))
+    costs = []
+    for _ in range(REPEATS):
+        for point in points:
+            started = time.process_time()
+            predict(point.text, point.question)
+            costs.append(1000 * (time.process_time() - started))
+    print(
+        f"{label:10} weights {path.stat().st_size / 1e6:.2f} MB, load {load_ms:.0f} ms CPU,"
+        f" per decision p50 {_percentile(costs, 0.5):.3f} ms p99 {_percentile(costs, 0.99):.3f} ms"
+        f" ({len(costs)} decisions)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--window", type=Path, help="also measure this window-model weights file")
+    args = parser.parse_args()
+    logistic = TextTurnModel.load()
+    measure("logistic", DEFAULT_WEIGHTS_PATH, TextTurnModel.load, logistic.predict)
+    if args.window:
+        window = WindowTurnModel.load(args.window, logistic)
+        measure("window", args.window, lambda: WindowTurnModel.load(args.window), window.predict)
+
+
+if __name__ == "__main__":
+    main()
