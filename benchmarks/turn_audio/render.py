@@ -47,7 +47,9 @@ class Voice:
 
     @property
     def label(self) -> str:
-        return f"{self.engine}:{self.name}@{self.rate:g}" + (f"/p{self.pitch}" if self.engine == "espeak" else "")
+        return f"{self.engine}:{self.name}@{self.rate:g}" + (
+            f"/p{self.pitch}" if self.engine == "espeak" else ""
+        )
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,9 @@ class Outcome:
     pauses: int
     pauses_cut: int  # internal pauses with a decision between their start and the end of the next piece
     mid_speech_cuts: int  # decisions inside the first piece (a VAD stop inside the speech)
+    cuts_after_resume: (
+        int  # cut-offs decided after the caller had already resumed (before the VAD confirmed it)
+    )
     wait: float | None  # true end of speech -> first decision after it (None: none came)
 
 
@@ -113,18 +116,25 @@ def outcome(audio: CaseAudio, decisions: list[float]) -> Outcome:
     pauses = audio.pauses
     ends = [end for _, end, _ in audio.segments]
     cut = set()
-    mid = 0
+    mid = resumed = 0
     for t in decisions:
         if t >= audio.speech_end:
             continue
         earlier = [i for i, (start, _) in enumerate(pauses) if start <= t]
         if earlier:
             cut.add(earlier[-1])
+            resumed += t >= pauses[earlier[-1]][1]
         elif t < ends[0]:
             mid += 1
     after = [t - audio.speech_end for t in decisions if t >= audio.speech_end]
     return Outcome(
-        audio.case.case_id, tuple(decisions), len(pauses), len(cut), mid, min(after) if after else None
+        audio.case.case_id,
+        tuple(decisions),
+        len(pauses),
+        len(cut),
+        mid,
+        resumed,
+        min(after) if after else None,
     )
 
 
