@@ -157,7 +157,8 @@ def make_pipeline(audio: CaseAudio, turn: TurnSettings) -> Pipeline:
 
 
 async def play_case(audio: CaseAudio, turn: TurnSettings) -> Outcome:
-    """Plays the whole track (its tail included) into a fresh session and returns what was decided."""
+    """Plays the track into a fresh session until the end of turn is decided after the caller's true end (or the
+    tail runs out) and returns what was decided."""
     session = make_pipeline(audio, turn).session()
     decisions: list[float] = []
     errors: list[str] = []
@@ -180,6 +181,8 @@ async def play_case(audio: CaseAudio, turn: TurnSettings) -> Outcome:
         origin = anyio.current_time() - session.now()  # virtual time of session (= media) time 0
         samples = audio.samples
         for index, start in enumerate(range(0, samples.size, FRAME_SAMPLES)):
+            if decisions and decisions[-1] >= audio.speech_end:
+                break  # the end of turn is decided: the rest of the tail cannot change the outcome
             chunk = np.ascontiguousarray(samples[start : start + FRAME_SAMPLES])
             await anyio.sleep_until(origin + (index + 1) * FRAME)
             session.push_audio(AudioFrame.from_int16(chunk, RATE, start / RATE))
