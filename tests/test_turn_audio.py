@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.turn_audio.render import Voice, render
+from benchmarks.turn_audio.render import CaseAudio, Voice, render
 from benchmarks.turn_audio.report import run_setting, summarize
 from benchmarks.turn_audio.session_run import Outcome
 from benchmarks.turn_corpus import TurnCase
@@ -19,7 +19,7 @@ ESPEAK = Voice("espeak", "en-us", 175)
 
 
 @pytest.fixture(scope="module")
-def audio():  # type: ignore[no-untyped-def]
+def audio() -> CaseAudio:
     return render(PAUSED, tail_s=2.5, voice=ESPEAK, cache_dir=None)
 
 
@@ -27,13 +27,13 @@ def silence_only(delay: float) -> TurnSettings:
     return TurnSettings(detector="silence", endpointing_delay=delay)
 
 
-def test_the_rendered_pause_is_the_case_pause(audio) -> None:  # type: ignore[no-untyped-def]
+def test_the_rendered_pause_is_the_case_pause(audio: CaseAudio) -> None:
     ((start, end),) = audio.pauses
     assert end - start == pytest.approx(1.0, abs=1e-3)
     assert audio.speech_end == audio.segments[-1][1]
 
 
-def test_a_short_silence_cuts_the_pause_off_and_a_long_one_does_not(audio) -> None:  # type: ignore[no-untyped-def]
+def test_a_short_silence_cuts_the_pause_off_and_a_long_one_does_not(audio: CaseAudio) -> None:
     short: Outcome
     long: Outcome
     short, long = (run_setting([audio], silence_only(d))[0] for d in (0.5, 1.6))

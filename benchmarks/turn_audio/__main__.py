@@ -14,16 +14,21 @@ against the pause it falls after, up to the end of the next piece); "mean wait" 
 "mid-speech" decisions inside a case's first piece (the VAD heard a stop inside the speech); "no end" cases
 with no decision after the true end.
 
-    uv run python -m benchmarks.turn_audio [--corpora old dev test] [--every N] [--text-model PATH] [--with-text]
+    uv run python -m benchmarks.turn_audio [--corpora old dev test] [--every N]
+        [--text-model PATH | --model MODULE:FUNC | --policy MODULE:FUNC]
+        [--with-text] [--out F.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import anyio
 from trio.testing import MockClock
@@ -32,6 +37,8 @@ from benchmarks.turn_audio.render import CACHE_DIR, CaseAudio, piper_available, 
 from benchmarks.turn_audio.report import HEADER, Row, format_row, run_setting, settings_to_compare, summarize
 from benchmarks.turn_blind import BlindSplit, build_blind
 from benchmarks.turn_corpus import TurnCase, build_corpus
+from pipeline.settings import TurnSettings
+from turn.delay_policy import DelayPolicy
 from turn.eot.protocols import TurnCompletionModel
 
 TAIL_S = 4.0  # silence after the last piece: longer than any setting's wait
@@ -58,6 +65,14 @@ def text_simulation(
     return anyio.run(rows, backend="trio", backend_options={"clock": MockClock(autojump_threshold=0)})
 
 
+def _load(spec: str) -> Any:
+    """``package.module:function`` -> the function."""
+    module, _, name = spec.partition(":")
+    if not name:
+        raise SystemExit(f"expected MODULE:FUNC, got {spec!r}")
+    return getattr(importlib.import_module(module), name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -71,6 +86,14 @@ def main() -> None:
     parser.add_argument(
         "--text-model", type=Path, help="another text end-of-turn weights file (TextTurnModel)"
     )
+    parser.add_argument(
+        "--model", metavar="MODULE:FUNC", help="a function returning any TurnCompletionModel, used instead"
+    )
+    parser.add_argument(
+        "--policy",
+        metavar="MODULE:FUNC",
+        help="a function TurnSettings -> DelayPolicy, used instead of the runtime's",
+    )
     parser.add_argument("--with-text", action="store_true", help="also print the text simulation's table")
     parser.add_argument("--out", type=Path, help="write every row (and per-case outcomes) as JSON here")
     args = parser.parse_args()
@@ -79,6 +102,9 @@ def main() -> None:
         from turn.eot.text_model import TextTurnModel
 
         model = TextTurnModel.load(args.text_model)
+    if args.model:
+        model = _load(args.model)()
+    policy: Callable[[TurnSettings], DelayPolicy] | None = _load(args.policy) if args.policy else None
     eagerness = tuple(args.eagerness)
     use_piper = piper_available() and not args.no_piper
     print(
@@ -96,7 +122,7 @@ def main() -> None:
         print(f"\n== {CORPORA[name]} (audio; {len(cases)} cases, rendered in {rendered:.0f} s)")
         print(HEADER)
         for setting in settings_to_compare(args.silence_delays, eagerness):
-            outcomes = run_setting(audios, setting.turn, model=model)
+            outcomes = run_setting(audios, setting.turn, model=model, policy=policy)
             row = summarize(setting.label, audios, outcomes)
             rows.append(row)
             per_case[setting.label] = [

@@ -130,7 +130,8 @@ def speak_piece(text: str, voice: Voice, cache_dir: Path | None = CACHE_DIR) -> 
     ).hexdigest()[:24]
     path = None if cache_dir is None else cache_dir / f"{key}.npy"
     if path is not None and path.is_file():
-        return np.load(path)
+        cached: np.ndarray = np.load(path)
+        return cached
     samples = _audible(_synthesize(text, voice)).astype(np.int16)
     if samples.size == 0:
         raise RuntimeError(f"{voice.label} said nothing audible for {text!r}")

@@ -26,10 +26,7 @@ class Setting:
 
 
 def settings_to_compare(silence_delays: list[float], eagerness: tuple[str, ...]) -> list[Setting]:
-    semantic = [
-        Setting(f"semantic/{e}", TurnSettings(detector="semantic", eagerness=e))  # type: ignore[arg-type]
-        for e in eagerness
-    ]
+    semantic = [Setting(f"semantic/{e}", TurnSettings(detector="semantic", eagerness=e)) for e in eagerness]
     silence = [
         Setting(f"silence/{delay:.2f}s", TurnSettings(detector="silence", endpointing_delay=delay))
         for delay in silence_delays
