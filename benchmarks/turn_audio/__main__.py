@@ -11,8 +11,10 @@ repeatable; CPU time is what bounds the run.
 Columns: "rate" is internal pauses with an end-of-turn decision before the caller went on (the decision counts
 against the pause it falls after, up to the end of the next piece); "mean wait" is true end of the caller's audio
 (last audible sample) -> first decision after it; "1-word max" the longest such wait after a one-word answer;
-"mid-speech" decisions inside a case's first piece (the VAD heard a stop inside the speech); "no end" cases
-with no decision after the true end.
+"mid-speech" decisions inside a case's first piece (the VAD heard a stop inside the speech); "resumed" the
+cut-offs decided after the caller had already started again (before the VAD could confirm it: a cut-off the text
+simulation cannot show); "no end" cases with no decision after the true end. Settings run in ``--jobs`` worker
+processes; rendered audio is cached in ``.cache/turn_audio/``.
 
     uv run python -m benchmarks.turn_audio [--corpora old dev test] [--every N]
         [--text-model PATH | --model MODULE:FUNC | --policy MODULE:FUNC]
@@ -22,33 +24,22 @@ with no decision after the true end.
 from __future__ import annotations
 
 import argparse
-import importlib
+import concurrent.futures
 import json
+import multiprocessing
 import time
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import anyio
 from trio.testing import MockClock
 
-from benchmarks.turn_audio.render import CACHE_DIR, CaseAudio, piper_available, render
-from benchmarks.turn_audio.report import HEADER, Row, format_row, run_setting, settings_to_compare, summarize
-from benchmarks.turn_blind import BlindSplit, build_blind
-from benchmarks.turn_corpus import TurnCase, build_corpus
-from pipeline.settings import TurnSettings
-from turn.delay_policy import DelayPolicy
-from turn.eot.protocols import TurnCompletionModel
+from benchmarks.turn_audio.jobs import Plugin, Selection, run_one
+from benchmarks.turn_audio.render import CACHE_DIR, piper_available
+from benchmarks.turn_audio.report import HEADER, Row, format_row, settings_to_compare, summarize
+from benchmarks.turn_corpus import TurnCase
 
-TAIL_S = 4.0  # silence after the last piece: longer than any setting's wait
 CORPORA = {"old": "old corpus", "dev": "blind dev", "test": "blind test (locked)"}
-
-
-def corpus(name: str, n_cases: int) -> list[TurnCase]:
-    if name == "old":
-        return build_corpus(n_cases=n_cases)
-    return build_blind(BlindSplit.DEV if name == "dev" else BlindSplit.TEST)
 
 
 def text_simulation(
@@ -63,14 +54,6 @@ def text_simulation(
         return [await turn_taking.evaluate(cases, s, turn_taking.Timing()) for s in settings]
 
     return anyio.run(rows, backend="trio", backend_options={"clock": MockClock(autojump_threshold=0)})
-
-
-def _load(spec: str) -> Any:
-    """``package.module:function`` -> the function."""
-    module, _, name = spec.partition(":")
-    if not name:
-        raise SystemExit(f"expected MODULE:FUNC, got {spec!r}")
-    return getattr(importlib.import_module(module), name)
 
 
 def main() -> None:
@@ -94,53 +77,54 @@ def main() -> None:
         metavar="MODULE:FUNC",
         help="a function TurnSettings -> DelayPolicy, used instead of the runtime's",
     )
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (settings run in parallel)")
     parser.add_argument("--with-text", action="store_true", help="also print the text simulation's table")
     parser.add_argument("--out", type=Path, help="write every row (and per-case outcomes) as JSON here")
     args = parser.parse_args()
-    model: TurnCompletionModel | None = None
-    if args.text_model is not None:
-        from turn.eot.text_model import TextTurnModel
-
-        model = TextTurnModel.load(args.text_model)
-    if args.model:
-        model = _load(args.model)()
-    policy: Callable[[TurnSettings], DelayPolicy] | None = _load(args.policy) if args.policy else None
+    plugin = Plugin(args.text_model, args.model, args.policy)
+    plugin.resolve()  # fail early on a bad spec
     eagerness = tuple(args.eagerness)
     use_piper = piper_available() and not args.no_piper
     print(
         f"caller audio: espeak-ng voices{' + Piper' if use_piper else ''}; real Silero VAD; perfect STT"
-        f" (+100 ms); cache {CACHE_DIR}" + (f"; every {args.every}th case" if args.every > 1 else "")
+        f" (+100 ms); cache {CACHE_DIR}; {args.jobs} process(es)"
+        + (f"; every {args.every}th case" if args.every > 1 else "")
     )
     report: dict[str, object] = {}
-    for name in args.corpora:
-        cases = corpus(name, args.cases)[:: args.every]
-        started = time.monotonic()
-        audios: list[CaseAudio] = [render(case, tail_s=TAIL_S, use_piper=use_piper) for case in cases]
-        rendered = time.monotonic() - started
-        rows: list[Row] = []
-        per_case: dict[str, list[dict[str, object]]] = {}
-        print(f"\n== {CORPORA[name]} (audio; {len(cases)} cases, rendered in {rendered:.0f} s)")
-        print(HEADER)
-        for setting in settings_to_compare(args.silence_delays, eagerness):
-            outcomes = run_setting(audios, setting.turn, model=model, policy=policy)
-            row = summarize(setting.label, audios, outcomes)
-            rows.append(row)
-            per_case[setting.label] = [
-                asdict(o) | {"voice": a.voice.label} for a, o in zip(audios, outcomes, strict=True)
-            ]
-            print(format_row(row), flush=True)
-        report[name] = {"audio": rows, "per_case": per_case}
-        if args.with_text:
-            text_rows = text_simulation(cases, args.silence_delays, eagerness)
-            report[name] = {**report[name], "text": text_rows}  # type: ignore[dict-item]
-            print(f"-- {CORPORA[name]} (text simulation, same cases)")
-            for text_row in text_rows:
-                print(
-                    f"{text_row['setting']:18} {text_row['pauses']:>6} {text_row['false_cut_offs']:>8}"
-                    f" {100 * float(text_row['false_cut_off_rate']):>6.1f}%"
-                    f" {100 * float(text_row['cases_cut_off']):>8.1f}% {text_row['mean_wait_ms']:>8.0f}ms"
-                    f" {text_row['p90_wait_ms']:>7.0f}ms {text_row['one_word_max_wait_ms']:>8.0f}ms"
-                )
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
+        for name in args.corpora:
+            selection = Selection(name, args.cases, args.every, use_piper)
+            started = time.monotonic()
+            audios = selection.audios()  # renders what the cache lacks, here, before the workers read it
+            rendered = time.monotonic() - started
+            rows: list[Row] = []
+            per_case: dict[str, list[dict[str, object]]] = {}
+            print(f"\n== {CORPORA[name]} (audio; {len(audios)} cases, rendered in {rendered:.0f} s)")
+            print(HEADER)
+            settings = settings_to_compare(args.silence_delays, eagerness)
+            futures = [pool.submit(run_one, selection, setting.turn, plugin) for setting in settings]
+            for setting, future in zip(settings, futures, strict=True):
+                outcomes = future.result()
+                row = summarize(setting.label, audios, outcomes)
+                rows.append(row)
+                per_case[setting.label] = [
+                    asdict(o) | {"voice": a.voice.label} for a, o in zip(audios, outcomes, strict=True)
+                ]
+                print(format_row(row), flush=True)
+            cases = [audio.case for audio in audios]
+            report[name] = {"audio": rows, "per_case": per_case}
+            if args.with_text:
+                text_rows = text_simulation(cases, args.silence_delays, eagerness)
+                report[name] = {**report[name], "text": text_rows}  # type: ignore[dict-item]
+                print(f"-- {CORPORA[name]} (text simulation, same cases)")
+                for text_row in text_rows:
+                    print(
+                        f"{text_row['setting']:18} {text_row['pauses']:>6} {text_row['false_cut_offs']:>8}"
+                        f" {100 * float(text_row['false_cut_off_rate']):>6.1f}%"
+                        f" {100 * float(text_row['cases_cut_off']):>8.1f}% {text_row['mean_wait_ms']:>8.0f}ms"
+                        f" {text_row['p90_wait_ms']:>7.0f}ms {text_row['one_word_max_wait_ms']:>8.0f}ms"
+                    )
     if args.out:
         args.out.write_text(json.dumps(report, indent=1, default=str))
 
