@@ -12,12 +12,17 @@ dev split and LOCKED test split of ``turn_blind`` (tune on dev only). "1-word ma
 complete one-word answer (target: at most 600 ms).
 
     uv run python -m benchmarks.turn_taking
+    uv run python -m benchmarks.turn_taking --audio [turn_audio options]   # the same cases as caller audio
+
+``--audio`` runs ``benchmarks.turn_audio`` instead: the cases spoken (espeak-ng voices, Piper) through a full
+Session with real Silero VAD and a perfect STT.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 from dataclasses import dataclass
 
 import anyio
@@ -179,6 +184,12 @@ async def run_all(
 
 
 def main() -> None:
+    if "--audio" in sys.argv[1:]:
+        from benchmarks.turn_audio.__main__ import main as audio_main
+
+        sys.argv.remove("--audio")
+        audio_main()
+        return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

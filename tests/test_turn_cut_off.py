@@ -87,3 +87,41 @@ async def test_a_mid_turn_pause_is_measured_to_where_speech_really_began() -> No
         detector.on_speech_started(began)
         assert policy.pauses == [pytest.approx(0.2)]
         group.cancel_scope.cancel()
+
+
+async def test_no_decision_while_the_vad_confirms_a_resumed_caller() -> None:
+    """The caller resumes just before the silence delay ends; the VAD needs ~0.1 s to confirm speech. The detector
+    must not take the turn in that window (it used to: a cut-off the text simulation never shows)."""
+    policy = RecordingPolicy()  # delay 0.3 s
+    decisions: list[TurnDecision] = []
+    detector = TurnDetector(policy, decisions.append)
+    async with anyio.create_task_group() as group:
+        group.start_soon(detector.run)
+        await _say(detector, "my number is five five five")  # stopped at 0.5, final at 0.6
+        await anyio.sleep(0.15)  # 0.25 s of silence
+        detector.on_speech_onset()  # speech-like audio at 0.75, not yet confirmed
+        await anyio.sleep(0.1)  # the delay ended at 0.8
+        assert decisions == []
+        detector.on_speech_started(anyio.current_time() - 0.1)  # confirmed at 0.85: began at 0.75
+        await anyio.sleep(1.0)
+        assert decisions == []  # still speaking
+        assert policy.pauses == [pytest.approx(0.25)]
+        group.cancel_scope.cancel()
+
+
+async def test_an_onset_that_is_not_speech_lets_the_pending_decision_through_at_once() -> None:
+    policy = RecordingPolicy()
+    decisions: list[TurnDecision] = []
+    detector = TurnDetector(policy, decisions.append)
+    async with anyio.create_task_group() as group:
+        group.start_soon(detector.run)
+        await _say(detector, "that's all thanks")  # stopped at 0.5 (clock), final at 0.6
+        stopped = anyio.current_time() - 0.1
+        await anyio.sleep(0.15)
+        detector.on_speech_onset()  # a click at 0.75
+        await anyio.sleep(0.2)
+        assert decisions == []  # held past the 0.3 s delay
+        detector.on_speech_onset_dropped()  # 0.95: it was not speech
+        assert [d.transcript for d in decisions] == ["that's all thanks"]
+        assert decisions[0].decided == pytest.approx(stopped + 0.45)
+        group.cancel_scope.cancel()

@@ -22,6 +22,9 @@ class TurnState(Enum):
     IDLE = "idle"  # nothing pending
     SPEAKING = "speaking"  # the user is talking
     WAITING = "waiting"  # speech stopped; waiting for the silence delay and the final transcript
+    RESUMING = (
+        "resuming"  # ... and speech-like audio came back that the VAD has not confirmed yet: no decision
+    )
 
 
 CUT_OFF_WINDOW = 1.5  # the caller went on within this long after a decision: it cut them off
@@ -78,7 +81,7 @@ class TurnDetector:
     def on_speech_started(self, speech_began: float | None = None) -> None:
         """Speech confirmed; ``speech_began`` is the clock time it really began (the VAD confirms it later)."""
         began = anyio.current_time() if speech_began is None else speech_began
-        if self.state is TurnState.WAITING:
+        if self.state in (TurnState.WAITING, TurnState.RESUMING):
             self.policy.observe_pause(max(0.0, began - self._user_stopped))
         elif self.state is TurnState.IDLE and self._last is not None:
             last, self._last = self._last, None
@@ -90,6 +93,22 @@ class TurnDetector:
         self._finalize_sent = None
         self._final_after_finalize = False
         self._wake()
+
+    def on_speech_onset(self) -> None:
+        """The VAD hears speech-like audio it has not confirmed as speech yet (its start minimum is not met). While
+        the caller is in a pause this holds the decision: a caller who has resumed must not be cut off in the time
+        the VAD takes to confirm it. ``on_speech_started`` or ``on_speech_onset_dropped`` follows."""
+        if self.state is TurnState.WAITING:
+            self.state = TurnState.RESUMING
+            self._wake()
+
+    def on_speech_onset_dropped(self) -> None:
+        """The unconfirmed speech-like audio was too short to be speech: the pause goes on, and a decision whose
+        time has come is taken now."""
+        if self.state is TurnState.RESUMING:
+            self.state = TurnState.WAITING
+            self._check()
+            self._wake()
 
     def apply(self, policy: DelayPolicy, stt_timeout: float) -> None:
         """New settings, effective from the next delay chosen."""
@@ -122,7 +141,7 @@ class TurnDetector:
         if transcript.turn_signal is TurnSignal.END_OF_TURN and self.state is not TurnState.IDLE:
             self._decide("stt", transcript.end_of_turn_probability, anyio.current_time())
             return
-        if self.state is TurnState.WAITING:
+        if self.state in (TurnState.WAITING, TurnState.RESUMING):
             self._choose_delay()
             self._check()
 

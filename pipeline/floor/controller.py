@@ -187,6 +187,12 @@ class InterruptionController:
         self._overlap.caller_started(self.active_speech)
         self._consider_barge_in()  # the window that starts speech may already be long enough
 
+    def speech_onset(self) -> None:
+        self._detector.on_speech_onset()  # a caller who may have resumed is not cut off while the VAD confirms
+
+    def speech_onset_dropped(self) -> None:
+        self._detector.on_speech_onset_dropped()
+
     def speech_progress(self, speech_duration: float) -> None:
         self._user_speech_duration = speech_duration
         self._consider_barge_in()

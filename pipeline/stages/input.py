@@ -46,6 +46,7 @@ class InputStage:
         self._vad_total = 0.0
         self._vad_max = 0.0
         self._vad_reported_at = 0.0
+        self._vad_state = VadState.QUIET  # the VAD's state after the last result
 
     async def run(self) -> None:
         async for frame in self._audio_in:
@@ -87,6 +88,11 @@ class InputStage:
     async def _on_vad(self, result: VadResult, media_now: float) -> None:
         self._account(result)
         event = result.event
+        previous, self._vad_state = self._vad_state, result.state
+        if result.state is VadState.STARTING and previous is not VadState.STARTING:
+            self._signals.speech_onset()
+        elif previous is VadState.STARTING and result.state is VadState.QUIET:
+            self._signals.speech_onset_dropped()
         if event is not None and event.kind is VadEventKind.SPEECH_STARTED:
             self._signals.speech_started(event.time, result.speech_duration)
         elif event is not None and event.kind is VadEventKind.SPEECH_STOPPED:

@@ -18,6 +18,15 @@ class CallerSignals(Protocol):
         """The VAD confirmed speech that began at ``media_time`` and has lasted ``speech_duration`` so far."""
         ...
 
+    def speech_onset(self) -> None:
+        """The VAD hears speech-like audio it has not confirmed yet (``speech_started`` or
+        ``speech_onset_dropped`` follows)."""
+        ...
+
+    def speech_onset_dropped(self) -> None:
+        """The unconfirmed speech-like audio ended before it counted as speech."""
+        ...
+
     def speech_progress(self, speech_duration: float) -> None:
         """Still speaking (or in a short pause): the current speech has lasted ``speech_duration``."""
         ...

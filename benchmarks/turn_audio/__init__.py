@@ -1,0 +1,1 @@
+"""Turn-taking on caller audio through a full Session (issue 16); run with ``python -m benchmarks.turn_audio``."""

@@ -1,0 +1,57 @@
+"""The audio turn-taking benchmark can fail: a caller who pauses 1.0 s mid-turn is cut off by a 0.5 s silence-only
+detector and not by a 1.6 s one, and the wait after the true end is the configured silence. Virtual time only (the
+cases run in a full Session with real Silero on trio's MockClock); no wall-clock figure is asserted."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.turn_audio.render import CaseAudio, Voice, render
+from benchmarks.turn_audio.report import run_setting, summarize
+from benchmarks.turn_audio.session_run import Outcome
+from benchmarks.turn_corpus import TurnCase
+from pipeline.settings import TurnSettings
+
+pytestmark = pytest.mark.timeout(120)
+
+PAUSED = TurnCase("paused", "phone", None, ("my number is five five five", 1.0, "one two three four"))
+ESPEAK = Voice("espeak", "en-us", 175)
+
+
+@pytest.fixture(scope="module")
+def audio() -> CaseAudio:
+    return render(PAUSED, tail_s=2.5, voice=ESPEAK, cache_dir=None)
+
+
+def silence_only(delay: float) -> TurnSettings:
+    return TurnSettings(detector="silence", endpointing_delay=delay)
+
+
+def test_the_rendered_pause_is_the_case_pause(audio: CaseAudio) -> None:
+    ((start, end),) = audio.pauses
+    assert end - start == pytest.approx(1.0, abs=1e-3)
+    assert audio.speech_end == audio.segments[-1][1]
+
+
+def test_a_short_silence_cuts_the_pause_off_and_a_long_one_does_not(audio: CaseAudio) -> None:
+    short: Outcome
+    long: Outcome
+    short, long = (run_setting([audio], silence_only(d))[0] for d in (0.5, 1.6))
+    assert short.pauses == 1 and short.pauses_cut == 1
+    ((pause_start, _),) = audio.pauses
+    assert pause_start + 0.45 < short.decisions[0] < pause_start + 0.6  # decided in the pause
+    assert long.pauses_cut == 0 and len(long.decisions) == 1
+    assert long.wait == pytest.approx(1.6, abs=0.05)  # from the true end of the caller's audio
+    assert short.wait == pytest.approx(0.5, abs=0.05)
+    rows = [summarize("x", [audio], [o]) for o in (short, long)]
+    assert [row["false_cut_off_rate"] for row in rows] == [1.0, 0.0]
+
+
+def test_a_caller_who_resumes_just_before_the_delay_ends_is_not_cut_off() -> None:
+    """The pause (0.93 s) is shorter than the silence delay (1.0 s), but the VAD confirms the resumed speech only
+    ~0.1 s after it began: the turn must not be taken while it does."""
+    case = TurnCase("resumes", "phone", None, ("my number is five five five", 0.93, "one two three four"))
+    audio = render(case, tail_s=2.0, voice=ESPEAK, cache_dir=None)
+    result = run_setting([audio], silence_only(1.0))[0]
+    assert result.pauses_cut == 0
+    assert result.wait == pytest.approx(1.0, abs=0.05)
