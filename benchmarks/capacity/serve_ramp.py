@@ -33,6 +33,7 @@ from benchmarks.capacity.serve_process import ServeBenchError, ServerProcess, sa
 MB = 1024 * 1024
 WARMUP_CALLS_PER_WORKER = 2
 WARMUP_SECONDS = 2.0
+STEP_GRACE = 120.0  # seconds beyond the planned step (warm-up, connecting, scraping) before giving up
 COMPETING_NOTE = (
     "note: the callers run in one client process on the same machine, so they compete with the server for the "
     "same cores; 'sustained' understates what the server alone could hold (see the projection)."
@@ -98,6 +99,13 @@ def measure_step(
 
 
 async def _measure(
+    port: int, pid: int, sessions: int, config: RampConfig, caller: CallerAudio
+) -> ServeStepResult:
+    with anyio.fail_after(config.ramp_seconds + config.settle_seconds + config.seconds + STEP_GRACE):
+        return await _measure_calls(port, pid, sessions, config, caller)
+
+
+async def _measure_calls(
     port: int, pid: int, sessions: int, config: RampConfig, caller: CallerAudio
 ) -> ServeStepResult:
     frames = caller.frames()
