@@ -73,6 +73,11 @@ class TreeSample:
     pids: tuple[int, ...]
     cpu_seconds: float
     rss_bytes: int
+    cpu_by_pid: dict[int, float]
+
+    def cpu_percent_by_process(self, before: TreeSample, wall: float) -> list[float]:
+        """% of a core of each process since ``before``, in tree order (the parent first, then its workers)."""
+        return [100 * (cpu - before.cpu_by_pid.get(pid, 0.0)) / wall for pid, cpu in self.cpu_by_pid.items()]
 
 
 def process_tree(root: int) -> list[int]:
@@ -93,7 +98,7 @@ def sample_tree(root: int) -> TreeSample:
     """The tree's CPU time and RSS now; a ``ServeBenchError`` if ``root`` does not exist."""
     if not Path(f"/proc/{root}").is_dir():
         raise ServeBenchError(f"no server process {root}: is `parley serve` running?")
-    cpu, rss, alive = 0.0, 0, []
+    rss, by_pid = 0, {}
     for pid in process_tree(root):
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
@@ -101,10 +106,9 @@ def sample_tree(root: int) -> TreeSample:
         except OSError:
             continue  # exited meanwhile
         fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "; utime, stime are fields 14, 15
-        cpu += (int(fields[11]) + int(fields[12])) / _TICKS
+        by_pid[pid] = (int(fields[11]) + int(fields[12])) / _TICKS
         rss += int(statm.split()[1]) * _PAGE_SIZE
-        alive.append(pid)
-    return TreeSample(tuple(alive), cpu, rss)
+    return TreeSample(tuple(by_pid), sum(by_pid.values()), rss, by_pid)
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,7 @@ def scrape_metrics(port: int) -> ServerMetrics:
 class ServerProcess:
     """``python -m pipeline serve --workers N`` on 127.0.0.1 with the benchmark config, until ``stop()``."""
 
-    def __init__(self, workers: int, max_sessions: int) -> None:
+    def __init__(self, workers: int, max_sessions: int, gc: str = "tuned") -> None:
         self.workers = workers
         self.port = free_port()
         self._dir = tempfile.TemporaryDirectory(prefix="parley-serve-bench-")
@@ -167,7 +171,7 @@ class ServerProcess:
         self.command = [sys.executable, "-m", "pipeline", "serve", "--workers", str(workers),
                         "--host", "127.0.0.1", "--port", str(self.port), "--config", str(config),
                         "--max-sessions", str(per_worker), "--idle-timeout", "60",
-                        "--drain-deadline", "5"]  # fmt: skip
+                        "--drain-deadline", "5", "--gc", gc]  # fmt: skip
         env = {key: value for key, value in os.environ.items() if key != "PARLEY_TOKEN"}
         env.update(PARLEY_CALLS_DB=str(Path(self._dir.name) / "calls.db"), PARLEY_LOG_LEVEL="warning")
         self._log = self._log_path.open("wb")

@@ -29,6 +29,7 @@ from benchmarks.capacity.conversation import FRAME_SECONDS, CallerAudio
 from benchmarks.capacity.ramp import RampConfig, step_sizes
 from benchmarks.capacity.serve_call import ClientStats, run_serve_call
 from benchmarks.capacity.serve_process import ServeBenchError, ServerProcess, sample_tree, scrape_metrics
+from pipeline.server.gc_tuning import configure_gc
 
 MB = 1024 * 1024
 WARMUP_CALLS_PER_WORKER = 2
@@ -47,6 +48,7 @@ class ServeStepResult:
     seconds: float
     server_cpu_percent: float  # % of one core, parent + workers
     server_cpu_percent_per_session: float
+    server_cpu_percent_by_process: list[float]  # the parent, then its workers (how evenly the calls spread)
     client_cpu_percent: float  # the benchmark's client process
     server_rss_mb_per_session: float  # growth of the server tree over its baseline (after warm-up), per call
     server_rss_baseline_mb: float
@@ -83,7 +85,7 @@ class ServeStepResult:
 
 def run_serve_step(sessions: int, config: RampConfig, caller: CallerAudio) -> ServeStepResult:
     """One step against a fresh ``parley serve --workers config.processes``."""
-    with ServerProcess(config.processes, sessions) as server:
+    with ServerProcess(config.processes, sessions, config.gc_mode.value) as server:
         server.wait_ready()
         return measure_step(server.port, server.pid, sessions, config, caller)
 
@@ -111,6 +113,7 @@ async def _measure_calls(
     frames = caller.frames()
     rng = random.Random(config.seed)
     await _warm_up(port, frames, config.processes)
+    configure_gc(config.gc_mode)  # the client process too: its collections would delay the callers' frames
     baseline = sample_tree(pid)
     stats = ClientStats()
     hang_up = anyio.Event()
@@ -138,6 +141,9 @@ async def _measure_calls(
         seconds=wall,
         server_cpu_percent=server_cpu,
         server_cpu_percent_per_session=server_cpu / sessions,
+        server_cpu_percent_by_process=[
+            round(p, 1) for p in tree_after.cpu_percent_by_process(tree_before, wall)
+        ],
         client_cpu_percent=100 * (client_after - client_before) / wall,
         server_rss_mb_per_session=(tree_after.rss_bytes - baseline.rss_bytes) / sessions / MB,
         server_rss_baseline_mb=baseline.rss_bytes / MB,
@@ -212,6 +218,7 @@ def _finite(value: Any) -> Any:
 _COLUMNS = (
     ("sessions", 8, "sessions", "{:d}"),
     ("srv cpu%", 8, "server_cpu_percent", "{:.0f}"),
+    ("parent/workers", 14, "server_cpu_percent_by_process", "{:.0f}"),
     ("srv%/sess", 9, "server_cpu_percent_per_session", "{:.2f}"),
     ("client cpu%", 11, "client_cpu_percent", "{:.0f}"),
     ("MB/sess", 7, "server_rss_mb_per_session", "{:.2f}"),
@@ -231,8 +238,14 @@ def serve_table_header() -> str:
 
 
 def serve_table_row(step: ServeStepResult) -> str:
-    cells = [f"{spec.format(getattr(step, attr)):>{width}}" for _, width, attr, spec in _COLUMNS]
+    cells = [f"{_cell(spec, getattr(step, attr)):>{width}}" for _, width, attr, spec in _COLUMNS]
     return "  ".join(cells) + f"  {step.verdict}"
+
+
+def _cell(spec: str, value: Any) -> str:
+    if isinstance(value, list):
+        return "/".join(spec.format(item) for item in value)
+    return spec.format(value)
 
 
 def run_serve_ramp(
