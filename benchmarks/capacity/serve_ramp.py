@@ -11,6 +11,7 @@ p99 event lag is under the limit, no frame was dropped and no call failed.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -103,8 +104,13 @@ def measure_step(
 async def _measure(
     port: int, pid: int, sessions: int, config: RampConfig, caller: CallerAudio
 ) -> ServeStepResult:
-    with anyio.fail_after(config.ramp_seconds + config.settle_seconds + config.seconds + STEP_GRACE):
-        return await _measure_calls(port, pid, sessions, config, caller)
+    thresholds = gc.get_threshold()
+    try:
+        with anyio.fail_after(config.ramp_seconds + config.settle_seconds + config.seconds + STEP_GRACE):
+            return await _measure_calls(port, pid, sessions, config, caller)
+    finally:  # the client's GC as it was (the caller of this step may be a test run)
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 async def _measure_calls(
