@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.capacity.conversation import synthesize_caller
+from benchmarks.capacity.conversation import CallerAudio, synthesize_caller
 from benchmarks.capacity.ramp import RampConfig, run_ramp
 from benchmarks.capacity.report import (
     TARGET_MB_PER_SESSION,
@@ -41,7 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max", type=int, default=defaults.maximum, help="sessions in the largest step")
     parser.add_argument("--seconds", type=float, default=defaults.seconds, help="measurement time per step")
     parser.add_argument(
-        "--processes", type=int, default=os.cpu_count() or 1, help="worker processes (default: one per core)"
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: one per core); with --through serve, the server's --workers",
     )
     parser.add_argument(
         "--unbatched", action="store_true", help="run each VAD window on its own (shared, unbatched engine)"
@@ -75,7 +78,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--through",
         choices=[mode.value for mode in Through],
         default=Through.PROCESS.value,
-        help="feed the sessions in process, or as WebSocket clients of a real /ws server on loopback",
+        help="feed the sessions in process, as WebSocket clients of a /ws server on loopback in each worker, or "
+        "(serve) as clients in this process of a real `parley serve --workers N` child process",
     )
     parser.add_argument("--out", type=Path, help="output directory (default: runs/capacity-<time>)")
 
@@ -105,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     out = args.out or Path("runs") / f"capacity-{datetime.datetime.now():%Y%m%d-%H%M%S}"
     caller = synthesize_caller()
+    if config.through is Through.SERVE:
+        return run_through_serve(config, caller, out)
     report = CapacityReport(config=_describe(config, caller.seconds), machine=machine_info())
     engine = "batched" if config.batched else "unbatched"
     print(
@@ -127,6 +133,51 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"resident memory per session at {best.sessions}: {best.rss_mb_per_session:.2f} MB "
             f"(target <= {TARGET_MB_PER_SESSION:g} MB)"
+        )
+    print(f"wrote {report.write(out)}")
+    return 0
+
+
+def run_through_serve(config: RampConfig, caller: CallerAudio, out: Path) -> int:
+    from benchmarks.capacity.serve_process import ServeBenchError
+    from benchmarks.capacity.serve_ramp import (
+        COMPETING_NOTE,
+        ServeReport,
+        run_serve_ramp,
+        serve_table_header,
+        serve_table_row,
+    )
+
+    report = ServeReport(config=_describe(config, caller.seconds), machine=machine_info())
+    print(
+        f"capacity through `parley serve --workers {config.processes}` (a child process), callers in this "
+        f"process, {config.seconds:g} s per step, caller loop {caller.seconds:.1f} s"
+    )
+    print(COMPETING_NOTE)
+    print(serve_table_header(), flush=True)
+
+    def show(step: Any) -> None:
+        print(serve_table_row(step), flush=True)
+        for message in step.error_samples:
+            print(f"    error: {message}", flush=True)
+
+    try:
+        run_serve_ramp(config, caller, report, on_step=show)
+    except ServeBenchError as error:
+        raise CliError(str(error)) from None
+    best = report.best
+    print(f"max sessions sustained through serve (client on the same cores): {best.sessions if best else 0}")
+    if best is not None:
+        print(
+            f"server only at {best.sessions}: {best.server_cpu_percent_per_session:.2f} % of a core per session, "
+            f"{best.server_rss_mb_per_session:.2f} MB per session"
+        )
+    projection = report.projection()
+    if projection is not None:
+        cores = os.cpu_count() or 1
+        print(
+            f"projection, server CPU only: {100 * cores} % / (server CPU % per session) = {projection:.0f} sessions "
+            "(CPU alone; lag and the client's share not counted)"
         )
     print(f"wrote {report.write(out)}")
     return 0

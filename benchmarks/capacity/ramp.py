@@ -72,6 +72,8 @@ def run_ramp(
     report: CapacityReport,
     on_step: Callable[[StepResult], None] = lambda step: None,
 ) -> CapacityReport:
+    if config.through is Through.SERVE:
+        raise ValueError("--through serve has its own ramp: benchmarks.capacity.serve_ramp.run_serve_ramp")
     for sessions in step_sizes(config.start, config.step, config.maximum):
         step = run_step(sessions, config, caller)
         report.steps.append(step)

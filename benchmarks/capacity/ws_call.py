@@ -39,6 +39,7 @@ class Through(Enum):
     PROCESS = "process"  # sessions fed in process (the original benchmark)
     PARLEY_WS = "parley-ws"  # Parley's WebSocket protocol over loopback
     TWILIO_WS = "twilio-ws"  # Twilio Media Streams over loopback (benchmarks/capacity/twilio_call.py)
+    SERVE = "serve"  # the real `parley serve --workers N`, callers in this process (serve_ramp.py)
 
 
 @asynccontextmanager
