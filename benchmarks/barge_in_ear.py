@@ -60,7 +60,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -71,7 +70,7 @@ import anyio
 import numpy as np
 from trio.testing import MockClock
 
-from benchmarks.timing import percentile
+from benchmarks.timing import summary
 from benchmarks.vad_edges import PHRASES, audible_extent
 from pipeline.base.audio import AudioFrame
 from pipeline.base.compute import inline_compute
@@ -289,14 +288,6 @@ class Report:
     cases: list[Case] = field(default_factory=list)
 
     def figures(self) -> dict[str, object]:
-        def summary(values: list[float]) -> dict[str, float]:
-            return {
-                "p50": statistics.median(values),
-                "p95": percentile(values, 0.95),
-                "max": max(values),
-                "min": min(values),
-            }
-
         return {
             "runtime": asdict(self.setup.runtime),
             "device_preroll_frames": self.setup.preroll,

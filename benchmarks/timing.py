@@ -26,6 +26,16 @@ async def measure(runs: int, once: Callable[[], Awaitable[T]]) -> list[T]:
     return [await once() for _ in range(runs)]
 
 
+def summary(values: Sequence[float]) -> dict[str, float]:
+    """p50, p95, max and min of ``values``."""
+    return {
+        "p50": statistics.median(values),
+        "p95": percentile(values, 0.95),
+        "max": max(values),
+        "min": min(values),
+    }
+
+
 def timing_table(rows: Sequence[TimingRow]) -> str:
     """One line per row: p50, p95 and mean in milliseconds, and the number of runs."""
     width = max(len(name) for name, _ in rows) + 2

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -35,7 +34,7 @@ import numpy as np
 from trio.testing import MockClock
 
 from benchmarks.barge_in_ear import FRAME, RATE, EmulatedDevice, push_caller
-from benchmarks.timing import percentile
+from benchmarks.timing import summary
 from benchmarks.vad_edges import PHRASES, audible_extent
 from pipeline.base.compute import inline_compute
 from pipeline.observe.events import Event, UserStoppedSpeaking
@@ -127,14 +126,6 @@ class Report:
     cases: list[Case] = field(default_factory=list)
 
     def figures(self) -> dict[str, object]:
-        def summary(values: list[float]) -> dict[str, float]:
-            return {
-                "p50": statistics.median(values),
-                "p95": percentile(values, 0.95),
-                "max": max(values),
-                "min": min(values),
-            }
-
         return {
             "configured_silence_s": SILENCE,
             "cases": len(self.cases),

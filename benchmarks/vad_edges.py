@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
 import numpy as np
 
-from benchmarks.timing import percentile
+from benchmarks.timing import summary
 from tests.speech_audio import speak
 from vad import SileroEngine, SileroModel, VadEventKind, VadParams
 
@@ -113,15 +112,6 @@ async def measure(phases: int, frame_edges: bool = True) -> Edges:
                     edges.borderline_stops += early
         del index
     return edges
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    return {
-        "p50": statistics.median(values),
-        "p95": percentile(values, 0.95),
-        "max": max(values),
-        "min": min(values),
-    }
 
 
 def main() -> None:
