@@ -40,13 +40,7 @@ async def test_sigterm_drains_the_workers_and_the_process_exits_after_the_last_c
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         async with httpx.AsyncClient() as http:
-            with anyio.fail_after(180):  # two workers load their models on a loaded machine
-                while True:
-                    try:
-                        if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        await anyio.sleep(0.2)
+            await wait_until_ready(http, port)
             url = f"ws://127.0.0.1:{port}/ws?token=process-token"
             async with connect(url) as call:
                 await call.send(json.dumps({"type": "start", "sample_rate": 16000, "encoding": "pcm16"}))
@@ -101,6 +95,17 @@ def alive(pid: int) -> bool:
         return False
 
 
+async def wait_until_ready(http: httpx.AsyncClient, port: int) -> None:
+    with anyio.fail_after(180):  # two workers load their models on a loaded machine
+        while True:
+            try:
+                if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass  # not listening yet
+            await anyio.sleep(0.2)  # also while it answers 503 (starting)
+
+
 async def test_workers_drain_and_exit_when_the_parent_is_killed() -> None:
     port = free_port()
     command = [sys.executable, "-m", "pipeline", "serve", "--port", str(port), "--workers", "2",
@@ -109,13 +114,7 @@ async def test_workers_drain_and_exit_when_the_parent_is_killed() -> None:
     workers: list[int] = []
     try:
         async with httpx.AsyncClient() as http:
-            with anyio.fail_after(180):  # two workers load their models on a loaded machine
-                while True:
-                    try:
-                        if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        await anyio.sleep(0.2)
+            await wait_until_ready(http, port)
         workers = [
             pid for pid in children_of(server.pid) if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()
         ]

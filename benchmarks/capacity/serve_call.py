@@ -28,9 +28,10 @@ import anyio
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from benchmarks.capacity.call import HUNG_UP, Tally
+from benchmarks.capacity.call import Tally
 from benchmarks.capacity.conversation import FRAME_SECONDS, RATE
 from benchmarks.capacity.lag import LagHistogram
+from benchmarks.capacity.ws_call import count_event
 from vad.params import VadParams
 
 _VAD = VadParams()
@@ -111,14 +112,4 @@ def _event(event: dict[str, Any], arrived: float, stats: ClientStats) -> None:
     if minimum is not None and isinstance(event.get("media_time"), int | float) and stats.measuring:
         lag = arrived - float(event["media_time"]) - minimum
         (stats.start_lag if kind == "user_started_speaking" else stats.event_lag).record(lag)
-    tally = stats.tally
-    if kind == "frames_dropped":
-        tally.frames_dropped += 1
-    elif kind == "turn_metrics":
-        tally.turns += 1
-    elif kind == "interruption":
-        tally.interruptions += 1
-    elif kind == "error":
-        tally.error(f"{event.get('source')}/{event.get('code')}: {event.get('message')}")
-    elif kind == "session_ended" and event.get("reason") != HUNG_UP:
-        tally.error(f"session ended early: {event.get('reason')} {event.get('error') or ''}".strip())
+    count_event(event, stats.tally)

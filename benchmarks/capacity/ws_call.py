@@ -118,12 +118,13 @@ async def _receive(ws: ClientConnection, tally: Tally) -> None:
     try:
         async for message in ws:
             if isinstance(message, str):
-                _count(json.loads(message), tally)
+                count_event(json.loads(message), tally)
     except ConnectionClosed:
         pass
 
 
-def _count(event: dict[str, Any], tally: Tally) -> None:
+def count_event(event: dict[str, Any], tally: Tally) -> None:
+    """Tally one server event a benchmark client received (dropped frames, turns, interruptions, errors)."""
     kind = event.get("type")
     if kind == "frames_dropped":
         tally.frames_dropped += 1
@@ -133,5 +134,5 @@ def _count(event: dict[str, Any], tally: Tally) -> None:
         tally.interruptions += 1
     elif kind == "error":
         tally.error(f"{event.get('source')}/{event.get('code')}: {event.get('message')}")
-    elif kind == "session_ended" and event.get("reason") not in (HUNG_UP, "caller_hung_up"):
+    elif kind == "session_ended" and event.get("reason") != HUNG_UP:
         tally.error(f"session ended early: {event.get('reason')} {event.get('error') or ''}".strip())
