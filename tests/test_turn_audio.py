@@ -4,6 +4,8 @@ cases run in a full Session with real Silero on trio's MockClock); no wall-clock
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchmarks.turn_audio.render import CaseAudio, Voice, render
@@ -11,6 +13,7 @@ from benchmarks.turn_audio.report import run_setting, summarize
 from benchmarks.turn_audio.session_run import Outcome
 from benchmarks.turn_corpus import TurnCase
 from pipeline.settings import TurnSettings
+from tests.test_eot_smart_turn import _write_model
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -55,3 +58,17 @@ def test_a_caller_who_resumes_just_before_the_delay_ends_is_not_cut_off() -> Non
     result = run_setting([audio], silence_only(1.0))[0]
     assert result.pauses_cut == 0
     assert result.wait == pytest.approx(1.0, abs=0.05)
+
+
+def test_an_audio_end_of_turn_model_scores_the_pause_and_the_turn_still_ends(
+    audio: CaseAudio, tmp_path: Path
+) -> None:
+    """Smart Turn (a stand-in graph of its signature, ~0.64 "complete" on this audio) scores each pause through the
+    real session wiring. The words alone (a phone number) wait the long delay; the sound pulls the wait in. A score
+    that never arrived would hold the decision until the transcript timeout, later still."""
+    model = _write_model(tmp_path / "smart_turn.onnx")
+    (words_only,) = run_setting([audio], TurnSettings(detector="semantic"))
+    (with_model,) = run_setting([audio], TurnSettings(detector="semantic", audio_model_path=model))
+    assert with_model.pauses_cut == 0 and len(with_model.decisions) == 1
+    assert words_only.wait is not None and with_model.wait is not None
+    assert with_model.wait < words_only.wait - 0.1

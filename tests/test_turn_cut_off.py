@@ -20,7 +20,9 @@ class RecordingPolicy:
         self.pauses: list[float] = []
         self.cut_offs: list[float] = []
 
-    def choose(self, transcript: str, agent_last_utterance: str | None) -> DelayChoice:
+    def choose(
+        self, transcript: str, agent_last_utterance: str | None, audio_probability: float | None = None
+    ) -> DelayChoice:
         self.scored.append((transcript, agent_last_utterance))
         return DelayChoice(0.3, 0.9, "semantic")
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.base.compute import inline_compute
 from pipeline.settings import TurnSettings
-from pipeline.stages.turn_setup import delay_policy
+from pipeline.stages.turn_setup import TurnPolicies, delay_policy
 from tests.test_eot_smart_turn import _write_model
 from turn.delay_policy import SilencePolicy
 from turn.eot import TextTurnModel
@@ -16,28 +17,14 @@ from turn.presets import PRESETS
 from turn.semantic import SemanticPolicy
 
 
-class FixedAudioModel:
-    def __init__(self, probability: float) -> None:
-        self.probability = probability
-        self.heard: list[int] = []
-
-    def predict(self, samples_16k: np.ndarray) -> float:
-        self.heard.append(len(samples_16k))
-        return self.probability
-
-
-def test_audio_model_is_averaged_with_the_text_model() -> None:
-    audio = FixedAudioModel(0.0)
-    recent = np.ones(16000, dtype=np.int16)
-    policy = SemanticPolicy(
-        TextTurnModel.load(), PRESETS["medium"], audio_model=audio, recent_audio=lambda: recent
-    )
-    text_only = SemanticPolicy(TextTurnModel.load(), PRESETS["medium"])
+def test_the_audio_probability_is_averaged_with_the_text_model() -> None:
+    policy = SemanticPolicy(TextTurnModel.load(), PRESETS["medium"])
     words = "i would like to book a table for four people tonight"
-    assert text_only.probability(words, None) == pytest.approx(policy.probability(words, None) * 2, abs=1e-6)
-    assert audio.heard == [16000]
+    text_only = policy.probability(words, None)
+    assert text_only is not None
+    assert policy.probability(words, None, 0.0) == pytest.approx(text_only / 2, abs=1e-6)
     # sure by its words, unsure by its sound: the wait is no longer the short one
-    assert policy.choose(words, None).delay > text_only.choose(words, None).delay
+    assert policy.choose(words, None, 0.0).delay > policy.choose(words, None).delay
 
 
 def test_auto_eagerness_learns_the_callers_pauses() -> None:
@@ -53,21 +40,30 @@ def test_auto_eagerness_learns_the_callers_pauses() -> None:
     assert fixed.choose(unfinished, None).delay == pytest.approx(PRESETS["medium"].incomplete_delay)
 
 
-def test_settings_build_the_policy(tmp_path: Path) -> None:
-    assert isinstance(
-        delay_policy(TurnSettings(detector="silence", endpointing_delay=0.7), np.zeros), SilencePolicy
-    )
+@pytest.mark.anyio
+async def test_settings_build_the_policy_and_the_audio_score(tmp_path: Path) -> None:
+    assert isinstance(delay_policy(TurnSettings(detector="silence", endpointing_delay=0.7)), SilencePolicy)
+    assert isinstance(delay_policy(TurnSettings()), SemanticPolicy)
     model_file = _write_model(tmp_path / "smart_turn.onnx")
-    policy = delay_policy(TurnSettings(audio_model_path=model_file), lambda: np.zeros(16000, dtype=np.int16))
-    assert isinstance(policy, SemanticPolicy) and policy.audio_model is not None
-    assert 0.0 <= policy.probability("yes please", None) <= 1.0
+    with_model = TurnSettings(audio_model_path=model_file)
+    policies = TurnPolicies(16000, TurnSettings())
+    assert policies.audio_score(TurnSettings()) is None
+    assert policies.audio_score(with_model.model_copy(update={"detector": "silence"})) is None
+    score = policies.audio_score(with_model)
+    assert score is not None
+    assert await score() is None  # nothing heard yet
+    policies.recent_audio.add(np.ones(16000, dtype=np.int16))
+    with inline_compute():
+        probability = await score()
+    assert probability is not None and 0.0 <= probability <= 1.0
 
 
 def test_missing_audio_model_file_is_a_clear_error(tmp_path: Path) -> None:
     from turn.eot import SmartTurnModelError
 
+    settings = TurnSettings(audio_model_path=tmp_path / "nope.onnx")
     with pytest.raises(SmartTurnModelError, match=r"nope\.onnx"):
-        delay_policy(TurnSettings(audio_model_path=tmp_path / "nope.onnx"), np.zeros)
+        TurnPolicies(16000, settings).audio_score(settings)
 
 
 def test_recent_audio_keeps_the_last_seconds_in_order() -> None:

@@ -15,8 +15,11 @@ class DelayChoice:
 
 
 class DelayPolicy(Protocol):
-    def choose(self, transcript: str, agent_last_utterance: str | None) -> DelayChoice:
-        """The silence to require after the end of speech, given what the user has said so far."""
+    def choose(
+        self, transcript: str, agent_last_utterance: str | None, audio_probability: float | None = None
+    ) -> DelayChoice:
+        """The silence to require after the end of speech, given what the user has said so far (and, when an
+        audio end-of-turn model scored this pause, its probability that the turn is complete)."""
         ...
 
     def observe_pause(self, seconds: float) -> None:
@@ -32,7 +35,9 @@ class DelayPolicy(Protocol):
 class SilencePolicy:
     delay: float = 0.5
 
-    def choose(self, transcript: str, agent_last_utterance: str | None) -> DelayChoice:
+    def choose(
+        self, transcript: str, agent_last_utterance: str | None, audio_probability: float | None = None
+    ) -> DelayChoice:
         return DelayChoice(self.delay, None, "silence")
 
     def observe_pause(self, seconds: float) -> None:

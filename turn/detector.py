@@ -3,15 +3,22 @@ final transcript (bounded by ``stt_timeout``), unless the speech-to-text provide
 
 When the caller starts again within ``CUT_OFF_WINDOW`` of a decision, that decision was a cut-off: the policy is
 told (``observe_cut_off``), and the continuation is scored together with the words before the cut-off and
-against the question the caller was answering then (not the interrupted reply)."""
+against the question the caller was answering then (not the interrupted reply).
+
+With an audio end-of-turn model (``audio_score``), each pause is also scored from the caller's audio. That takes
+tens of milliseconds of CPU, so it runs as its own task (the scorer puts the model on a worker thread) while the
+detector keeps serving: the delay is chosen from the words at once and re-chosen when the audio score arrives, and
+no decision is taken before it has (bounded by ``stt_timeout``, like the final transcript)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 
 import anyio
+from anyio.abc import TaskGroup
 
 from pipeline.base.transcripts import Transcript, TurnSignal
 from turn.decision import TurnDecision
@@ -26,6 +33,20 @@ class TurnState(Enum):
         "resuming"  # ... and speech-like audio came back that the VAD has not confirmed yet: no decision
     )
 
+
+class AudioScoreState(Enum):
+    UNUSED = "unused"  # no audio model, or no pause to score
+    SCORING = (
+        "scoring"  # this pause's audio is being scored: no decision until it is (bounded by stt_timeout)
+    )
+    SCORED = "scored"  # this pause's audio score is in (None if the model failed: words alone decide)
+
+
+AudioScore = Callable[[], Awaitable[float | None]]
+"""Scores the caller's audio so far, off the event loop: the probability that the turn is complete (None: no
+audio to score)."""
+
+logger = logging.getLogger(__name__)
 
 CUT_OFF_WINDOW = 1.5  # the caller went on within this long after a decision: it cut them off
 
@@ -49,8 +70,14 @@ class TurnDetector:
         *,
         stt_timeout: float = 2.0,
         agent_last_utterance: Callable[[], str | None] = lambda: None,
+        audio_score: AudioScore | None = None,
     ) -> None:
         self.policy = policy
+        self._audio_score = audio_score
+        self._audio_state = AudioScoreState.UNUSED
+        self._audio_probability: float | None = None
+        self._pauses = 0  # pauses so far: tells a late audio score from the current pause's
+        self._scoring: TaskGroup | None = None  # while ``run`` runs
         self.stt_timeout = stt_timeout
         self._on_end_of_turn = on_end_of_turn
         self._agent_last_utterance = agent_last_utterance
@@ -90,6 +117,7 @@ class TurnDetector:
                 self._carried = last
         self.state = TurnState.SPEAKING
         self._choice = None
+        self._forget_audio_score()
         self._finalize_sent = None
         self._final_after_finalize = False
         self._wake()
@@ -110,10 +138,11 @@ class TurnDetector:
             self._check()
             self._wake()
 
-    def apply(self, policy: DelayPolicy, stt_timeout: float) -> None:
-        """New settings, effective from the next delay chosen."""
+    def apply(self, policy: DelayPolicy, stt_timeout: float, audio_score: AudioScore | None = None) -> None:
+        """New settings, effective from the next delay chosen (the audio model from the next pause)."""
         self.policy = policy
         self.stt_timeout = stt_timeout
+        self._audio_score = audio_score
         self._wake()
 
     def on_speech_stopped(self, user_stopped: float) -> None:
@@ -126,6 +155,7 @@ class TurnDetector:
         self._final_after_finalize = False
         self._user_stopped = user_stopped
         self._stop_confirmed = anyio.current_time()
+        self._start_audio_score()
         self._choose_delay()
         self._check()
 
@@ -152,21 +182,58 @@ class TurnDetector:
         self._interim = ""
         self._choice = None
         self._carried = None
+        self._forget_audio_score()
         self._wake()
+
+    # --- the audio score ------------------------------------------------------------------------------------
+
+    def _start_audio_score(self) -> None:
+        self._pauses += 1
+        self._audio_probability = None
+        if self._audio_score is None or self._scoring is None:
+            self._audio_state = AudioScoreState.UNUSED
+            return
+        self._audio_state = AudioScoreState.SCORING
+        self._scoring.start_soon(self._score_audio, self._audio_score, self._pauses)
+
+    async def _score_audio(self, score: AudioScore, pause: int) -> None:
+        probability: float | None
+        try:
+            probability = await score()
+        except Exception:  # a failing model must not end the call: the words alone decide
+            logger.warning("the audio end-of-turn model failed; deciding on the words alone", exc_info=True)
+            probability = None
+        if pause != self._pauses or self._audio_state is not AudioScoreState.SCORING:
+            return  # the caller went on, or the turn ended, while it was being scored
+        self._audio_state = AudioScoreState.SCORED
+        self._audio_probability = probability
+        self._choose_delay()
+        self._check()
+        self._wake()
+
+    def _forget_audio_score(self) -> None:
+        self._audio_state = AudioScoreState.UNUSED
+        self._audio_probability = None
 
     # --- timing ---------------------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Fires the deadlines (silence delay, transcript timeout). Runs for the life of the session."""
-        while True:
-            self._wakeup = anyio.Event()
-            deadline = self._next_deadline()
-            if deadline is None:
-                await self._wakeup.wait()
-            else:
-                with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
-                    await self._wakeup.wait()
-            self._check()
+        """Fires the deadlines (silence delay, transcript timeout) and runs the audio scores. Runs for the life of
+        the session."""
+        async with anyio.create_task_group() as scoring:
+            self._scoring = scoring
+            try:
+                while True:
+                    self._wakeup = anyio.Event()
+                    deadline = self._next_deadline()
+                    if deadline is None:
+                        await self._wakeup.wait()
+                    else:
+                        with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
+                            await self._wakeup.wait()
+                    self._check()
+            finally:
+                self._scoring = None
 
     def _silence_deadline(self) -> float:
         """When the required silence is over: the current choice's delay after the end of speech — never before
@@ -187,9 +254,13 @@ class TurnDetector:
     def _choose_delay(self) -> None:
         carried = self._carried
         if carried is None:
-            choice = self.policy.choose(self.transcript, self._agent_last_utterance())
+            choice = self.policy.choose(
+                self.transcript, self._agent_last_utterance(), self._audio_probability
+            )
         else:
-            choice = self.policy.choose(f"{carried.transcript} {self.transcript}", carried.agent_question)
+            choice = self.policy.choose(
+                f"{carried.transcript} {self.transcript}", carried.agent_question, self._audio_probability
+            )
         if choice != self._choice:
             self._choice = choice
             self._wake()
@@ -201,10 +272,15 @@ class TurnDetector:
         silence = self._silence_deadline()
         if now < silence:
             return
-        if self._final_after_finalize:
+        scoring = self._audio_state is AudioScoreState.SCORING
+        if self._final_after_finalize and not scoring:
             self._decide(self._choice.reason, self._choice.probability, now)
         elif now >= silence + self.stt_timeout:
-            self._decide("stt_timeout", self._choice.probability, now)
+            self._decide(
+                "audio_timeout" if self._final_after_finalize else "stt_timeout",
+                self._choice.probability,
+                now,
+            )
 
     def _decide(self, reason: str, probability: float | None, now: float) -> None:
         transcript = self.transcript

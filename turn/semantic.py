@@ -1,7 +1,8 @@
 """Semantic end of turn: the silence to wait depends on how complete the caller's utterance sounds.
 
 A turn-completion probability comes from the text model over the running transcript (and the agent's last
-question), optionally averaged with an audio model (Smart Turn v3) over the caller's last 8 s. The probability
+question), averaged with an audio model's probability (Smart Turn v3 over the caller's last 8 s) when the turn
+detector has one for this pause (it is computed off the event loop, see ``turn.detector``). The probability
 maps to a silence to wait through one smooth, falling curve (no buckets):
 
     delay(p) = complete + (incomplete - complete) * S(p),   S(p) = sigmoid(k (m - p)) / sigmoid(k m)
@@ -18,13 +19,10 @@ decision) makes it trust "finished" less for the rest of the call.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-
-import numpy as np
 
 from turn.caller_pauses import CallerPauses
 from turn.delay_policy import DelayChoice
-from turn.eot.protocols import AudioTurnCompletionModel, TurnCompletionModel
+from turn.eot.protocols import TurnCompletionModel
 from turn.presets import TurnTiming
 
 STEEPNESS = 14.0
@@ -48,35 +46,28 @@ def _midpoint(share: float, k: float = STEEPNESS) -> float:
 
 
 class SemanticPolicy:
-    def __init__(
-        self,
-        text_model: TurnCompletionModel,
-        timing: TurnTiming,
-        *,
-        audio_model: AudioTurnCompletionModel | None = None,
-        recent_audio: Callable[[], np.ndarray] | None = None,
-    ) -> None:
+    def __init__(self, text_model: TurnCompletionModel, timing: TurnTiming) -> None:
         self.text_model = text_model
         self.timing = timing
-        self.audio_model = audio_model
-        self._recent_audio = recent_audio
         self.caller = CallerPauses()
         span = timing.incomplete_delay - timing.complete_delay
         share = (timing.uncertain_delay - timing.complete_delay) / span if span > 0 else 0.5
         self._midpoint = _midpoint(min(0.99, max(0.01, share)))
 
-    def probability(self, transcript: str, agent_last_utterance: str | None) -> float | None:
+    def probability(
+        self, transcript: str, agent_last_utterance: str | None, audio_probability: float | None = None
+    ) -> float | None:
         if not transcript.strip():
             return None
         probability = self.text_model.predict(transcript, agent_last_utterance)
-        if self.audio_model is not None and self._recent_audio is not None:
-            audio = self._recent_audio()
-            if audio.size:
-                probability = (probability + self.audio_model.predict(audio)) / 2
+        if audio_probability is not None:
+            probability = (probability + audio_probability) / 2
         return probability
 
-    def choose(self, transcript: str, agent_last_utterance: str | None) -> DelayChoice:
-        probability = self.probability(transcript, agent_last_utterance)
+    def choose(
+        self, transcript: str, agent_last_utterance: str | None, audio_probability: float | None = None
+    ) -> DelayChoice:
+        probability = self.probability(transcript, agent_last_utterance, audio_probability)
         if probability is None:
             return DelayChoice(self.timing.uncertain_delay, None, "semantic")
         return DelayChoice(self.delay_for(probability), probability, "semantic")

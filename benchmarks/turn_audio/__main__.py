@@ -77,6 +77,11 @@ def main() -> None:
         metavar="MODULE:FUNC",
         help="a function TurnSettings -> DelayPolicy, used instead of the runtime's",
     )
+    parser.add_argument(
+        "--audio-model",
+        type=Path,
+        help="a Smart Turn v3 ONNX file for the semantic presets (turn.audio_model_path)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (settings run in parallel)")
     parser.add_argument("--with-text", action="store_true", help="also print the text simulation's table")
     parser.add_argument("--out", type=Path, help="write every row (and per-case outcomes) as JSON here")
@@ -102,7 +107,7 @@ def main() -> None:
             per_case: dict[str, list[dict[str, object]]] = {}
             print(f"\n== {CORPORA[name]} (audio; {len(audios)} cases, rendered in {rendered:.0f} s)")
             print(HEADER)
-            settings = settings_to_compare(args.silence_delays, eagerness)
+            settings = settings_to_compare(args.silence_delays, eagerness, args.audio_model)
             futures = [pool.submit(run_one, selection, setting.turn, plugin) for setting in settings]
             for setting, future in zip(settings, futures, strict=True):
                 outcomes = future.result()

@@ -6,12 +6,14 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 from trio.testing import MockClock
 
 from benchmarks.turn_audio.render import CaseAudio
 from benchmarks.turn_audio.session_run import Outcome, detector_under_test, play_case
+from pipeline.base.compute import inline_compute
 from pipeline.settings import TurnSettings
 from turn.delay_policy import DelayPolicy
 from turn.eot.protocols import TurnCompletionModel
@@ -25,8 +27,17 @@ class Setting:
     turn: TurnSettings
 
 
-def settings_to_compare(silence_delays: list[float], eagerness: tuple[str, ...]) -> list[Setting]:
-    semantic = [Setting(f"semantic/{e}", TurnSettings(detector="semantic", eagerness=e)) for e in eagerness]
+def settings_to_compare(
+    silence_delays: list[float], eagerness: tuple[str, ...], audio_model: Path | None = None
+) -> list[Setting]:
+    """The semantic presets (with ``audio_model`` as their Smart Turn file, if given), then silence-only."""
+    semantic = [
+        Setting(
+            f"semantic/{e}" + ("+audio" if audio_model else ""),
+            TurnSettings(detector="semantic", eagerness=e, audio_model_path=audio_model),
+        )
+        for e in eagerness
+    ]
     silence = [
         Setting(f"silence/{delay:.2f}s", TurnSettings(detector="silence", endpointing_delay=delay))
         for delay in silence_delays
@@ -44,7 +55,8 @@ def run_setting(
     """Every case in its own fresh session, one after the other, on one virtual clock."""
 
     async def all_cases() -> list[Outcome]:
-        with detector_under_test(model, policy):
+        # models run inline: on a virtual clock a worker thread would let time jump while an audio model runs
+        with detector_under_test(model, policy), inline_compute():
             return [await play_case(audio, turn) for audio in audios]
 
     return anyio.run(all_cases, backend="trio", backend_options={"clock": MockClock(autojump_threshold=0)})

@@ -203,7 +203,7 @@ def detector_under_test(
     in place of the shipped one; with neither, the runtime's own is used unchanged."""
     with inline_compute():
         if policy is not None:
-            with mock.patch("pipeline.stages.turn_setup.delay_policy", lambda s, _audio: policy(s)):
+            with mock.patch("pipeline.stages.turn_setup.delay_policy", lambda s: policy(s)):
                 yield
         elif model is not None:
             with mock.patch("pipeline.stages.turn_setup.shared_text_model", lambda: model):

@@ -111,6 +111,7 @@ class InterruptionController:
             self._on_end_of_turn,
             stt_timeout=turn.stt_timeout,
             agent_last_utterance=context.last_assistant_text,
+            audio_score=policies.audio_score(turn),
         )
         self._overlap = CallerOverlap(
             policy=policies.barge_in(turn),
@@ -161,7 +162,7 @@ class InterruptionController:
 
     def apply(self, turn: TurnSettings) -> None:
         """New turn-taking settings, effective from the next decision."""
-        self._detector.apply(self._policies.delay(turn), turn.stt_timeout)
+        self._detector.apply(self._policies.delay(turn), turn.stt_timeout, self._policies.audio_score(turn))
         self._overlap.apply(self._policies.barge_in(turn), turn.false_interruption_timeout)
 
     def apply_preemptive(self, settings: PreemptiveSettings) -> None:

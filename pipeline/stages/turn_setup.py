@@ -1,19 +1,21 @@
-"""Builds the turn-taking pieces a session needs from its ``TurnSettings``: the end-of-turn delay policy (with
-the caller's recent audio for an audio model) and the barge-in policy."""
+"""Builds the turn-taking pieces a session needs from its ``TurnSettings``: the end-of-turn delay policy, the
+audio end-of-turn score (a Smart Turn model over the caller's recent audio, run on a worker thread) and the
+barge-in policy."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.base.audio import resample_int16
+from pipeline.base.compute import run_blocking
 from pipeline.settings import TurnSettings
 from turn.barge_in import BargeInPolicy
 from turn.delay_policy import DelayPolicy, SilencePolicy
-from turn.eot import SmartTurnModel, TextTurnModel
+from turn.detector import AudioScore
+from turn.eot import AudioTurnCompletionModel, SmartTurnModel, TextTurnModel
 from turn.semantic import SemanticPolicy
 
 RECENT_AUDIO_SECONDS = 8.0  # what the audio end-of-turn model looks at
@@ -39,12 +41,11 @@ def shared_audio_model(path: Path) -> SmartTurnModel:
     return SmartTurnModel.load(path)
 
 
-def delay_policy(settings: TurnSettings, recent_audio: Callable[[], np.ndarray]) -> DelayPolicy:
+def delay_policy(settings: TurnSettings) -> DelayPolicy:
     timing = settings.timing()
     if settings.detector == "silence":
         return SilencePolicy(timing.silence_delay)
-    audio_model = shared_audio_model(settings.audio_model_path) if settings.audio_model_path else None
-    return SemanticPolicy(shared_text_model(), timing, audio_model=audio_model, recent_audio=recent_audio)
+    return SemanticPolicy(shared_text_model(), timing)
 
 
 class RecentAudio:
@@ -85,7 +86,29 @@ class RecentAudio:
 
     def for_audio_model(self) -> np.ndarray:
         """The kept audio at the rate the audio end-of-turn model takes."""
-        return resample_int16(self.samples(), self._sample_rate, AUDIO_MODEL_RATE)
+        return self.at_model_rate(self.samples())
+
+    def at_model_rate(self, samples: np.ndarray) -> np.ndarray:
+        return resample_int16(samples, self._sample_rate, AUDIO_MODEL_RATE)
+
+
+class SmartTurnScore:
+    """An ``AudioScore``: the caller's recent audio through an audio end-of-turn model. The audio is copied on the
+    event loop (the input stage keeps writing to it); resampling and inference run on a worker thread
+    (``run_blocking``), so tens of milliseconds of model time do not stall the other calls of the process."""
+
+    def __init__(self, model: AudioTurnCompletionModel, recent_audio: RecentAudio) -> None:
+        self._model = model
+        self._recent_audio = recent_audio
+
+    async def __call__(self) -> float | None:
+        samples = self._recent_audio.samples()
+        if samples.size == 0:
+            return None
+        return await run_blocking(self._predict, samples)
+
+    def _predict(self, samples: np.ndarray) -> float:
+        return self._model.predict(self._recent_audio.at_model_rate(samples))
 
 
 class TurnPolicies:
@@ -96,9 +119,16 @@ class TurnPolicies:
         self.recent_audio = RecentAudio(sample_rate, enabled=settings.audio_model_path is not None)
 
     def delay(self, settings: TurnSettings) -> DelayPolicy:
-        if settings.audio_model_path is not None:
-            self.recent_audio.enable()
-        return delay_policy(settings, self.recent_audio.for_audio_model)
+        return delay_policy(settings)
+
+    def audio_score(self, settings: TurnSettings) -> AudioScore | None:
+        """The semantic detector's audio score, when ``audio_model_path`` names a model (loaded once per process;
+        a missing or bad file raises ``SmartTurnModelError``)."""
+        if settings.detector == "silence" or settings.audio_model_path is None:
+            return None
+        model = shared_audio_model(settings.audio_model_path)
+        self.recent_audio.enable()
+        return SmartTurnScore(model, self.recent_audio)
 
     def barge_in(self, settings: TurnSettings) -> BargeInPolicy:
         return barge_in_policy(settings)

@@ -1,7 +1,8 @@
 """Smart Turn v3 (pipecat-ai/smart-turn) audio end-of-turn model, loaded from a user-supplied ONNX file.
 
-The model is optional and never downloaded at run time: get ``smart-turn-v3.x.onnx`` from
-https://huggingface.co/pipecat-ai/smart-turn-v3 yourself and pass its path. Its contract: one float32 input
+The model is optional and never downloaded at run time: get ``smart-turn-v3.x.onnx`` yourself and pass its path
+(it is on https://huggingface.co/pipecat-ai/smart-turn-v3, and v3.2 ships inside the ``pipecat-ai`` wheel on PyPI
+as ``pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx``). Its contract: one float32 input
 ``input_features`` of shape [batch, 80, 800] (``audio_features.smart_turn_features``), first output a sigmoid
 probability that the turn is complete.
 
@@ -102,8 +103,9 @@ class SmartTurnModel:
         model_path = Path(path).expanduser().resolve()
         if not model_path.is_file():
             raise SmartTurnModelError(
-                f"Smart Turn model not found at {model_path}. Download smart-turn-v3 (ONNX) from "
-                "https://huggingface.co/pipecat-ai/smart-turn-v3 and pass its path; "
+                f"Smart Turn model not found at {model_path}. Get smart-turn-v3 (ONNX) from "
+                "https://huggingface.co/pipecat-ai/smart-turn-v3 or from the pipecat-ai wheel on PyPI "
+                "(pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx) and pass its path; "
                 "Parley never downloads it."
             )
         return cls(_open_session(model_path), model_path)
