@@ -72,3 +72,11 @@ def test_an_audio_end_of_turn_model_scores_the_pause_and_the_turn_still_ends(
     assert with_model.pauses_cut == 0 and len(with_model.decisions) == 1
     assert words_only.wait is not None and with_model.wait is not None
     assert with_model.wait < words_only.wait - 0.1
+
+
+def test_the_audio_model_auc_ranks_finished_turns_above_pauses() -> None:
+    from benchmarks.turn_audio.model_auc import auc
+
+    assert auc([True, False, False], [0.9, 0.2, 0.1]) == 1.0
+    assert auc([True, False], [0.1, 0.9]) == 0.0
+    assert auc([True, False], [0.5, 0.5]) == 0.5

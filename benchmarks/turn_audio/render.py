@@ -92,7 +92,7 @@ def choose_voice(case: TurnCase, *, use_piper: bool) -> Voice:
     return Voice("espeak", rng.choice(ESPEAK_VOICES), rng.choice(ESPEAK_RATES), rng.choice(ESPEAK_PITCHES))
 
 
-def _audible(samples: np.ndarray) -> np.ndarray:
+def audible(samples: np.ndarray) -> np.ndarray:
     loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > AUDIBLE)
     return samples[:0] if loud.size == 0 else samples[loud[0] : loud[-1] + 1]
 
@@ -106,7 +106,7 @@ def _piper_voice() -> object:
     return PiperVoice.load(bundled_voice_path())
 
 
-def _synthesize(text: str, voice: Voice) -> np.ndarray:
+def synthesize(text: str, voice: Voice) -> np.ndarray:
     if voice.engine == "espeak":
         from tests.speech_audio import speak
 
@@ -120,7 +120,7 @@ def _synthesize(text: str, voice: Voice) -> np.ndarray:
     chunks = list(piper_voice.synthesize(text, syn_config=config))  # type: ignore[attr-defined]
     audio = np.concatenate([chunk.audio_int16_array for chunk in chunks])
     native = int(piper_voice.config.sample_rate)  # type: ignore[attr-defined]
-    return _audible(resample_int16(audio, native, RATE))
+    return audible(resample_int16(audio, native, RATE))
 
 
 def speak_piece(text: str, voice: Voice, cache_dir: Path | None = CACHE_DIR) -> np.ndarray:
@@ -132,7 +132,7 @@ def speak_piece(text: str, voice: Voice, cache_dir: Path | None = CACHE_DIR) -> 
     if path is not None and path.is_file():
         cached: np.ndarray = np.load(path)
         return cached
-    samples = _audible(_synthesize(text, voice)).astype(np.int16)
+    samples = audible(synthesize(text, voice)).astype(np.int16)
     if samples.size == 0:
         raise RuntimeError(f"{voice.label} said nothing audible for {text!r}")
     if path is not None:
