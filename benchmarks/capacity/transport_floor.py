@@ -3,7 +3,8 @@
 A child process serves a bare WebSocket endpoint that answers every binary frame with one 640-byte frame (what a
 call's media does: a 20 ms frame in, a 20 ms frame out, 50 of each per second), on one of two stacks:
 
-- ``uvicorn``: uvicorn + Starlette, the stack ``parley serve`` runs on (same uvicorn options, no deflate);
+- ``uvicorn``: uvicorn + Starlette, the stack ``parley serve`` runs on (uvicorn's default WebSocket protocol,
+  no deflate); ``uvicorn-sansio``: the same with uvicorn's ``ws="websockets-sansio"`` protocol;
 - ``websockets``: the ``websockets`` library's own asyncio server, without ASGI.
 
 N clients in this process send 20 ms frames of 16 kHz PCM on an absolute real-time grid (phases spread over the
@@ -30,6 +31,7 @@ from benchmarks.capacity.serve_process import free_port, sample_tree
 FRAME_S = 0.02
 FRAME_BYTES = 640  # 20 ms of 16 kHz 16-bit mono
 WARM_UP_S = 4.0
+STACKS = ("uvicorn", "uvicorn-sansio", "websockets")
 
 
 def serve(stack: str, port: int) -> None:
@@ -64,7 +66,10 @@ def serve(stack: str, port: int) -> None:
             return
 
     app = Starlette(routes=[WebSocketRoute("/ws", endpoint)])
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=False)
+    protocol = "websockets-sansio" if stack == "uvicorn-sansio" else "auto"
+    uvicorn.run(
+        app, host="127.0.0.1", port=port, log_level="warning", ws=protocol, ws_per_message_deflate=False
+    )
 
 
 async def _call(port: int, index: int, calls: int, seconds: float, frames: list[bytes]) -> None:
@@ -128,12 +133,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--stack", nargs="+", choices=["uvicorn", "websockets"], default=["uvicorn", "websockets"]
-    )
+    parser.add_argument("--stack", nargs="+", choices=STACKS, default=list(STACKS))
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20.0, help="measured window per stack")
-    parser.add_argument("--serve", choices=["uvicorn", "websockets"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=STACKS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
