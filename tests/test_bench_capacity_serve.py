@@ -61,9 +61,9 @@ def test_nothing_listening_on_the_port_is_a_clear_error(short_caller):
         measure_step(free_port(), os.getpid(), 2, TINY, short_caller)
 
 
-@pytest.mark.parametrize("stack", ["uvicorn", "websockets"])
-def test_the_transport_floor_measures_a_bare_server_child(stack: str) -> None:
+@pytest.mark.parametrize(("stack", "media"), [("uvicorn", "binary"), ("websockets", "twilio")])
+def test_the_transport_floor_measures_a_bare_server_child(stack: str, media: str) -> None:
     from benchmarks.capacity.transport_floor import measure
 
-    per_call_second_ms = measure(stack, calls=2, seconds=1.0, warm_up=0.3)
+    per_call_second_ms = measure(stack, calls=2, seconds=1.0, warm_up=0.3, media=media)
     assert 0.0 < per_call_second_ms < 1000.0  # CPU of the server child only, per call and second
