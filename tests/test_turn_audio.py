@@ -80,3 +80,13 @@ def test_the_audio_model_auc_ranks_finished_turns_above_pauses() -> None:
     assert auc([True, False, False], [0.9, 0.2, 0.1]) == 1.0
     assert auc([True, False], [0.1, 0.9]) == 0.0
     assert auc([True, False], [0.5, 0.5]) == 0.5
+
+
+def test_a_cut_off_is_heard_only_when_the_reply_plays_before_the_caller_goes_on(audio: CaseAudio) -> None:
+    """The 0.5 s silence cuts the 1.0 s pause off; a reply that starts 0.25 s later plays into the pause (the
+    caller hears the agent start), one that would start 1.05 s later is cancelled by the caller's resumed speech."""
+    (quick,) = run_setting([audio], silence_only(0.5), reply_ttft=0.2)
+    (slow,) = run_setting([audio], silence_only(0.5), reply_ttft=1.0)
+    assert quick.pauses_cut == slow.pauses_cut == 1
+    assert quick.talked_over == 1
+    assert slow.talked_over == 0

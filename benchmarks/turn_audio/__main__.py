@@ -13,7 +13,10 @@ against the pause it falls after, up to the end of the next piece); "mean wait" 
 (last audible sample) -> first decision after it; "1-word max" the longest such wait after a one-word answer;
 "mid-speech" decisions inside a case's first piece (the VAD heard a stop inside the speech); "resumed" the
 cut-offs decided after the caller had already started again (before the VAD could confirm it: a cut-off the text
-simulation cannot show); "no end" cases with no decision after the true end. Settings run in ``--jobs`` worker
+simulation cannot show); "no end" cases with no decision after the true end; "heard over" the share of pauses whose cut-off the caller
+heard: agent speech played after the decision and before the caller's next piece ended (the simulated reply
+starts ``--reply-ttft`` after the decision plus 50 ms to the TTS's first audio; a cut-off whose reply the caller's
+resumed speech cancels before it plays is not heard). Settings run in ``--jobs`` worker
 processes; rendered audio is cached in ``.cache/turn_audio/``.
 
     uv run python -m benchmarks.turn_audio [--corpora old dev test] [--every N]
@@ -37,6 +40,7 @@ from trio.testing import MockClock
 from benchmarks.turn_audio.jobs import Plugin, Selection, run_one
 from benchmarks.turn_audio.render import CACHE_DIR, piper_available
 from benchmarks.turn_audio.report import HEADER, Row, format_row, settings_to_compare, summarize
+from benchmarks.turn_audio.session_run import REPLY_TTFT
 from benchmarks.turn_corpus import TurnCase
 
 CORPORA = {"old": "old corpus", "dev": "blind dev", "test": "blind test (locked)"}
@@ -82,6 +86,12 @@ def main() -> None:
         type=Path,
         help="a Smart Turn v3 ONNX file for the semantic presets (turn.audio_model_path)",
     )
+    parser.add_argument(
+        "--reply-ttft",
+        type=float,
+        default=REPLY_TTFT,
+        help="the simulated LLM's first token after a decision, s",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (settings run in parallel)")
     parser.add_argument("--with-text", action="store_true", help="also print the text simulation's table")
     parser.add_argument("--out", type=Path, help="write every row (and per-case outcomes) as JSON here")
@@ -108,7 +118,9 @@ def main() -> None:
             print(f"\n== {CORPORA[name]} (audio; {len(audios)} cases, rendered in {rendered:.0f} s)")
             print(HEADER)
             settings = settings_to_compare(args.silence_delays, eagerness, args.audio_model)
-            futures = [pool.submit(run_one, selection, setting.turn, plugin) for setting in settings]
+            futures = [
+                pool.submit(run_one, selection, setting.turn, plugin, args.reply_ttft) for setting in settings
+            ]
             for setting, future in zip(settings, futures, strict=True):
                 outcomes = future.result()
                 row = summarize(setting.label, audios, outcomes)

@@ -59,10 +59,10 @@ class Selection:
         return [render(case, tail_s=TAIL_S, use_piper=self.use_piper) for case in cases]
 
 
-def run_one(selection: Selection, turn: TurnSettings, plugin: Plugin) -> list[Outcome]:
+def run_one(selection: Selection, turn: TurnSettings, plugin: Plugin, reply_ttft: float) -> list[Outcome]:
     """One setting over one corpus (in a worker process; the audio comes from the cache)."""
     model, policy = plugin.resolve()
-    return run_setting(selection.audios(), turn, model=model, policy=policy)
+    return run_setting(selection.audios(), turn, model=model, policy=policy, reply_ttft=reply_ttft)
 
 
 def load(spec: str) -> Any:

@@ -12,8 +12,7 @@ import anyio
 from trio.testing import MockClock
 
 from benchmarks.turn_audio.render import CaseAudio
-from benchmarks.turn_audio.session_run import Outcome, detector_under_test, play_case
-from pipeline.base.compute import inline_compute
+from benchmarks.turn_audio.session_run import REPLY_TTFT, Outcome, detector_under_test, play_case
 from pipeline.settings import TurnSettings
 from turn.delay_policy import DelayPolicy
 from turn.eot.protocols import TurnCompletionModel
@@ -51,13 +50,13 @@ def run_setting(
     *,
     model: TurnCompletionModel | None = None,
     policy: Callable[[TurnSettings], DelayPolicy] | None = None,
+    reply_ttft: float = REPLY_TTFT,
 ) -> list[Outcome]:
     """Every case in its own fresh session, one after the other, on one virtual clock."""
 
     async def all_cases() -> list[Outcome]:
-        # models run inline: on a virtual clock a worker thread would let time jump while an audio model runs
-        with detector_under_test(model, policy), inline_compute():
-            return [await play_case(audio, turn) for audio in audios]
+        with detector_under_test(model, policy):
+            return [await play_case(audio, turn, reply_ttft) for audio in audios]
 
     return anyio.run(all_cases, backend="trio", backend_options={"clock": MockClock(autojump_threshold=0)})
 
@@ -79,6 +78,8 @@ def summarize(label: str, audios: list[CaseAudio], outcomes: list[Outcome]) -> R
         "cases_cut_off": sum(1 for o in outcomes if o.pauses_cut or o.mid_speech_cuts) / len(outcomes),
         "mid_speech_cuts": sum(o.mid_speech_cuts for o in outcomes),
         "cuts_after_resume": sum(o.cuts_after_resume for o in outcomes),
+        "talked_over": sum(o.talked_over for o in outcomes),
+        "talked_over_rate": sum(o.talked_over for o in outcomes) / pauses if pauses else 0.0,
         "no_decision": sum(1 for o in outcomes if o.wait is None),
         "mean_wait_ms": 1000 * statistics.mean(waits) if waits else float("nan"),
         "p90_wait_ms": 1000 * sorted(waits)[int(0.9 * (len(waits) - 1))] if waits else float("nan"),
@@ -88,7 +89,7 @@ def summarize(label: str, audios: list[CaseAudio], outcomes: list[Outcome]) -> R
 
 HEADER = (
     f"{'setting':18} {'pauses':>6} {'cut-offs':>8} {'rate':>7} {'cases cut':>9} {'mean wait':>10}"
-    f" {'p90 wait':>9} {'1-word max':>10} {'mid-speech':>10} {'resumed':>7} {'no end':>6}"
+    f" {'p90 wait':>9} {'1-word max':>10} {'mid-speech':>10} {'resumed':>7} {'no end':>6} {'heard over':>10}"
 )
 
 
@@ -98,4 +99,5 @@ def format_row(row: Row) -> str:
         f" {100 * float(row['false_cut_off_rate']):>6.1f}% {100 * float(row['cases_cut_off']):>8.1f}%"
         f" {row['mean_wait_ms']:>8.0f}ms {row['p90_wait_ms']:>7.0f}ms {row['one_word_max_wait_ms']:>8.0f}ms"
         f" {row['mid_speech_cuts']:>10} {row['cuts_after_resume']:>7} {row['no_decision']:>6}"
+        f" {100 * float(row['talked_over_rate']):>9.1f}%"
     )

@@ -38,6 +38,7 @@ from vad import SileroEngine, SileroModel, VadParams
 FRAME = 0.02
 FRAME_SAMPLES = round(FRAME * RATE)
 STT_FINAL_DELAY = 0.1  # the perfect STT answers Finalize this long after it was asked
+REPLY_TTFT = 0.2  # the simulated LLM's first token (then the simulated TTS: 50 ms to its first audio)
 
 
 class PerfectStt:
@@ -110,20 +111,26 @@ class Outcome:
         int  # cut-offs decided after the caller had already resumed (before the VAD confirmed it)
     )
     wait: float | None  # true end of speech -> first decision after it (None: none came)
+    talked_over: int = 0  # cut-offs after which agent audio played before the caller's next piece ended
 
 
-def outcome(audio: CaseAudio, decisions: list[float]) -> Outcome:
+def outcome(audio: CaseAudio, decisions: list[float], agent_audio: tuple[float, ...] = ()) -> Outcome:
+    """``agent_audio``: when each frame of agent speech was handed out (track time), for ``talked_over``."""
     pauses = audio.pauses
     ends = [end for _, end, _ in audio.segments]
     cut = set()
+    talked_over = set()
     mid = resumed = 0
     for t in decisions:
         if t >= audio.speech_end:
             continue
         earlier = [i for i, (start, _) in enumerate(pauses) if start <= t]
         if earlier:
-            cut.add(earlier[-1])
-            resumed += t >= pauses[earlier[-1]][1]
+            pause = earlier[-1]
+            cut.add(pause)
+            resumed += t >= pauses[pause][1]
+            if any(t <= heard <= ends[pause + 1] for heard in agent_audio):
+                talked_over.add(pause)
         elif t < ends[0]:
             mid += 1
     after = [t - audio.speech_end for t in decisions if t >= audio.speech_end]
@@ -135,10 +142,11 @@ def outcome(audio: CaseAudio, decisions: list[float]) -> Outcome:
         mid,
         resumed,
         min(after) if after else None,
+        len(talked_over),
     )
 
 
-def make_pipeline(audio: CaseAudio, turn: TurnSettings) -> Pipeline:
+def make_pipeline(audio: CaseAudio, turn: TurnSettings, reply_ttft: float = REPLY_TTFT) -> Pipeline:
     question = audio.case.agent_question
     agent = (
         AgentSettings(speaks_first="agent", greeting=question, greeting_interruptible=False)
@@ -148,7 +156,7 @@ def make_pipeline(audio: CaseAudio, turn: TurnSettings) -> Pipeline:
     settings = SessionSettings(agent=agent, turn=turn, idle=IdleSettings(timeout=None))
     return Pipeline(
         stt=PerfectStt(audio.segments),
-        llm=SimulatedLlm([]),
+        llm=SimulatedLlm([], ttft=reply_ttft),
         tts=SimulatedTts(ttfb=0.05, seconds_per_char=0.01),
         vad=SileroEngine(SileroModel.shared(), VadParams()),
         settings=settings,
@@ -156,11 +164,12 @@ def make_pipeline(audio: CaseAudio, turn: TurnSettings) -> Pipeline:
     )
 
 
-async def play_case(audio: CaseAudio, turn: TurnSettings) -> Outcome:
+async def play_case(audio: CaseAudio, turn: TurnSettings, reply_ttft: float = REPLY_TTFT) -> Outcome:
     """Plays the track into a fresh session until the end of turn is decided after the caller's true end (or the
     tail runs out) and returns what was decided."""
-    session = make_pipeline(audio, turn).session()
+    session = make_pipeline(audio, turn, reply_ttft).session()
     decisions: list[float] = []
+    agent_audio: list[float] = []
     errors: list[str] = []
     async with session, anyio.create_task_group() as group:
         subscription = session.events(EndOfUserTurn, ErrorEvent)
@@ -172,13 +181,15 @@ async def play_case(audio: CaseAudio, turn: TurnSettings) -> Outcome:
                 elif isinstance(event, ErrorEvent):
                     errors.append(event.message)
 
+        origin = anyio.current_time() - session.now()  # virtual time of session (= media) time 0
+
         async def drain() -> None:
-            async for _ in session.audio_out():
-                pass
+            async for frame in session.audio_out():
+                if frame.speech_id is not None:
+                    agent_audio.append(anyio.current_time() - origin)
 
         group.start_soon(collect)
         group.start_soon(drain)
-        origin = anyio.current_time() - session.now()  # virtual time of session (= media) time 0
         samples = audio.samples
         for index, start in enumerate(range(0, samples.size, FRAME_SAMPLES)):
             if decisions and decisions[-1] >= audio.speech_end:
@@ -191,7 +202,7 @@ async def play_case(audio: CaseAudio, turn: TurnSettings) -> Outcome:
         group.cancel_scope.cancel()
     if errors:
         raise RuntimeError(f"{audio.case.case_id}: the session reported errors: {errors}")
-    return outcome(audio, decisions)
+    return outcome(audio, decisions, tuple(agent_audio))
 
 
 @contextmanager
