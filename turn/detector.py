@@ -35,11 +35,12 @@ class TurnState(Enum):
 
 
 class AudioScoreState(Enum):
+    """Where the current pause's audio end-of-turn score is. While SCORING no decision is taken (bounded by
+    ``stt_timeout``); SCORED holds the score, or None when the model failed and the words alone decide."""
+
     UNUSED = "unused"  # no audio model, or no pause to score
-    SCORING = (
-        "scoring"  # this pause's audio is being scored: no decision until it is (bounded by stt_timeout)
-    )
-    SCORED = "scored"  # this pause's audio score is in (None if the model failed: words alone decide)
+    SCORING = "scoring"
+    SCORED = "scored"
 
 
 AudioScore = Callable[[], Awaitable[float | None]]
