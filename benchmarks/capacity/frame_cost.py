@@ -6,7 +6,10 @@ by the session-seconds run. The figure does not depend on how busy the machine i
 capacity stays ``bench capacity``'s to report. The event loop is trio's, not asyncio's: scheduling costs differ a
 little from the server's.
 
-    uv run python -m benchmarks.capacity.frame_cost [--sessions 40] [--seconds 20]
+    uv run python -m benchmarks.capacity.frame_cost [--sessions 40] [--seconds 20] [--audio-model smart-turn.onnx]
+
+``--audio-model`` enables an audio end-of-turn model (``turn.audio_model_path``) in every session: its CPU per
+pause is then part of the figure (run inline on the virtual clock, as the audio benchmark runs it).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from pathlib import Path
 
 import anyio
 from trio.testing import MockClock
@@ -22,13 +26,19 @@ from benchmarks.capacity.call import Tally, call_pipeline, run_call
 from benchmarks.capacity.conversation import FRAME_SECONDS, synthesize_caller
 from benchmarks.capacity.lag import LagHistogram, LagProbe
 from pipeline.base.compute import inline_compute
-from pipeline.settings import SessionSettings
+from pipeline.settings import SessionSettings, TurnSettings
 from vad import VadConfig, create_vad
 
 
-async def run(sessions: int, seconds: float, frames: list[bytes], utterances: tuple[str, ...]) -> Tally:
+async def run(
+    sessions: int,
+    seconds: float,
+    frames: list[bytes],
+    utterances: tuple[str, ...],
+    audio_model: Path | None = None,
+) -> Tally:
     vad = create_vad(VadConfig(offload_min_rows=None))
-    settings = SessionSettings(drain_timeout=0.0)
+    settings = SessionSettings(drain_timeout=0.0, turn=TurnSettings(audio_model_path=audio_model))
     histogram = LagHistogram()
     tally = Tally()
     hang_up = anyio.Event()
@@ -51,12 +61,13 @@ def main() -> None:
     )
     parser.add_argument("--sessions", type=int, default=40)
     parser.add_argument("--seconds", type=float, default=20.0, help="session time each call runs")
+    parser.add_argument("--audio-model", type=Path, help="a Smart Turn v3 ONNX file for every session")
     args = parser.parse_args()
     caller = synthesize_caller()
     frames = caller.frames()
 
     async def main_task() -> Tally:
-        return await run(args.sessions, args.seconds, frames, caller.utterances)
+        return await run(args.sessions, args.seconds, frames, caller.utterances, args.audio_model)
 
     cpu = time.process_time()
     tally = anyio.run(main_task, backend="trio", backend_options={"clock": MockClock(autojump_threshold=0)})
