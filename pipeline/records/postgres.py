@@ -15,9 +15,14 @@ _UPSERT_CALL = (
     f"INSERT INTO calls ({', '.join(COLUMNS)}, record) VALUES ({', '.join(f'${i}' for i in range(1, 10))}) "
     f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in (*COLUMNS[1:], 'record'))}"
 )
-_UPSERT_ITEM = (
-    "INSERT INTO call_items (call_id, kind, seq, body) VALUES ($1, $2, $3, $4) "
-    "ON CONFLICT (call_id, kind, seq) DO UPDATE SET body = EXCLUDED.body"
+_UPSERT_ITEMS = (
+    "INSERT INTO call_items (call_id, kind, seq, body) "
+    "SELECT {call_id}, kind, seq, body FROM unnest({kinds}::text[], {seqs}::int[], {bodies}::text[]) "
+    "AS item(kind, seq, body) ON CONFLICT (call_id, kind, seq) DO UPDATE SET body = EXCLUDED.body"
+)
+# One statement (one round trip, atomic): the call's row and its new items.
+_WRITE = f"WITH call AS ({_UPSERT_CALL}) " + _UPSERT_ITEMS.format(
+    call_id="$1", kinds="$10", seqs="$11", bodies="$12"
 )
 
 
@@ -45,15 +50,20 @@ class PostgresCallStore:
 
     async def write(self, update: RecordUpdate) -> None:
         pool = await self._acquire_pool()
-        call_id = update.call_id
-        async with pool.acquire() as connection, connection.transaction():
-            if update.replace_items:
-                await connection.execute("DELETE FROM call_items WHERE call_id = $1", call_id)
-            await connection.execute(_UPSERT_CALL, *update.row)
-            if update.items:
-                await connection.executemany(
-                    _UPSERT_ITEM, [(call_id, item.kind.value, item.seq, item.body) for item in update.items]
-                )
+        items = (
+            [item.kind.value for item in update.items],
+            [item.seq for item in update.items],
+            [item.body for item in update.items],
+        )
+        if not update.replace_items:
+            await pool.execute(_WRITE, *update.row, *items)
+            return
+        async with (
+            pool.acquire() as connection,
+            connection.transaction(),
+        ):  # a whole record replaces the items
+            await connection.execute("DELETE FROM call_items WHERE call_id = $1", update.call_id)
+            await connection.execute(_WRITE, *update.row, *items)
 
     async def save(self, record: CallRecord) -> None:
         await self.write(whole_record(record))
