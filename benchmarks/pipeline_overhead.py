@@ -77,9 +77,9 @@ def observers(kind: str, workdir: Path) -> tuple[list[Any], list[float]]:
     store = open_store(workdir / "calls.db")
 
     class TimedStore:
-        async def save(self, record: Any) -> None:
+        async def write(self, update: Any) -> None:  # what CallRecords calls at each save
             started = time.perf_counter()
-            await store.save(record)
+            await store.write(update)
             saves.append(time.perf_counter() - started)
 
         def __getattr__(self, name: str) -> Any:

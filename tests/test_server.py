@@ -157,6 +157,16 @@ async def test_a_silent_client_is_closed_with_4408() -> None:
         assert await close_code(ws) == 4408
 
 
+async def test_the_idle_timeout_counts_from_the_last_message() -> None:
+    async with running_server(idle_timeout=0.3) as server, await started(server.url()) as ws:
+        await send_audio(ws, silence(1.0))  # audio for over three idle timeouts: the call goes on
+        for _ in range(3):  # then messages 0.2 s apart: each is within the timeout of the one before
+            await anyio.sleep(0.2)
+            await ws.send(json.dumps({"type": "inject", "text": "still here"}))
+        assert ws.close_code is None
+        assert await close_code(ws) == 4408  # and once quiet, it is closed as idle
+
+
 async def test_a_hang_up_mid_reply_frees_the_session() -> None:
     replies = ["This is a long answer that goes on and on for quite a while, " * 4]
     async with running_server(simple_pipeline_replies(replies)) as server:

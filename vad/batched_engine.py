@@ -61,7 +61,9 @@ class _Batch:
         self.states: list[np.ndarray] = []
         self.outputs: list[RowOutput] = []
         self.error: BaseException | None = None
-        self.sealed = anyio.Event()
+        self.leader_wait: anyio.CancelScope | None = (
+            None  # the leader waiting for rows; cancelled to seal early
+        )
         self.done = anyio.Event()
 
     def __len__(self) -> int:
@@ -163,12 +165,17 @@ class BatchedSileroEngine:
         if self._open.get(batch.sample_rate) is batch:
             del self._open[batch.sample_rate]
         self._in_flight[batch.sample_rate] += len(batch)
-        batch.sealed.set()
+        if batch.leader_wait is not None:
+            batch.leader_wait.cancel()
 
     async def _lead(self, batch: _Batch) -> None:
         if batch.phase is BatchPhase.OPEN:
-            with anyio.move_on_after(self._max_wait):
-                await batch.sealed.wait()
+            # Most batches wait the whole max_wait (the other streams' windows fall later): a plain sleep ends
+            # that without a cancellation; a batch sealed early (every stream joined, or max_batch) cancels it.
+            with anyio.CancelScope() as wait:
+                batch.leader_wait = wait
+                await anyio.sleep(self._max_wait)
+            batch.leader_wait = None
             self._seal(batch)
         rows = len(batch)
         offload = self._offload_min_rows is not None and rows >= self._offload_min_rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TypeVar
 
 from pipeline.observe.events import (
     AgentStoppedSpeaking,
@@ -21,7 +22,10 @@ from pipeline.observe.events import (
 )
 from pipeline.observe.observer import CallInfo
 from pipeline.records.model import CallRecord, CallStatus, EventMark, ToolCallRecord, TranscriptEntry
+from pipeline.records.update import ItemKind, RecordItem, RecordUpdate, item_body, record_row
 from providers.redact import redact
+
+_Item = TypeVar("_Item")
 
 
 def _now() -> str:
@@ -29,6 +33,8 @@ def _now() -> str:
 
 
 class CallRecordBuilder:
+    """Adds events to ``record`` and keeps which items changed since the last ``take_update()``."""
+
     def __init__(self, call: CallInfo, recording_path: str | None = None) -> None:
         metadata = dict(call.metadata)
         self.record = CallRecord(
@@ -39,7 +45,19 @@ class CallRecordBuilder:
             started_at=_now(),
             recording_path=recording_path,
         )
-        self._tools: dict[str, ToolCallRecord] = {}
+        self._tools: dict[str, int] = {}  # call id -> index in record.tool_calls
+        self._changed: dict[tuple[ItemKind, int], None] = {}  # ordered set: items to write at the next save
+
+    def take_update(self) -> RecordUpdate:
+        """The head and the items added or changed since the last call (then none are pending)."""
+        record = self.record
+        items = tuple(RecordItem(kind, seq, item_body(record, kind, seq)) for kind, seq in self._changed)
+        self._changed.clear()
+        return RecordUpdate(record_row(record), items)
+
+    def _append(self, kind: ItemKind, items: list[_Item], item: _Item) -> None:
+        self._changed[kind, len(items)] = None
+        items.append(item)
 
     def add(self, event: Event) -> None:
         record = self.record
@@ -49,13 +67,17 @@ class CallRecordBuilder:
                 record.providers = dict(event.providers)
                 self._mark(event)
             case EndOfUserTurn():
-                record.transcript.append(
+                self._append(
+                    ItemKind.TRANSCRIPT,
+                    record.transcript,
                     TranscriptEntry(
                         role="user", at=event.timestamp, turn_id=event.turn_id, text=event.transcript
-                    )
+                    ),
                 )
             case AgentStoppedSpeaking():
-                record.transcript.append(
+                self._append(
+                    ItemKind.TRANSCRIPT,
+                    record.transcript,
                     TranscriptEntry(
                         role="agent",
                         at=event.timestamp,
@@ -63,7 +85,7 @@ class CallRecordBuilder:
                         text=event.text,
                         heard_text=event.heard_text,
                         interrupted=event.interrupted,
-                    )
+                    ),
                 )
             case ToolStarted():
                 tool = ToolCallRecord(
@@ -73,15 +95,19 @@ class CallRecordBuilder:
                     at=event.timestamp,
                     arguments=event.arguments,
                 )
-                self._tools[event.call_id] = tool
-                record.tool_calls.append(tool)
+                self._tools[event.call_id] = len(record.tool_calls)
+                self._append(ItemKind.TOOL_CALLS, record.tool_calls, tool)
             case ToolFinished():
-                started = self._tools.get(event.call_id)
-                if started is not None:
+                index = self._tools.get(event.call_id)
+                if index is not None:
+                    started = record.tool_calls[index]
                     started.status, started.result = event.status.value, event.result
                     started.duration = event.duration
+                    self._changed[ItemKind.TOOL_CALLS, index] = None
             case TurnMetrics():
-                record.turns.append(
+                self._append(
+                    ItemKind.TURNS,
+                    record.turns,
                     {"turn_id": float(event.turn_id or 0), "at": event.timestamp}
                     | event.model_dump(
                         include={
@@ -94,7 +120,7 @@ class CallRecordBuilder:
                             "tts_ttfb",
                             "overhead",
                         }
-                    )
+                    ),
                 )
             case UsageSummary():
                 record.usage = [entry.model_dump() for entry in event.usage]
@@ -115,6 +141,8 @@ class CallRecordBuilder:
                 self._mark(event, event.reason)
 
     def _mark(self, event: Event, detail: str = "") -> None:
-        self.record.events.append(
-            EventMark(at=event.timestamp, type=event.type, turn_id=event.turn_id, detail=detail)
+        self._append(
+            ItemKind.EVENTS,
+            self.record.events,
+            EventMark(at=event.timestamp, type=event.type, turn_id=event.turn_id, detail=detail),
         )

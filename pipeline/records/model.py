@@ -86,7 +86,8 @@ class CallSummary(BaseModel):
     recording_path: str | None
 
     @classmethod
-    def of(cls, record: CallRecord) -> CallSummary:
+    def of(cls, record: CallRecord, *, turns: int | None = None) -> CallSummary:
+        """``turns``: the number of turns when the store counts them (default: the record's own)."""
         return cls(
             id=record.id,
             status=record.status,
@@ -95,6 +96,6 @@ class CallSummary(BaseModel):
             end_reason=record.end_reason,
             config_name=record.config_name,
             caller_number=record.caller_number,
-            turns=len(record.turns),
+            turns=len(record.turns) if turns is None else turns,
             recording_path=record.recording_path,
         )

@@ -3,7 +3,7 @@
     pipeline.observers.append(CallRecords(open_store("calls.db"), recordings="recordings", mode="on"))
 
 The record is saved when the call starts (marked in progress), after each agent speech, and at the end (marked
-complete): a process killed mid-call leaves an in-progress record (shown as incomplete) with the transcript up
+complete), each time only what is new since the last save (see records.update): a process killed mid-call leaves an in-progress record (shown as incomplete) with the transcript up
 to the last speech, and a recording that plays up to its last written block."""
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class CallRecords:
             builder.add(event)
             if isinstance(event, SessionStarted | AgentStoppedSpeaking | SessionEnded):
                 try:
-                    await store.save(builder.record)
+                    await store.write(builder.take_update())
                 except Exception:  # a broken store never breaks the call
                     logger.exception("saving the call record of %s failed", call.session_id)
 

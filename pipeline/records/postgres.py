@@ -7,16 +7,23 @@ from typing import Any
 
 from pipeline.base.extras import require_extra
 from pipeline.records.model import CallRecord, CallSummary
-from pipeline.records.store import (
-    COLUMNS,
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    CallStoreError,
-    delete_recording,
-    row_values,
-)
+from pipeline.records.store import COLUMNS, MIGRATIONS, SCHEMA_VERSION, CallStoreError, delete_recording
+from pipeline.records.update import RecordUpdate, assemble, summary, whole_record
 
 _MIGRATION_LOCK = 7_263_114  # pg_advisory_xact_lock key of Parley's migrations
+_UPSERT_CALL = (
+    f"INSERT INTO calls ({', '.join(COLUMNS)}, record) VALUES ({', '.join(f'${i}' for i in range(1, 10))}) "
+    f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in (*COLUMNS[1:], 'record'))}"
+)
+_UPSERT_ITEMS = (
+    "INSERT INTO call_items (call_id, kind, seq, body) "
+    "SELECT {call_id}, kind, seq, body FROM unnest({kinds}::text[], {seqs}::int[], {bodies}::text[]) "
+    "AS item(kind, seq, body) ON CONFLICT (call_id, kind, seq) DO UPDATE SET body = EXCLUDED.body"
+)
+# One statement (one round trip, atomic): the call's row and its new items.
+_WRITE = f"WITH call AS ({_UPSERT_CALL}) " + _UPSERT_ITEMS.format(
+    call_id="$1", kinds="$10", seqs="$11", bodies="$12"
+)
 
 
 class PostgresCallStore:
@@ -41,31 +48,53 @@ class PostgresCallStore:
             self._pool = pool
         return self._pool
 
-    async def save(self, record: CallRecord) -> None:
+    async def write(self, update: RecordUpdate) -> None:
         pool = await self._acquire_pool()
-        updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in (*COLUMNS[1:], "record"))
-        placeholders = ", ".join(f"${i}" for i in range(1, 10))
-        await pool.execute(
-            f"INSERT INTO calls ({', '.join(COLUMNS)}, record) VALUES ({placeholders}) "
-            f"ON CONFLICT (id) DO UPDATE SET {updates}",
-            *row_values(record),
+        items = (
+            [item.kind.value for item in update.items],
+            [item.seq for item in update.items],
+            [item.body for item in update.items],
         )
+        if not update.replace_items:
+            await pool.execute(_WRITE, *update.row, *items)
+            return
+        async with (
+            pool.acquire() as connection,
+            connection.transaction(),
+        ):  # a whole record replaces the items
+            await connection.execute("DELETE FROM call_items WHERE call_id = $1", update.call_id)
+            await connection.execute(_WRITE, *update.row, *items)
+
+    async def save(self, record: CallRecord) -> None:
+        await self.write(whole_record(record))
 
     async def get(self, call_id: str) -> CallRecord | None:
         pool = await self._acquire_pool()
-        text = await pool.fetchval("SELECT record FROM calls WHERE id = $1", call_id)
-        return None if text is None else CallRecord.model_validate_json(text)
+        async with pool.acquire() as connection, connection.transaction():
+            head = await connection.fetchval("SELECT record FROM calls WHERE id = $1", call_id)
+            if head is None:
+                return None
+            rows = await connection.fetch(
+                "SELECT kind, body FROM call_items WHERE call_id = $1 ORDER BY kind, seq", call_id
+            )
+        return assemble(head, [(row["kind"], row["body"]) for row in rows])
 
     async def list_calls(self, limit: int = 50) -> list[CallSummary]:
         pool = await self._acquire_pool()
         rows = await pool.fetch(
-            "SELECT record FROM calls ORDER BY started_at DESC NULLS LAST LIMIT $1", limit
+            "SELECT record, (SELECT COUNT(*) FROM call_items WHERE call_id = calls.id AND kind = 'turns') AS turns "
+            "FROM calls ORDER BY started_at DESC NULLS LAST LIMIT $1",
+            limit,
         )
-        return [CallSummary.of(CallRecord.model_validate_json(row["record"])) for row in rows]
+        return [summary(row["record"], int(row["turns"])) for row in rows]
 
     async def delete(self, call_id: str) -> bool:
         pool = await self._acquire_pool()
-        row = await pool.fetchrow("DELETE FROM calls WHERE id = $1 RETURNING recording_path", call_id)
+        async with pool.acquire() as connection, connection.transaction():
+            row = await connection.fetchrow(
+                "DELETE FROM calls WHERE id = $1 RETURNING recording_path", call_id
+            )
+            await connection.execute("DELETE FROM call_items WHERE call_id = $1", call_id)
         if row is None:
             return False
         delete_recording(row["recording_path"])

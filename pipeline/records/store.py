@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pipeline.records.model import CallRecord, CallSummary
+from pipeline.records.update import RecordUpdate
 
 # (version, statements). Append; never edit a released step.
 MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
@@ -28,8 +29,23 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX IF NOT EXISTS calls_started_at ON calls (started_at)",
         ),
     ),
+    (
+        2,
+        (
+            # One row per transcript entry / tool call / turn / event (see records.update); calls.record keeps
+            # the head. Rows of schema 1 keep their whole record in calls.record and have no items.
+            """CREATE TABLE IF NOT EXISTS call_items (
+                call_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                body TEXT NOT NULL,
+                PRIMARY KEY (call_id, kind, seq)
+            )""",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+# The calls table's columns; the head JSON (update.head_json) goes in ``record`` after them.
 COLUMNS = (
     "id",
     "status",
@@ -47,8 +63,11 @@ class CallStoreError(RuntimeError):
 
 
 class CallStore(Protocol):
-    """Saves and reads call records. ``save`` inserts or replaces (a record is saved at the start of the call,
-    after turns, and at the end)."""
+    """Saves and reads call records. A call's record is written at its start, after each agent speech and at its
+    end, each time as a ``RecordUpdate``: the head and only the items new since the last write. ``save`` writes a
+    whole record (inserts or replaces)."""
+
+    async def write(self, update: RecordUpdate) -> None: ...
 
     async def save(self, record: CallRecord) -> None: ...
 
@@ -61,20 +80,6 @@ class CallStore(Protocol):
         ...
 
     async def aclose(self) -> None: ...
-
-
-def row_values(record: CallRecord) -> tuple[str | None, ...]:
-    return (
-        record.id,
-        record.status.value,
-        record.started_at,
-        record.ended_at,
-        record.end_reason,
-        record.config_name,
-        record.caller_number,
-        record.recording_path,
-        record.model_dump_json(),
-    )
 
 
 def delete_recording(path: str | None) -> None:

@@ -66,6 +66,7 @@ class WebSocketTransport:
         self._reports = TokenBucket(PLAYED_RATE, 2 * PLAYED_RATE)  # playback reports: one per frame is fine
         self._outbox: deque[_Outgoing] = deque()
         self._outbox_changed = anyio.Event()
+        self._outbox_waiters = 0  # tasks in _wait_outbox: only they need _notify's event
         self._writer_failed = False
         self._stop: CallEnd | None = None
         self._receive_scope: anyio.CancelScope | None = None
@@ -78,23 +79,28 @@ class WebSocketTransport:
     # --- caller side ----------------------------------------------------------------------------------------
 
     async def run(self, line: CallLine) -> CallEnd:
-        """One cancel scope for the whole call: its deadline moves on with every message (the idle timeout),
-        and ``stop`` cancels it — no scope per message on the per-frame path."""
+        """Receives until the call ends. The idle timeout is a cancel scope whose deadline is the last message's
+        time plus the timeout, set when the scope opens and checked when it fires (a call that is not idle then
+        opens the next one): per message only the time is noted — no timer is moved per frame. ``stop``
+        cancels the scope."""
         idle = self._options.idle_timeout
-        with anyio.CancelScope(deadline=anyio.current_time() + idle) as scope:
-            self._receive_scope = scope
-            while True:
-                message = await self._ws.receive()
-                scope.deadline = anyio.current_time() + idle
-                if message["type"] == "websocket.disconnect":
-                    return CallEnd(CALLER_HUNG_UP)
-                try:
-                    end = self._handle(message, line)
-                except ProtocolViolation as violation:
-                    return self._fail(violation.code, "protocol_error", violation.reason)
-                if end is not None:
-                    return end
-        self._receive_scope = None
+        clock = anyio.current_time
+        last_message = clock()
+        while self._stop is None and clock() < last_message + idle:
+            with anyio.CancelScope(deadline=last_message + idle) as scope:
+                self._receive_scope = scope
+                while True:
+                    message = await self._ws.receive()
+                    last_message = clock()
+                    if message["type"] == "websocket.disconnect":
+                        return CallEnd(CALLER_HUNG_UP)
+                    try:
+                        end = self._handle(message, line)
+                    except ProtocolViolation as violation:
+                        return self._fail(violation.code, "protocol_error", violation.reason)
+                    if end is not None:
+                        return end
+            self._receive_scope = None
         if self._stop is not None:
             return self._stop
         return self._fail(CLOSE_IDLE, "idle_timeout", "nothing received for the idle timeout")
@@ -181,7 +187,7 @@ class WebSocketTransport:
     async def send(self, frame: AudioFrame) -> None:
         while self._queued_audio() >= MAX_OUTBOX_AUDIO and not self._writer_failed:
             await self._wait_outbox()
-        out = self._resampler.process(AudioFrame(frame.pcm, frame.sample_rate, frame.timestamp))
+        out = self._resampler.process(frame)
         payload = ulaw_encode(out.to_int16()) if self._start.encoding == "mulaw" else out.pcm
         self._push(_Outgoing(payload, frame.speech_id or ""))
 
@@ -207,11 +213,16 @@ class WebSocketTransport:
         return sum(1 for item in self._outbox if item.speech_id is not None)
 
     def _notify(self) -> None:
-        self._outbox_changed.set()
-        self._outbox_changed = anyio.Event()
+        if self._outbox_waiters:  # nobody waiting (the usual case per frame): no event to set or replace
+            self._outbox_changed.set()
+            self._outbox_changed = anyio.Event()
 
     async def _wait_outbox(self) -> None:
-        await self._outbox_changed.wait()
+        self._outbox_waiters += 1
+        try:
+            await self._outbox_changed.wait()
+        finally:
+            self._outbox_waiters -= 1
 
     async def write_loop(self) -> None:
         """Writes the outbox to the socket until cancelled; a failed write (the caller is gone) stops it."""
