@@ -61,9 +61,8 @@ class _Batch:
         self.states: list[np.ndarray] = []
         self.outputs: list[RowOutput] = []
         self.error: BaseException | None = None
-        self.leader_wait: anyio.CancelScope | None = (
-            None  # the leader waiting for rows; cancelled to seal early
-        )
+        # the leader's wait for more rows; cancelled to seal the batch early
+        self.leader_wait: anyio.CancelScope | None = None
         self.done = anyio.Event()
 
     def __len__(self) -> int:
